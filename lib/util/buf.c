@@ -72,7 +72,7 @@ cf_rd_u16(struct cf_rd *r)
 {
 	const uint8_t *q = cf_rd_bytes(r, 2);
 
-	return q ? (uint16_t)((q[0] << 8) | q[1]) : 0;
+	return q ? (uint16_t)(((unsigned)q[0] << 8) | q[1]) : 0;
 }
 
 uint32_t
