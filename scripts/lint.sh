@@ -12,7 +12,7 @@ if [ -n "$found" ]; then
 	exit 1
 fi
 # memcmp on secrets: MACs, tags and key commitments are compared in constant time.
-found=$(grep -rnE 'memcmp\([^)]*(mac|tag|cmt|commit)' --include='*.c' lib 2>/dev/null)
+found=$(grep -rnE '(^|[^_[:alnum:]])memcmp\([^)]*(mac|tag|cmt|commit)' --include='*.c' lib 2>/dev/null)
 if [ -n "$found" ]; then
 	echo "memcmp near a MAC/tag/commitment in lib/ (use crypto_verify_32 or sodium_memcmp):"
 	echo "$found"

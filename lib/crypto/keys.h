@@ -80,7 +80,8 @@ void cf_keys_free(struct cf_device_keys *k);
  * cf_keyfile_encode(k, pass, passlen, params, outp, outlenp):
  * Serialise ${k} as a key file.  If ${pass} is not NULL the secret part
  * is sealed under Argon2id(${pass}) with ${params} (which must lie within
- * the caps).  The result is malloc'd; free with cf_wipefree().
+ * the caps, memlimit in whole KiB; ${passlen} from 1 to CF_PASSPHRASE_MAX),
+ * else COFFER_EINVAL.  The result is malloc'd; free with cf_wipefree().
  */
 int cf_keyfile_encode(const struct cf_device_keys *k, const char *pass,
     size_t passlen, const struct cf_pwhash_params *params, uint8_t **outp,
@@ -111,9 +112,11 @@ int cf_keyfile_write(const char *path, const struct cf_device_keys *k,
 
 /**
  * cf_keyfile_read(path, pass, passlen, kp, loosep):
- * Read and decode the key file at ${path}.  ${*loosep} is set to 1 if
- * its permissions allow anyone but the owner to read it (a warning for
- * the caller to print), else 0.
+ * Read and decode the key file at ${path} (a regular file of at most
+ * CF_KEYFILE_MAX bytes; a symlink is not followed).  ${*loosep} is set to
+ * 1 if its mode gives the group or others any access (mode & 077: a
+ * warning for the caller to print), else 0; ${loosep} may be NULL.
+ * Errors as cf_keyfile_decode(), or COFFER_ENOENT, COFFER_EIO.
  */
 int cf_keyfile_read(const char *path, const char *pass, size_t passlen,
     struct cf_device_keys **kp, int *loosep);
@@ -121,9 +124,11 @@ int cf_keyfile_read(const char *path, const char *pass, size_t passlen,
 /**
  * cf_passphrase_from_env(passp, lenp):
  * If COFFER_PASSPHRASE_FILE is set, read the passphrase from that file
- * (one trailing newline removed; at most CF_PASSPHRASE_MAX bytes) into
- * guarded memory and return 0; ${*passp} is NULL if the variable is
- * unset.  Free with cf_passphrase_free().
+ * (one trailing "\n" or "\r\n" removed; then 1 to CF_PASSPHRASE_MAX
+ * bytes) into guarded memory, NUL-terminated, and return 0; ${*passp} is
+ * NULL if the variable is unset.  COFFER_ETOOBIG if too long,
+ * COFFER_EINVAL if empty, COFFER_ENOENT or COFFER_EIO if unreadable.
+ * Free with cf_passphrase_free().
  */
 int cf_passphrase_from_env(char **passp, size_t *lenp);
 void cf_passphrase_free(char *pass, size_t len);
