@@ -79,7 +79,9 @@ struct cf_objhdr {
 /**
  * cf_object_id(id_key, type, plain, len, id):
  * BLAKE2b-256(key=id_key, personal || plain), where personal is the
- * type's name ("chunk", "tree", "commit", "list", "dir").
+ * type's name ("chunk", "tree", "commit", "list", "dir").  ${type} must
+ * be a known type (it comes from the caller's code; anything else
+ * aborts through sodium_misuse()).
  */
 void cf_object_id(const uint8_t id_key[static CF_KEY_BYTES], uint8_t type,
     const uint8_t *plain, size_t len, uint8_t id[static CF_ID_BYTES]);
