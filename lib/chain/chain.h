@@ -24,6 +24,8 @@
 #define CF_DEVICE_NAME_MAX	64
 #define CF_CHAIN_DRIVES_MAX	65536	/* drive records in one removal */
 #define CF_PIN_MAX		((size_t)1 << 30)
+#define CF_CHAIN_TRUSTED_MAX	256	/* devices trusted at once (FORMAT §14.2) */
+#define CF_GENESIS_RAND_BYTES	32
 
 enum cf_entry_type {
 	CF_ENTRY_GENESIS = 1,
@@ -102,6 +104,8 @@ struct cf_chain {
 	struct cf_chain_removal *removals;
 	size_t nrks;
 	struct cf_chain_rk *rks;		/* every recovery key; the last is current */
+	/* Private to the chain module: room allocated in each array. */
+	size_t cap_entries, cap_devices, cap_epochs, cap_removals, cap_rks;
 };
 
 /**
@@ -172,7 +176,7 @@ int cf_chain_check_named_head(const struct cf_chain *c, uint64_t seq,
  * there, sealed under the epoch current there, and the rule for removed
  * authors.  0 or COFFER_ENOTAUTHENTIC.  The caller checks the signature
  * (with the author's key from cf_chain_device) and the drive-head rule
- * (cf_chain_check_head).
+ * (cf_chain_head_floor).
  */
 int cf_chain_check_commit(const struct cf_chain *c,
     const uint8_t drive_id[static CF_ID_BYTES], uint64_t version,
@@ -198,11 +202,52 @@ void cf_chain_head_floor(const struct cf_chain *c,
  * Make a genesis entry for device ${dev} named ${name}, registering the
  * recovery key ${rk}; draw epoch 1's key into ${k1} and return the
  * account id.  The entry is malloc'd.
+ * The account id depends on random bytes drawn here, and a real recovery
+ * key is derived from the account id (FORMAT §5), so a real account is
+ * made with cf_account_begin() then cf_entry_genesis_rand(); this form is
+ * for callers (tests) whose ${rk} is not tied to the account.
  */
 int cf_entry_genesis(const struct cf_device_keys *dev, const char *name,
     size_t namelen, const struct cf_recovery_keys *rk, uint64_t time,
     uint8_t k1[static CF_KEY_BYTES], uint8_t account_id[static CF_ID_BYTES],
     uint8_t **entryp, size_t *lenp);
+
+/**
+ * cf_account_begin(dev, rand, account_id):
+ * Draw the genesis body's random bytes ${rand} and compute the account id
+ * they give with ${dev}'s keys (FORMAT §14.1), so that the recovery key
+ * can be derived for it (cf_recovery_derive) before the genesis entry is
+ * written with cf_entry_genesis_rand().
+ */
+void cf_account_begin(const struct cf_device_keys *dev,
+    uint8_t rand[static CF_GENESIS_RAND_BYTES],
+    uint8_t account_id[static CF_ID_BYTES]);
+
+/**
+ * cf_entry_genesis_rand(dev, rand, name, namelen, rk, time, k1, entryp, lenp):
+ * cf_entry_genesis() with the random bytes ${rand} of cf_account_begin().
+ */
+int cf_entry_genesis_rand(const struct cf_device_keys *dev,
+    const uint8_t rand[static CF_GENESIS_RAND_BYTES], const char *name,
+    size_t namelen, const struct cf_recovery_keys *rk, uint64_t time,
+    uint8_t k1[static CF_KEY_BYTES], uint8_t **entryp, size_t *lenp);
+
+/**
+ * cf_epoch_cmt(ke, account_id, epoch, cmt):
+ * The commitment to epoch key ${ke}: H_ke("coffer-epoch-v1" || account_id
+ * || u64 epoch).  Compare with crypto_verify_32.
+ */
+void cf_epoch_cmt(const uint8_t ke[static CF_KEY_BYTES],
+    const uint8_t account_id[static CF_ID_BYTES], uint64_t epoch,
+    uint8_t cmt[static CF_ID_BYTES]);
+
+/**
+ * cf_chain_check_epoch_key(c, epoch, ke):
+ * 0 if ${ke} matches the commitment of epoch ${epoch} of ${c}, else
+ * COFFER_ENOTAUTHENTIC.
+ */
+int cf_chain_check_epoch_key(const struct cf_chain *c, uint64_t epoch,
+    const uint8_t ke[static CF_KEY_BYTES]);
 
 /* The new device's proof of possession over ${account_id}. */
 void cf_pop_sign(const struct cf_device_keys *dev,
