@@ -10,12 +10,16 @@
 #include <sodium.h>
 
 #include "coffer/coffer.h"
+#include "chain/chain.h"
+#include "chain/dir.h"
+#include "chain/pair.h"
 #include "chunker/chunker.h"
 #include "crypto/kdf.h"
 #include "crypto/keys.h"
 #include "crypto/recovery.h"
 #include "crypto/wrap.h"
 #include "object/object.h"
+#include "tree/tree.h"
 #include "util/buf.h"
 #include "detrng.h"
 #include "kat.h"
@@ -230,6 +234,349 @@ out:
 	return r;
 }
 
+/*
+ * The device chain and envelopes (FORMAT §14, §15).  kat_genesis() makes
+ * the same account from a reset RNG each time: device A's keys, the
+ * genesis random bytes, the recovery key (secret k32[0..15]) for that
+ * account, epoch 1's key and A's name box, in that order.
+ */
+#define KAT_T0		1700000000ULL
+
+struct kat_acct {
+	struct cf_device_keys *a;
+	struct cf_recovery_keys rk;
+	struct cf_chain *c;
+	uint8_t k1[CF_KEY_BYTES];
+	uint8_t account_id[CF_ID_BYTES];
+	uint8_t *genesis;
+	size_t genesis_len;
+};
+
+static void
+kat_acct_free(struct kat_acct *k)
+{
+	cf_keys_free(k->a);
+	cf_chain_free(k->c);
+	free(k->genesis);
+	sodium_memzero(k, sizeof(*k));
+}
+
+static int
+kat_genesis(struct kat_acct *k)
+{
+	uint8_t k32[32], a[32], b[32], rand[CF_GENESIS_RAND_BYTES];
+	int r;
+
+	memset(k, 0, sizeof(*k));
+	inputs(k32, a, b);
+	detrng_reset();
+	if ((r = cf_keys_generate(&k->a)) != 0)
+		return r;
+	cf_account_begin(k->a, rand, k->account_id);
+	if ((r = cf_recovery_derive(k32, k->account_id, &k->rk)) != 0 ||
+	    (r = cf_entry_genesis_rand(k->a, rand, "kat-device", 10, &k->rk,
+	    KAT_T0, k->k1, &k->genesis, &k->genesis_len)) != 0 ||
+	    (r = cf_chain_new(&k->c)) != 0 ||
+	    (r = cf_chain_append(k->c, k->genesis, k->genesis_len)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+kat_chain_genesis(void)
+{
+	struct kat_acct k;
+	int r;
+
+	if ((r = kat_genesis(&k)) == 0) {
+		emit_hex("chain-genesis-account-id", k.account_id, CF_ID_BYTES);
+		emit_hex("chain-genesis-entry", k.genesis, k.genesis_len);
+		emit_hex("chain-genesis-entry-hash", k.c->hash[0], CF_ID_BYTES);
+	}
+	kat_acct_free(&k);
+	return r;
+}
+
+static int
+kat_chain_add(void)
+{
+	struct kat_acct k;
+	struct cf_device_keys *b = NULL;
+	struct cf_signer s;
+	uint8_t pop[CF_SIG_BYTES];
+	uint8_t *e = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = kat_genesis(&k)) != 0)
+		goto out;
+	if ((r = cf_keys_generate(&b)) != 0)
+		goto out;
+	cf_pop_sign(b, k.account_id, pop);
+	memcpy(s.id, k.a->device_id, CF_ID_BYTES);
+	s.sign_sk = k.a->sign_sk;
+	if ((r = cf_entry_add(k.c, &s, b->sign_pk, b->box_pk, pop, "kat-phone",
+	    9, k.k1, KAT_T0 + 1, &e, &len)) != 0)
+		goto out;
+	emit_hex("chain-add-entry", e, len);
+out:
+	free(e);
+	cf_keys_free(b);
+	kat_acct_free(&k);
+	return r;
+}
+
+static int
+kat_envelope(void)
+{
+	struct kat_acct k;
+	struct cf_signer s;
+	uint8_t *env = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = kat_genesis(&k)) != 0)
+		goto out;
+	memcpy(s.id, k.a->device_id, CF_ID_BYTES);
+	s.sign_sk = k.a->sign_sk;
+	if ((r = cf_envelope_make(k.account_id, k.c->hash[0], &s, 1,
+	    (const uint8_t (*)[CF_KEY_BYTES])k.k1, k.a->device_id, k.a->box_pk,
+	    &env, &len)) != 0)
+		goto out;
+	emit_hex("envelope-genesis-device", env, len);
+out:
+	free(env);
+	kat_acct_free(&k);
+	return r;
+}
+
+/*
+ * The join request of a device (keys from a reset RNG) for account id_a,
+ * and the pairing code of its r and t (FORMAT §17).
+ */
+static int
+kat_pair_make(uint8_t r[static CF_PAIR_R_BYTES], uint8_t t[static CF_PAIR_T_BYTES],
+    uint8_t **reqp, size_t *lenp)
+{
+	struct cf_device_keys *dev = NULL;
+	uint8_t k32[32], a[32], b[32];
+	int rc;
+
+	inputs(k32, a, b);
+	detrng_reset();
+	if ((rc = cf_keys_generate(&dev)) == 0)
+		rc = cf_join_request_make(dev, a, "kat-account", 11, "kat-phone",
+		    9, r, t, reqp, lenp);
+	cf_keys_free(dev);
+	return rc;
+}
+
+static int
+kat_pair_request(void)
+{
+	uint8_t r[CF_PAIR_R_BYTES], t[CF_PAIR_T_BYTES], *req = NULL;
+	size_t len = 0;
+	int rc;
+
+	detrng_reset();
+	if ((rc = kat_pair_make(r, t, &req, &len)) == 0)
+		emit_hex("pair-request", req, len);
+	free(req);
+	return rc;
+}
+
+static int
+kat_pair_code(void)
+{
+	uint8_t r[CF_PAIR_R_BYTES], t[CF_PAIR_T_BYTES], *req = NULL;
+	char code[CF_PAIR_CODE_TEXT_BYTES];
+	size_t len = 0;
+	int rc;
+
+	detrng_reset();
+	if ((rc = kat_pair_make(r, t, &req, &len)) == 0) {
+		cf_pair_code_format(r, t, code);
+		emit("pair-code", code);
+	}
+	free(req);
+	return rc;
+}
+
+/* Account id_a at seq 7 with head id_b, directory 3 with hash k32, two drives. */
+static int
+kat_safety_code(void)
+{
+	uint8_t k32[32], a[32], b[32];
+	struct cf_drive_head d[2];
+	char code[CF_SAFETY_CODE_BYTES];
+	int rc;
+
+	detrng_reset();
+	inputs(k32, a, b);
+	memset(d, 0, sizeof(d));
+	memset(d[0].drive_id, 0x01, CF_ID_BYTES);
+	d[0].version = 5;
+	memcpy(d[0].commit_id, k32, CF_ID_BYTES);
+	memset(d[1].drive_id, 0x02, CF_ID_BYTES);	/* an empty drive */
+	if ((rc = cf_safety_code(a, 7, b, 3, k32, d, 2, code)) == 0)
+		emit("safety-code", code);
+	return rc;
+}
+
+/* The account of kat_genesis, one drive "kat-drive" made in epoch 1, version 1. */
+static int
+kat_dir_record(void)
+{
+	struct kat_acct k;
+	struct cf_drive_keys *dk = NULL;
+	struct cf_dir_entry e;
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	int rc;
+
+	detrng_reset();
+	if ((rc = kat_genesis(&k)) != 0)
+		goto out;
+	if ((rc = cf_drive_keys_create(1, &dk)) != 0)
+		goto out;
+	e.name = "kat-drive";
+	e.namelen = 9;
+	e.dk = dk;
+	if ((rc = cf_dir_build(k.c, k.a, (const uint8_t (*)[CF_KEY_BYTES])k.k1,
+	    1, NULL, &e, 1, KAT_T0 + 2, &rec, &len)) != 0)
+		goto out;
+	emit_hex("dir-record", rec, len);
+out:
+	free(rec);
+	cf_drive_keys_free(dk);
+	kat_acct_free(&k);
+	return rc;
+}
+
+/*
+ * The delta of the "delta" vector (FORMAT §13): start {k32, id_b}, stop
+ * {id_a}.  Its hash is the delta_hash of the "commit-signed" vector.
+ */
+static int
+kat_delta_make(uint8_t **bufp, size_t *lenp)
+{
+	uint8_t k32[32], a[32], b[32], start[64];
+	struct cf_delta d;
+
+	inputs(k32, a, b);
+	memcpy(start, k32, 32);
+	memcpy(start + 32, b, 32);
+	d.start.ids = start;
+	d.start.n = 2;
+	d.stop.ids = a;
+	d.stop.n = 1;
+	return cf_delta_encode(&d, bufp, lenp);
+}
+
+/* A leaf with one entry of each kind (FORMAT §12). */
+static int
+kat_tree_leaf(void)
+{
+	uint8_t k32[32], a[32], b[32], *buf = NULL;
+	struct cf_ref chunks[2], list;
+	struct cf_tree_entry e[4];
+	size_t len = 0;
+	int r;
+
+	detrng_reset();
+	inputs(k32, a, b);
+	memset(e, 0, sizeof(e));
+	memcpy(chunks[0].id, a, 32);
+	chunks[0].len = 1000;
+	memcpy(chunks[1].id, b, 32);
+	chunks[1].len = 2000;
+	memcpy(list.id, k32, 32);
+	list.len = 300;
+	e[0].name = (const uint8_t *)"file";
+	e[0].namelen = 4;
+	e[0].type = CF_TREE_FILE;
+	e[0].mode = 0644;
+	e[0].mtime_sec = 1700000000;
+	e[0].mtime_nsec = 123456789;
+	e[0].size = 3000;
+	e[0].how = CF_FILE_CHUNKS;
+	e[0].refs = chunks;
+	e[0].nrefs = 2;
+	e[1] = e[0];
+	e[1].name = (const uint8_t *)"large";
+	e[1].namelen = 5;
+	e[1].size = 300000000;
+	e[1].how = CF_FILE_LISTS;
+	e[1].refs = &list;
+	e[1].nrefs = 1;
+	e[2].name = (const uint8_t *)"dir";
+	e[2].namelen = 3;
+	e[2].type = CF_TREE_DIR;
+	e[2].mode = 0755;
+	e[2].mtime_sec = -1;
+	memcpy(e[2].subtree, a, 32);
+	e[3].name = (const uint8_t *)"link";
+	e[3].namelen = 4;
+	e[3].type = CF_TREE_SYMLINK;
+	e[3].mode = 0777;
+	e[3].target = (const uint8_t *)"../target";
+	e[3].targetlen = 9;
+	if ((r = cf_tree_encode_leaf(e, 4, &buf, &len)) != 0)
+		goto out;
+	emit_hex("tree-leaf", buf, len);
+out:
+	free(buf);
+	return r;
+}
+
+/* A version-2 commit signed by keys from cf_keys_generate (FORMAT §13). */
+static int
+kat_commit(void)
+{
+	struct cf_device_keys *k = NULL;
+	uint8_t k32[32], a[32], b[32], out[CF_COMMIT_BYTES], *delta = NULL;
+	struct cf_commit c;
+	size_t len = 0;
+	int r;
+
+	detrng_reset();
+	inputs(k32, a, b);
+	if ((r = cf_keys_generate(&k)) != 0 ||
+	    (r = kat_delta_make(&delta, &len)) != 0)
+		goto out;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.drive_id, b, 32);
+	c.version = 2;
+	memcpy(c.parent_id, a, 32);
+	memcpy(c.root_id, k32, 32);
+	memcpy(c.author_id, k->device_id, 32);
+	c.time = 1700000000;
+	c.chain_seq = 1;
+	memcpy(c.chain_head, a, 32);
+	cf_delta_hash(delta, len, c.delta_hash);
+	if ((r = cf_commit_sign(&c, k->sign_sk, out)) != 0)
+		goto out;
+	emit_hex("commit-signed", out, sizeof(out));
+out:
+	free(delta);
+	cf_keys_free(k);
+	return r;
+}
+
+static int
+kat_delta(void)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	detrng_reset();
+	if ((r = kat_delta_make(&buf, &len)) == 0)
+		emit_hex("delta", buf, len);
+	free(buf);
+	return r;
+}
+
 int
 kat_all(kat_emit_fn *fn)
 {
@@ -239,7 +586,13 @@ kat_all(kat_emit_fn *fn)
 	if ((r = kat_keys()) != 0 || (r = kat_kdf()) != 0 ||
 	    (r = kat_wrap()) != 0 || (r = kat_recovery()) != 0 ||
 	    (r = kat_padme()) != 0 || (r = kat_objects()) != 0 ||
-	    (r = kat_chunker()) != 0)
+	    (r = kat_chunker()) != 0 ||
+	    (r = kat_chain_genesis()) != 0 || (r = kat_chain_add()) != 0 ||
+	    (r = kat_envelope()) != 0 ||
+	    (r = kat_pair_request()) != 0 || (r = kat_pair_code()) != 0 ||
+	    (r = kat_safety_code()) != 0 || (r = kat_dir_record()) != 0 ||
+	    (r = kat_tree_leaf()) != 0 || (r = kat_commit()) != 0 ||
+	    (r = kat_delta()) != 0)
 		return r;
 	return 0;
 }
