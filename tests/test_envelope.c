@@ -124,7 +124,7 @@ forge_env_to(struct fix *f, const uint8_t *entry_hash, const uint8_t *sk,
     int to, const uint8_t *plain, size_t plen, size_t *lenp)
 {
 	struct cf_wr w;
-	uint8_t *sealed, *env;
+	uint8_t *sealed, *env = NULL;
 	size_t off;
 
 	cf_wr_init(&w, CF_ENV_MAX, 0);

@@ -22,14 +22,14 @@ floor_check(const struct cf_drive_head *pin, cf_history_known_fn *known,
 	if (fl->version > pin->version + n)
 		return COFFER_ENOTAUTHENTIC;	/* the head is below the record */
 	if (fl->version > pin->version) {
-		if (memcmp(line[fl->version - pin->version - 1].id,
+		if (sodium_memcmp(line[fl->version - pin->version - 1].id,
 		    fl->commit_id, CF_ID_BYTES) != 0)
 			return COFFER_ENOTAUTHENTIC;
 		return 0;
 	}
 	if (fl->version == pin->version)
-		return memcmp(pin->commit_id, fl->commit_id, CF_ID_BYTES) == 0 ?
-		    0 : COFFER_ENOTAUTHENTIC;
+		return sodium_memcmp(pin->commit_id, fl->commit_id,
+		    CF_ID_BYTES) == 0 ? 0 : COFFER_ENOTAUTHENTIC;
 	/* Below the pin: this device's own record, if it keeps one. */
 	if (known == NULL)
 		return 0;
@@ -38,7 +38,7 @@ floor_check(const struct cf_drive_head *pin, cf_history_known_fn *known,
 		return 0;
 	if (r != 0)
 		return r;
-	return memcmp(id, fl->commit_id, CF_ID_BYTES) == 0 ? 0 :
+	return sodium_memcmp(id, fl->commit_id, CF_ID_BYTES) == 0 ? 0 :
 	    COFFER_ENOTAUTHENTIC;
 }
 
