@@ -577,6 +577,136 @@ kat_delta(void)
 	return r;
 }
 
+/*
+ * After kat_genesis: add device B, remove it recording one drive head,
+ * rotate, and register a new recovery key (secret: bytes 16..31 of k32).
+ * Each entry is applied before the next is made.
+ */
+static int
+kat_chain_more(void)
+{
+	struct kat_acct k;
+	struct cf_device_keys *b = NULL;
+	struct cf_recovery_keys rk2;
+	struct cf_drive_head h;
+	struct cf_signer s;
+	uint8_t k32[32], ia[32], ib[32], pop[CF_SIG_BYTES], knew[CF_KEY_BYTES];
+	uint8_t *e = NULL, *pin = NULL;
+	size_t len = 0, pinlen = 0;
+	int r;
+
+	inputs(k32, ia, ib);
+	if ((r = kat_genesis(&k)) != 0)
+		goto out;
+	if ((r = cf_chain_pin_encode(k.c, &pin, &pinlen)) != 0)
+		goto out;
+	emit_hex("chain-pin-genesis", pin, pinlen);
+	memcpy(s.id, k.a->device_id, CF_ID_BYTES);
+	s.sign_sk = k.a->sign_sk;
+	if ((r = cf_keys_generate(&b)) != 0)
+		goto out;
+	cf_pop_sign(b, k.account_id, pop);
+	if ((r = cf_entry_add(k.c, &s, b->sign_pk, b->box_pk, pop, "kat-phone",
+	    9, k.k1, KAT_T0 + 1, &e, &len)) != 0 ||
+	    (r = cf_chain_append(k.c, e, len)) != 0)
+		goto out;
+	free(e);
+	e = NULL;
+	memcpy(h.drive_id, ib, CF_ID_BYTES);
+	h.version = 3;
+	memcpy(h.commit_id, ia, CF_ID_BYTES);
+	if ((r = cf_entry_remove(k.c, &s, b->device_id, &h, 1, KAT_T0 + 2,
+	    knew, &e, &len)) != 0 || (r = cf_chain_append(k.c, e, len)) != 0)
+		goto out;
+	emit_hex("chain-remove-entry", e, len);
+	free(e);
+	e = NULL;
+	if ((r = cf_entry_rotate(k.c, &s, KAT_T0 + 3, knew, &e, &len)) != 0 ||
+	    (r = cf_chain_append(k.c, e, len)) != 0)
+		goto out;
+	emit_hex("chain-rotate-entry", e, len);
+	free(e);
+	e = NULL;
+	if ((r = cf_recovery_derive(k32 + 16, k.account_id, &rk2)) != 0 ||
+	    (r = cf_entry_set_rk(k.c, &s, &rk2, KAT_T0 + 4, knew, &e,
+	    &len)) != 0 || (r = cf_chain_append(k.c, e, len)) != 0)
+		goto out;
+	emit_hex("chain-setrk-entry", e, len);
+out:
+	sodium_memzero(knew, sizeof(knew));
+	sodium_memzero(&rk2, sizeof(rk2));
+	free(e);
+	free(pin);
+	cf_keys_free(b);
+	kat_acct_free(&k);
+	return r;
+}
+
+/* A chunk list of two chunks: (k32, 1000), (id_a, 2000). */
+static int
+kat_list(void)
+{
+	uint8_t k32[32], a[32], b[32], *buf = NULL;
+	struct cf_ref refs[2];
+	size_t len = 0;
+	int r;
+
+	inputs(k32, a, b);
+	memcpy(refs[0].id, k32, CF_ID_BYTES);
+	refs[0].len = 1000;
+	memcpy(refs[1].id, a, CF_ID_BYTES);
+	refs[1].len = 2000;
+	if ((r = cf_list_encode(refs, 2, &buf, &len)) == 0)
+		emit_hex("list-object", buf, len);
+	free(buf);
+	return r;
+}
+
+/*
+ * A grant (r = k32[0..5], account id_a, entry id_b at seq 1, directory 2
+ * with hash k32, one drive) and the approval sealing it to the genesis
+ * device of kat_genesis, signed by that device.
+ */
+static int
+kat_approval(void)
+{
+	struct kat_acct k;
+	struct cf_grant g;
+	struct cf_drive_head h;
+	uint8_t k32[32], a[32], b[32], *gb = NULL, *ap = NULL;
+	size_t glen = 0, aplen = 0;
+	int r;
+
+	inputs(k32, a, b);
+	memset(&g, 0, sizeof(g));
+	memcpy(g.r, k32, CF_PAIR_R_BYTES);
+	memcpy(g.account_id, a, CF_ID_BYTES);
+	memcpy(g.entry_hash, b, CF_ID_BYTES);
+	g.chain_seq = 1;
+	g.dir_version = 2;
+	memcpy(g.dir_hash, k32, CF_ID_BYTES);
+	memset(h.drive_id, 0x01, CF_ID_BYTES);
+	h.version = 4;
+	memcpy(h.commit_id, b, CF_ID_BYTES);
+	g.ndrives = 1;
+	g.drives = &h;
+	if ((r = cf_grant_encode(&g, &gb, &glen)) != 0)
+		goto out;
+	emit_hex("approval-grant", gb, glen);
+	if ((r = kat_genesis(&k)) != 0)
+		goto out2;
+	if ((r = cf_approval_make_raw(k.a, a, k.a->device_id, k.a->box_pk, gb,
+	    glen, &ap, &aplen)) != 0)
+		goto out2;
+	emit_hex("approval", ap, aplen);
+out2:
+	kat_acct_free(&k);
+out:
+	free(ap);
+	cf_wipefree(gb, glen);
+	return r;
+}
+
 int
 kat_all(kat_emit_fn *fn)
 {
@@ -592,7 +722,9 @@ kat_all(kat_emit_fn *fn)
 	    (r = kat_pair_request()) != 0 || (r = kat_pair_code()) != 0 ||
 	    (r = kat_safety_code()) != 0 || (r = kat_dir_record()) != 0 ||
 	    (r = kat_tree_leaf()) != 0 || (r = kat_commit()) != 0 ||
-	    (r = kat_delta()) != 0)
+	    (r = kat_delta()) != 0 ||
+	    (r = kat_chain_more()) != 0 || (r = kat_list()) != 0 ||
+	    (r = kat_approval()) != 0)
 		return r;
 	return 0;
 }
