@@ -100,7 +100,10 @@ if [ "$QUICK" = 0 ]; then
 			name=$(basename "$f")
 			work=$(mktemp -d)
 			[ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$work/"
-			if "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+			# The fuzz build recovers from UBSan reports: make one fatal,
+			# or undefined behaviour found by a fuzzer passes unseen.
+			if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+			    "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
 			    -timeout=10 -artifact_prefix="$LOG/$name-" "$work" \
 			    >"$LOG/fuzz.$name.log" 2>&1; then
 				pass 1

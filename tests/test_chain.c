@@ -426,6 +426,15 @@ genesis_epoch_block(void)
 		memcpy(same.box_sk, f.dev[A]->box_sk, CF_BOX_SK_BYTES);
 		g.rk = &same;
 		g.rk_sig_sk = same.sign_sk;
+		/*
+		 * Recipients {id, id}: the two ids the rule asks for, which
+		 * happen to be one.  Only "two different ids" refuses this
+		 * (with one recipient the block would be refused anyway).
+		 */
+		g.recip = 0;
+		e = forge_genesis(&g, &len);
+		CHECK_RC(cf_chain_append(c, e, len), NOTAUTH);
+		free(e);
 		g.recip = 4;
 		e = forge_genesis(&g, &len);
 		CHECK_RC(cf_chain_append(c, e, len), NOTAUTH);
@@ -433,6 +442,58 @@ genesis_epoch_block(void)
 		sodium_memzero(&same, sizeof(same));
 	}
 	CHECK(c->n == 0);
+	cf_chain_free(c);
+	fix_free(&f);
+}
+
+/* FORMAT §14: the genesis device's and the recovery key's sealing keys
+ * are of large order; everything else in each case is valid. */
+static void
+genesis_low_order_keys(void)
+{
+	static const uint8_t low[CF_BOX_PK_BYTES] = {
+		0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3,
+		0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32,
+		0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00
+	};
+	struct fix f;
+	struct cf_chain *c;
+	struct cf_device_keys *bad;
+	struct cf_recovery_keys rk;
+	struct gen g;
+	uint8_t *e;
+	size_t len;
+
+	fix_init(&f);
+	CHECK_RC(cf_chain_new(&c), 0);
+	if ((bad = sodium_malloc(sizeof(*bad))) == NULL)
+		fix_die("sodium_malloc");
+	*bad = *f.dev[A];
+	memcpy(bad->box_pk, low, sizeof(low));
+	cf_device_id(bad->sign_pk, bad->box_pk, bad->device_id);
+	/* The device's box_pk. */
+	gen_default(&f, &g);
+	g.dev = bad;
+	g.signer_id = bad->device_id;
+	e = forge_genesis(&g, &len);
+	CHECK_RC(cf_chain_append(c, e, len), NOTAUTH);
+	free(e);
+	/* The recovery key's box_pk (rk_sig by the recovery key over it). */
+	gen_default(&f, &g);
+	rk = f.rk[0];
+	memcpy(rk.box_pk, low, sizeof(low));
+	g.rk = &rk;
+	g.rk_sig_sk = rk.sign_sk;
+	e = forge_genesis(&g, &len);
+	CHECK_RC(cf_chain_append(c, e, len), NOTAUTH);
+	free(e);
+	CHECK(c->n == 0);
+	/* Control: the same machinery with real keys. */
+	gen_default(&f, &g);
+	e = forge_genesis(&g, &len);
+	ACCEPTED(c, e, len);
+	sodium_memzero(&rk, sizeof(rk));
+	cf_keys_free(bad);
 	cf_chain_free(c);
 	fix_free(&f);
 }
@@ -846,6 +907,79 @@ add_ghost_device(void)
 	    NULL, 1, &len);
 	REFUSED(f.c, e, len);
 	CHECK(f.c->ndevices == 1);
+	fix_free(&f);
+}
+
+/*
+ * FORMAT §14: every X25519 key an entry introduces is of large order, and
+ * a name box holds 1 to 64 bytes.  Each entry below is otherwise valid
+ * (the pop is by the new key, over the keys as written).
+ */
+static void
+add_key_and_name_box_rules(void)
+{
+	/* A point of order 8 on Curve25519 (libsodium's blocklist). */
+	static const uint8_t low[CF_BOX_PK_BYTES] = {
+		0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3,
+		0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32,
+		0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00
+	};
+	struct fix f;
+	struct cf_device_keys *bad;
+	struct cf_entry_hdr h;
+	struct cf_wr w;
+	uint8_t msg[CF_POP_MSG_BYTES], pop[CF_SIG_BYTES];
+	uint8_t nb[CF_NAME_BOX_MIN - 1];
+	uint8_t *e;
+	size_t len;
+
+	fix_init(&f);
+	if ((bad = sodium_malloc(sizeof(*bad))) == NULL)
+		fix_die("sodium_malloc");
+	*bad = *f.dev[C];
+	memcpy(bad->box_pk, low, sizeof(low));
+	cf_device_id(bad->sign_pk, bad->box_pk, bad->device_id);
+	CHECK(!cf_box_pk_ok(low));
+	/* Control: C itself. */
+	e = forge_add(&f, f.dev[A]->device_id, f.dev[A]->sign_sk, f.dev[C],
+	    NULL, NULL, 1, &len);
+	ACCEPTED(f.c, e, len);
+	/* C's signing key with a low-order sealing key, pop over both. */
+	e = forge_add(&f, f.dev[A]->device_id, f.dev[A]->sign_sk, bad, NULL,
+	    NULL, 1, &len);
+	REFUSED(f.c, e, len);
+	/* A name box of nonce and tag only: an empty name. */
+	h = fix_hdr(&f, CF_ENTRY_ADD, f.dev[A]->device_id);
+	cf_pop_msg(f.account_id, f.dev[C]->sign_pk, f.dev[C]->box_pk, msg);
+	if (cf_sign_purpose(f.dev[C]->sign_sk, CF_PURPOSE_POP, msg,
+	    sizeof(msg), pop) != 0)
+		fix_die("pop");
+	randombytes_buf(nb, sizeof(nb));
+	cf_wr_init(&w, CF_ENTRY_BODY_MAX, 0);
+	cf_wr_bytes(&w, f.dev[C]->sign_pk, CF_SIGN_PK_BYTES);
+	cf_wr_bytes(&w, f.dev[C]->box_pk, CF_BOX_PK_BYTES);
+	cf_wr_u64(&w, 1);
+	cf_wr_lstr(&w, nb, sizeof(nb));
+	cf_wr_bytes(&w, pop, CF_SIG_BYTES);
+	e = fix_forge(&h, &w, f.dev[A]->sign_sk, &len);
+	REFUSED(f.c, e, len);
+	/* Control: the same with one byte more is accepted. */
+	{
+		uint8_t nb1[CF_NAME_BOX_MIN];
+
+		h = fix_hdr(&f, CF_ENTRY_ADD, f.dev[A]->device_id);
+		randombytes_buf(nb1, sizeof(nb1));
+		cf_wr_init(&w, CF_ENTRY_BODY_MAX, 0);
+		cf_wr_bytes(&w, f.dev[C]->sign_pk, CF_SIGN_PK_BYTES);
+		cf_wr_bytes(&w, f.dev[C]->box_pk, CF_BOX_PK_BYTES);
+		cf_wr_u64(&w, 1);
+		cf_wr_lstr(&w, nb1, sizeof(nb1));
+		cf_wr_bytes(&w, pop, CF_SIG_BYTES);
+		e = fix_forge(&h, &w, f.dev[A]->sign_sk, &len);
+		ACCEPTED(f.c, e, len);
+	}
+	CHECK(f.c->ndevices == 1);
+	cf_keys_free(bad);
 	fix_free(&f);
 }
 
@@ -1796,6 +1930,52 @@ commit_pin_before_removal(void)
 	fix_free(&f);
 }
 
+/*
+ * A state whose recovery-key array is exactly full (8 registrations: the
+ * genesis and seven set-recovery-key entries) is cloned -- as every
+ * extend does -- without reading past the array (ASan), and the clone
+ * holds the same keys and accepts the same next entry.
+ */
+static void
+clone_full_rk_array(void)
+{
+	struct fix f;
+	struct cf_recovery_keys rk;
+	struct cf_signer s;
+	struct cf_chain *t = NULL;
+	uint8_t secret[CF_RECOVERY_SECRET_BYTES], k[CF_KEY_BYTES];
+	uint8_t *e;
+	size_t len, i;
+	const uint8_t *ents[1];
+
+	fix_init(&f);
+	s = fix_signer(&f, A);
+	for (i = 1; i < 8; i++) {
+		randombytes_buf(secret, sizeof(secret));
+		CHECK_RC(cf_recovery_derive(secret, f.account_id, &rk), 0);
+		CHECK_RC(cf_entry_set_rk(f.c, &s, &rk, ++f.time, k, &e, &len),
+		    0);
+		fix_push(&f, e, len);
+		fix_new_key(&f, k);
+	}
+	CHECK(f.c->nrks == 8);
+	CHECK_RC(cf_chain_clone(f.c, &t), 0);
+	CHECK(t != NULL && t->nrks == 8 &&
+	    memcmp(t->rks, f.c->rks, 8 * sizeof(*t->rks)) == 0);
+	cf_chain_free(t);
+	/* Extending (a clone inside) with one more registration. */
+	randombytes_buf(secret, sizeof(secret));
+	CHECK_RC(cf_recovery_derive(secret, f.account_id, &rk), 0);
+	CHECK_RC(cf_entry_set_rk(f.c, &s, &rk, ++f.time, k, &e, &len), 0);
+	ents[0] = e;
+	CHECK_RC(cf_chain_extend(f.c, ents, &len, 1, f.c->n), 0);
+	CHECK(f.c->nrks == 9);
+	free(e);
+	sodium_memzero(&rk, sizeof(rk));
+	sodium_memzero(k, sizeof(k));
+	fix_free(&f);
+}
+
 int
 main(void)
 {
@@ -1807,6 +1987,7 @@ main(void)
 	T_RUN(genesis_signer_recomputed);
 	T_RUN(genesis_rk_reg);
 	T_RUN(genesis_epoch_block);
+	T_RUN(genesis_low_order_keys);
 	T_RUN(genesis_only_first);
 	T_RUN(entry_header_rules);
 	T_RUN(entry_signature_rules);
@@ -1817,6 +1998,7 @@ main(void)
 	T_RUN(add_epoch_current);
 	T_RUN(add_never_twice);
 	T_RUN(add_ghost_device);
+	T_RUN(add_key_and_name_box_rules);
 	T_RUN(add_by_recovery_key);
 	T_RUN(add_trusted_cap);
 	T_RUN(remove_honest);
@@ -1833,6 +2015,7 @@ main(void)
 	T_RUN(extend_fork);
 	T_RUN(extend_rollback_and_gap);
 	T_RUN(extend_all_or_nothing);
+	T_RUN(clone_full_rk_array);
 	T_RUN(pin_round_trip);
 	T_RUN(pin_tampered);
 	T_RUN(commit_named_head);

@@ -1054,6 +1054,268 @@ dir_malformed(void)
 	world_free(&w);
 }
 
+/* ---- Rules without a case above ---- */
+
+/*
+ * Intermediate records between a pin and a head (FORMAT §16): each must
+ * be the next version, of this account, and name a chain entry no older
+ * than the one before it.  Each bad record is hash-linked correctly (the
+ * head is re-signed over it), so only the rule under test refuses it.
+ */
+static void
+dir_intermediate_rules(void)
+{
+	struct world w;
+	struct rec r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, xr = { 0 }, yr = { 0 };
+	struct cf_dir *d1 = NULL, *d2 = NULL, *x, *y, *out = NULL;
+	struct cf_dir_pin pin1;
+	const uint8_t *inter[1];
+	size_t ilen[1];
+	int k;
+
+	world_init(&w);
+	CHECK_RC(build(&w.f, A, NULL, w.e, 2, &r1), 0);
+	CHECK_RC(accept(&w.f, NULL, &r1, &d1), 0);
+	if (d1 == NULL)
+		goto out;
+	cf_dir_pin_of(d1, &pin1);
+	CHECK(pin1.chain_seq == 1);
+	CHECK_RC(build(&w.f, A, d1, w.e, 2, &r2), 0);
+	CHECK_RC(accept(&w.f, &pin1, &r2, &d2), 0);
+	if (d2 == NULL)
+		goto out;
+	CHECK_RC(build(&w.f, A, d2, w.e, 2, &r3), 0);
+	/* k = 0: control (re-signed, unchanged); 1: version; 2: chain
+	 * entry older than the pin's; 3: another account. */
+	for (k = 0; k < 4; k++) {
+		x = decode(&r2);
+		switch (k) {
+		case 1:
+			x->version = 7;
+			break;
+		case 2:
+			x->chain_seq = 0;
+			memcpy(x->chain_head, w.f.c->hash[0], CF_ID_BYTES);
+			break;
+		case 3:
+			x->account_id[0] ^= 1;
+			break;
+		default:
+			break;
+		}
+		resign(&w.f, x, A, &xr);
+		y = decode(&r3);
+		cf_dir_hash(xr.p, xr.len, y->prev_hash);
+		resign(&w.f, y, A, &yr);
+		inter[0] = xr.p;
+		ilen[0] = xr.len;
+		CHECK_RC(cf_dir_accept(w.f.c, &pin1, (const uint8_t (*)
+		    [CF_KEY_BYTES])w.f.keys, w.f.nkeys, yr.p, yr.len, inter,
+		    ilen, 1, &out), k == 0 ? 0 : NOTAUTH);
+		cf_dir_free(out);
+		out = NULL;
+		cf_dir_free(x);
+		cf_dir_free(y);
+		rec_free(&xr);
+		rec_free(&yr);
+	}
+out:
+	rec_free(&r1);
+	rec_free(&r2);
+	rec_free(&r3);
+	cf_dir_free(d1);
+	cf_dir_free(d2);
+	world_free(&w);
+}
+
+/* A drive secret listed under an id that is not key_id(S), wrapped right. */
+static void
+dir_secret_id(void)
+{
+	struct world w;
+	struct rec r = { 0 }, x = { 0 };
+	struct cf_dir *d;
+	struct cf_dir_secret *s;
+	uint8_t ctx[3 * CF_ID_BYTES + 8];
+	size_t i;
+	int k;
+
+	world_init(&w);
+	CHECK_RC(build(&w.f, A, NULL, w.e, 2, &r), 0);
+	for (k = 0; k < 2; k++) {			/* 0: control */
+		d = decode(&r);
+		i = drive_index(d, w.dk[0]);
+		s = &d->drives[i].secrets[0];
+		if (k == 1)
+			s->id[5] ^= 0x40;
+		memcpy(ctx, w.f.account_id, CF_ID_BYTES);
+		memcpy(ctx + CF_ID_BYTES, w.dk[0]->drive_id, CF_ID_BYTES);
+		memcpy(ctx + 2 * CF_ID_BYTES, s->id, CF_ID_BYTES);
+		cf_be64enc(ctx + 3 * CF_ID_BYTES, s->epoch);
+		CHECK_RC(cf_wrap_seal(w.f.keys[s->epoch - 1],
+		    CF_DIR_PURPOSE_SECRET, ctx, sizeof(ctx),
+		    w.dk[0]->secrets[0].secret, CF_KEY_BYTES, s->wrapped), 0);
+		resign(&w.f, d, A, &x);
+		CHECK_RC(accept(&w.f, NULL, &x, NULL), k == 0 ? 0 : NOTAUTH);
+		rec_free(&x);
+		cf_dir_free(d);
+	}
+	rec_free(&r);
+	world_free(&w);
+}
+
+/* A drive key of an epoch before the drive's first secret. */
+static void
+dir_key_before_secret(void)
+{
+	struct world w;
+	struct rec r = { 0 }, x = { 0 };
+	struct cf_dir *d;
+	struct cf_dir_key *dkey;
+	struct cf_drive_keys *late = NULL;
+	struct cf_dir_entry e[3];
+	uint8_t ctx[3 * CF_ID_BYTES + 8];
+	size_t i;
+
+	world_init(&w);
+	fix_rotate(&w.f, A);				/* epoch 2 */
+	CHECK_RC(cf_drive_keys_create(2, &late), 0);
+	if (late == NULL)
+		goto out;
+	e[0] = w.e[0];
+	e[1] = w.e[1];
+	e[2].name = "late";
+	e[2].namelen = 4;
+	e[2].dk = late;
+	CHECK_RC(build(&w.f, A, NULL, e, 3, &r), 0);
+	CHECK_RC(accept(&w.f, NULL, &r, NULL), 0);	/* control */
+	d = decode(&r);
+	i = drive_index(d, late);
+	CHECK(d->drives[i].nsecrets == 1 && d->drives[i].secrets[0].epoch == 2);
+	CHECK(d->drives[i].nkeys == 1);
+	/* Its epoch-2 key listed for epoch 1, wrapped right for epoch 1. */
+	dkey = &d->drives[i].keys[0];
+	dkey->epoch = 1;
+	memcpy(ctx, w.f.account_id, CF_ID_BYTES);
+	memcpy(ctx + CF_ID_BYTES, late->drive_id, CF_ID_BYTES);
+	memcpy(ctx + 2 * CF_ID_BYTES, dkey->key_id, CF_ID_BYTES);
+	cf_be64enc(ctx + 3 * CF_ID_BYTES, 1);
+	CHECK_RC(cf_wrap_seal(w.f.keys[0], CF_DIR_PURPOSE_EPOCH, ctx,
+	    sizeof(ctx), late->epochs[0].dkey, CF_KEY_BYTES, dkey->wrapped), 0);
+	resign(&w.f, d, A, &x);
+	CHECK_RC(accept(&w.f, NULL, &x, NULL), NOTAUTH);
+	rec_free(&x);
+	cf_dir_free(d);
+out:
+	cf_drive_keys_free(late);
+	rec_free(&r);
+	world_free(&w);
+}
+
+/* A name box whose padding is not all zero (FORMAT §16). */
+static void
+dir_name_padding(void)
+{
+	uint8_t ke[CF_KEY_BYTES], acct[CF_ID_BYTES], drive[CF_ID_BYTES];
+	uint8_t key[CF_KEY_BYTES], ad[CF_ID_BYTES + 8 + CF_ID_BYTES];
+	uint8_t plain[CF_DIR_NAME_PLAIN_BYTES], box[CF_DIR_NAME_BOX_BYTES];
+	char name[CF_DIR_NAME_MAX + 1];
+	size_t namelen, at;
+	int k;
+
+	randombytes_buf(ke, sizeof(ke));
+	memset(acct, 0xa1, sizeof(acct));
+	memset(drive, 0xd1, sizeof(drive));
+	crypto_generichash(key, sizeof(key), (const uint8_t *)"coffer-dirname-v1",
+	    17, ke, sizeof(ke));
+	memcpy(ad, acct, CF_ID_BYTES);
+	cf_be64enc(ad + CF_ID_BYTES, 3);
+	memcpy(ad + CF_ID_BYTES + 8, drive, CF_ID_BYTES);
+	/* k = 0: control; then a non-zero byte right after the name, and last. */
+	for (k = 0; k < 3; k++) {
+		memset(plain, 0, sizeof(plain));
+		plain[0] = 5;
+		memcpy(plain + 1, "music", 5);
+		at = (k == 1) ? 6 : sizeof(plain) - 1;
+		if (k > 0)
+			plain[at] = 0x20;
+		randombytes_buf(box, 24);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(box + 24, NULL, plain,
+		    sizeof(plain), ad, sizeof(ad), NULL, box, key);
+		CHECK_RC(cf_dir_name_open(ke, acct, 3, drive, box, name,
+		    &namelen), k == 0 ? 0 : NOTAUTH);
+		CHECK(k != 0 || (namelen == 5 && memcmp(name, "music", 5) == 0));
+	}
+	sodium_memzero(key, sizeof(key));
+}
+
+/*
+ * Rules the decoder alone enforces (records between a pin and a head are
+ * only decoded, FORMAT §16): each case is re-encoded and re-signed, and
+ * the unmodified record, re-encoded the same way, decodes (control).
+ */
+static void
+dir_decode_rules(void)
+{
+	struct world w;
+	struct rec r = { 0 }, x = { 0 };
+	struct cf_dir *d, *v = NULL;
+	size_t i0;
+	int k;
+
+	world_init(&w);
+	fix_remove(&w.f, A, B, NULL, 0);			/* epoch 2 */
+	CHECK_RC(cf_drive_keys_rekey(w.dk[0], 2), 0);
+	CHECK_RC(cf_drive_keys_add_epoch(w.dk[0], 2), 0);
+	CHECK_RC(build(&w.f, A, NULL, w.e, 2, &r), 0);
+	for (k = 0; k < 6; k++) {
+		d = decode(&r);
+		i0 = drive_index(d, w.dk[0]);
+		CHECK(d->drives[i0].nsecrets == 2 && d->drives[i0].nkeys == 2);
+		switch (k) {
+		case 1:		/* a name epoch of 0 */
+			d->drives[i0].name_epoch = 0;
+			break;
+		case 2:		/* secret epochs not increasing */
+			d->drives[i0].secrets[1].epoch =
+			    d->drives[i0].secrets[0].epoch;
+			break;
+		case 3:		/* drive key epochs not increasing */
+			d->drives[i0].keys[1].epoch =
+			    d->drives[i0].keys[0].epoch;
+			break;
+		case 4:		/* the same drive id twice */
+			memcpy(d->drives[1].drive_id, d->drives[0].drive_id,
+			    CF_ID_BYTES);
+			break;
+		default:
+			break;
+		}
+		resign(&w.f, d, A, &x);
+		if (k == 5) {
+			/* Another format version, signed over. */
+			uint8_t *m;
+			size_t plen = sizeof("coffer-dir-v1") - 1;
+
+			x.p[CF_DIR_TAG_BYTES] = CF_DIR_VERSION + 1;
+			if ((m = malloc(plen + x.len - CF_SIG_BYTES)) == NULL)
+				fix_die("malloc");
+			memcpy(m, "coffer-dir-v1", plen);
+			memcpy(m + plen, x.p, x.len - CF_SIG_BYTES);
+			crypto_sign_detached(x.p + x.len - CF_SIG_BYTES, NULL, m,
+			    plen + x.len - CF_SIG_BYTES, w.f.dev[A]->sign_sk);
+			free(m);
+		}
+		CHECK_RC(cf_dir_decode(x.p, x.len, &v), k == 0 ? 0 : NOTAUTH);
+		cf_dir_free(v);
+		v = NULL;
+		rec_free(&x);
+		cf_dir_free(d);
+	}
+	rec_free(&r);
+	world_free(&w);
+}
+
 int
 main(void)
 {
@@ -1075,5 +1337,10 @@ main(void)
 	T_RUN(dir_future_epoch);
 	T_RUN(dir_rekey);
 	T_RUN(dir_malformed);
+	T_RUN(dir_intermediate_rules);
+	T_RUN(dir_secret_id);
+	T_RUN(dir_key_before_secret);
+	T_RUN(dir_name_padding);
+	T_RUN(dir_decode_rules);
 	T_DONE("dir");
 }

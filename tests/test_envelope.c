@@ -618,7 +618,19 @@ env_inner_plaintext(void)
 	BAD_PLAIN(keys_plain("CFEK", 1, f.account_id, 2, 2, ks, 1, 1, &plen));
 	/* Only the current key. */
 	BAD_PLAIN(keys_plain("CFEK", 1, f.account_id, 2, 1, ks + 1, 2, 0, &plen));
+	/* The right keys 1 and 2 (so the right length), but an inner epoch
+	 * field of 3: only the inner epoch check refuses it. */
+	BAD_PLAIN(keys_plain("CFEK", 1, f.account_id, 3, 2, ks, 1, 0, &plen));
 #undef BAD_PLAIN
+	/* The outer account id is another, signed over by the entry's signer;
+	 * the sealed keys are this account's: only the outer check refuses. */
+	p = keys_plain("CFEK", 1, f.account_id, 2, 2, ks, 1, 0, &plen);
+	env = forge_env(&f, h, sk, aid, 2, B, p, plen, &len);
+	memcpy(env + ENV_OFF_ACCOUNT, other, CF_ID_BYTES);
+	env_resign(env, len, sk);
+	CHECK_RC(open_as(&f, B, env, len), NOTAUTH);
+	free(env);
+	cf_wipefree(p, plen);
 	fix_free(&f);
 }
 

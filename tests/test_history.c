@@ -221,6 +221,16 @@ removed_device_branch(void)
 	/* The head held back below the record (a rollback): refused. */
 	CHECK_RC(accept(&f, &pin, seq_before, &l, 0, 0, NULL, NULL),
 	    COFFER_ENOTAUTHENTIC);
+	/* A pin at the recorded version but on B's branch (verified before
+	 * the removal was known): refused, with no record kept (known NULL)
+	 * so that only the pin's own commit id can decide. */
+	pin.version = 2;
+	memcpy(pin.commit_id, br.id[0], CF_ID_BYTES);
+	CHECK_RC(accept(&f, &pin, seq_before, &l, 0, 0, NULL, NULL),
+	    COFFER_ENOTAUTHENTIC);
+	pin = headof(&l, 1);					/* control */
+	CHECK_RC(accept(&f, &pin, seq_before, &l, 0, 0, NULL, NULL), 0);
+	pin = headof(&l, 0);
 	/* Above the record, B can write nothing, even naming an old head. */
 	{
 		struct line late = { .n = 0 };

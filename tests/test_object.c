@@ -24,6 +24,7 @@
 #include "coffer/err.h"
 #include "crypto/kdf.h"
 #include "object/object.h"
+#include "object/object_internal.h"
 #include "util/buf.h"
 
 #include "t.h"
@@ -113,6 +114,11 @@ lookup(void *ctx, uint8_t type, const uint8_t key_id[static CF_ID_BYTES],
 	case LK_EIO:
 		return COFFER_EIO;
 	case LK_POSITIVE:
+		/*
+		 * A "no" that is not negative: the right key is even filled
+		 * in, so only the return code can refuse the object.
+		 */
+		*out = l->key;
 		return 1;
 	case LK_EMPTY:
 		return 0;	/* says yes, fills nothing */
@@ -1321,9 +1327,16 @@ t_body_zstd_handmade(void)
 	/* No content size at all. */
 	fl = mkframe(f, 0, 1, 0, 0x78, 0, 5000, 'A');
 	CHECK(zbody_refused(f, fl, 5000));
-	/* A dictionary id. */
+	/*
+	 * A dictionary id.  zstd itself would refuse to decode it without
+	 * the dictionary, so the rule is also checked on its own: the frame
+	 * check refuses it before any decompression is attempted.
+	 */
 	fl = mkframe(f, 5000, 0, 1, 0, 7, 5000, 'A');
 	CHECK(zbody_refused(f, fl, 5000));
+	CHECK(cf_object_zstd_frame_ok(f, fl, 5000) == 0);
+	fl = mkframe(f, 5000, 0, 1, 0, 0, 5000, 'A');		/* control */
+	CHECK(cf_object_zstd_frame_ok(f, fl, 5000) == 1);
 	/* payload_len == plain_len, with an honest 13-byte frame of 13. */
 	fl = mkframe(f, 13, 0, 1, 0, 0, 13, 'A');
 	CHECK(fl == 13);
@@ -1336,6 +1349,8 @@ t_body_zstd_handmade(void)
 	fl = mkframe(f, 5000, 0, 1, 0, 0, 5000, 'A');
 	f[0] = 0x27;
 	CHECK(zbody_refused(f, fl, 5000));
+	/* ...by the frame check itself, not only by zstd's decoder. */
+	CHECK(cf_object_zstd_frame_ok(f, fl, 5000) == 0);
 	/* A reserved block type. */
 	fl = mkframe(f, 5000, 0, 1, 0, 0, 5000, 'A');
 	f[fl - 4] |= 3 << 1;

@@ -308,6 +308,128 @@ match_other_account(void)
 	    &nl), 0);
 }
 
+/*
+ * What t does not cover is still checked: the pop (over the approver's
+ * own account id) and the device name (1 to 64 bytes, no NUL).  Each
+ * request below matches its code; only the rule under test refuses it.
+ */
+static void
+match_pop_and_name(void)
+{
+	char name[CF_DEVICE_NAME_MAX + 1];
+	struct cf_join_request q;
+	uint8_t t[CF_PAIR_T_BYTES], key[CF_KEY_BYTES];
+	size_t idx, nl;
+	int k;
+
+	/* The pop, corrupted (t is unchanged: it does not cover the pop). */
+	q = g_join.req;
+	q.pop[5] ^= 1;
+	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, g_join.t, &q, 1,
+	    &idx, name, &nl), NOTAUTH);
+	CHECK(nl == 0 && name[0] == '\0');
+	/* The device name: k = 0 control, 1 with a NUL inside. */
+	if (crypto_pwhash(key, sizeof(key), (const char *)g_join.r,
+	    CF_PAIR_R_BYTES, g_join.req.nonce, 2, (size_t)64 << 20,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0)
+		fix_die("pwhash");
+	for (k = 0; k < 2; k++) {
+		const char *dn = k ? "ph\0ne" : "phone";
+
+		q = g_join.req;
+		randombytes_buf(q.enc_name, 24);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(q.enc_name + 24, NULL,
+		    (const uint8_t *)dn, 5, q.nonce, sizeof(q.nonce), NULL,
+		    q.enc_name, key);
+		q.enc_name_len = 24 + 5 + 16;
+		cf_pair_t(g_join.r, g_fix.account_id, &q, t);
+		CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, t, &q, 1,
+		    &idx, name, &nl), k ? NOTAUTH : 0);
+		CHECK(k || (nl == 5 && memcmp(name, "phone", 5) == 0));
+	}
+	sodium_memzero(key, sizeof(key));
+}
+
+/* A grant as bytes: heads (id byte, version, commit byte) as given. */
+static void
+grant_bytes(struct cf_wr *w, uint64_t dir_version, uint8_t dir_hash_byte,
+    const uint8_t (*heads)[3], size_t n)
+{
+	uint8_t b[CF_ID_BYTES];
+	size_t i;
+
+	cf_wr_init(w, CF_GRANT_MAX, 0);
+	cf_wr_bytes(w, CF_GRANT_TAG, CF_PAIR_TAG_BYTES);
+	cf_wr_u8(w, CF_PAIR_VERSION);
+	memset(b, 0x11, sizeof(b));
+	cf_wr_bytes(w, b, CF_PAIR_R_BYTES);
+	cf_wr_bytes(w, g_fix.account_id, CF_ID_BYTES);
+	memset(b, 0x22, sizeof(b));
+	cf_wr_bytes(w, b, CF_ID_BYTES);
+	cf_wr_u64(w, 1);
+	cf_wr_u64(w, dir_version);
+	memset(b, dir_hash_byte, sizeof(b));
+	cf_wr_bytes(w, b, CF_ID_BYTES);
+	cf_wr_u32(w, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		memset(b, heads[i][0], sizeof(b));
+		cf_wr_bytes(w, b, CF_ID_BYTES);
+		cf_wr_u64(w, heads[i][1]);
+		memset(b, heads[i][2], sizeof(b));
+		cf_wr_bytes(w, b, CF_ID_BYTES);
+	}
+}
+
+/* FORMAT §17: the grant's heads and directory head, as decoded. */
+static void
+grant_decode_rules(void)
+{
+	static const uint8_t ok[2][3] = { { 1, 0, 0 }, { 2, 5, 9 } };
+	static const uint8_t dup[2][3] = { { 2, 1, 9 }, { 2, 5, 9 } };
+	static const uint8_t down[2][3] = { { 2, 5, 9 }, { 1, 0, 0 } };
+	static const uint8_t empty_id[1][3] = { { 1, 0, 9 } };
+	struct cf_wr w;
+	struct cf_grant *g = NULL;
+	uint8_t *p;
+	size_t len;
+	int k;
+
+	for (k = 0; k < 7; k++) {
+		switch (k) {
+		case 0:		/* control */
+			grant_bytes(&w, 3, 0x33, ok, 2);
+			break;
+		case 1:		/* control: no directory yet */
+			grant_bytes(&w, 0, 0, ok, 2);
+			break;
+		case 2:		/* no directory, but a directory hash */
+			grant_bytes(&w, 0, 0x33, ok, 2);
+			break;
+		case 3:		/* a drive twice */
+			grant_bytes(&w, 3, 0x33, dup, 2);
+			break;
+		case 4:		/* drives out of order */
+			grant_bytes(&w, 3, 0x33, down, 2);
+			break;
+		case 5:		/* an empty drive with a commit id */
+			grant_bytes(&w, 3, 0x33, empty_id, 1);
+			break;
+		default:	/* another format version, otherwise k = 0 */
+			grant_bytes(&w, 3, 0x33, ok, 2);
+			break;
+		}
+		if (cf_wr_finish(&w, &p, &len) != 0)
+			fix_die("writer");
+		if (k == 6)
+			p[CF_PAIR_TAG_BYTES] = CF_PAIR_VERSION + 1;
+		CHECK_RC(cf_grant_decode(p, len, &g), k < 2 ? 0 : NOTAUTH);
+		CHECK((g != NULL) == (k < 2));
+		cf_grant_free(g);
+		g = NULL;
+		free(p);
+	}
+}
+
 static void
 match_count(void)
 {
@@ -601,6 +723,19 @@ approval_outer(void)
 		free(buf);
 		cf_wipefree(gb, glen);
 	}
+	/* Another format version (the decoder alone: no signature checked). */
+	appr_of(&a, a.f.dev[A], &a.g, &buf, &len);
+	{
+		struct cf_approval *ap = NULL;
+
+		CHECK_RC(cf_approval_decode(buf, len, &ap), 0);	/* control */
+		cf_approval_free(ap);
+		ap = NULL;
+		buf[CF_PAIR_TAG_BYTES] = CF_PAIR_VERSION + 1;
+		CHECK_RC(cf_approval_decode(buf, len, &ap), NOTAUTH);
+		CHECK(ap == NULL);
+	}
+	free(buf);
 	/* Every byte of an honest approval flipped. */
 	appr_of(&a, a.f.dev[A], &a.g, &buf, &len);
 	for (i = 0; i < len; i++) {
@@ -726,7 +861,9 @@ main(void)
 	T_RUN(match_honest);
 	T_RUN(match_keys_swapped);
 	T_RUN(match_other_account);
+	T_RUN(match_pop_and_name);
 	T_RUN(match_count);
+	T_RUN(grant_decode_rules);
 	T_RUN(approval_honest);
 	T_RUN(approval_r);
 	T_RUN(approval_signer);

@@ -519,6 +519,52 @@ test_empty_dir(void)
 	store_free(&s);
 }
 
+/*
+ * The smallest entries: a leaf of one empty file with a 1-byte name is 45
+ * bytes, so no ref fits in what follows the header and the ref pool is
+ * empty; decoding it must not do arithmetic on that NULL pool (clang's
+ * UBSan: "applying zero offset to null pointer").  And a count of entries
+ * or parts that the bytes left cannot hold is refused.
+ */
+static void
+test_smallest_entries(void)
+{
+	struct cf_tree_entry e;
+	struct cf_tree *t = NULL;
+	uint8_t *p = NULL, *q;
+	size_t len = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.name = (const uint8_t *)"a";
+	e.namelen = 1;
+	e.type = CF_TREE_FILE;
+	e.mode = 0644;
+	e.how = CF_FILE_CHUNKS;
+	CHECK_RC(cf_tree_encode_leaf(&e, 1, &p, &len), 0);
+	CHECK(len == CF_TREE_HDR_BYTES + CF_TREE_ENTRY_FIXED + 1 +
+	    CF_TREE_FILE_REF_FIXED);
+	CHECK_RC(cf_tree_decode(p, len, &t), 0);
+	CHECK(t != NULL && t->n == 1 && t->entries[0].nrefs == 0 &&
+	    t->entries[0].refs == NULL && t->entries[0].size == 0);
+	cf_tree_free(t);
+	t = NULL;
+	/* The same header claiming 2 and 4096 entries: refused. */
+	if ((q = malloc(len)) == NULL)
+		abort();
+	memcpy(q, p, len);
+	q[CF_TREE_HDR_BYTES - 1] = 2;
+	CHECK_RC(cf_tree_decode(q, len, &t), COFFER_ENOTAUTHENTIC);
+	q[CF_TREE_HDR_BYTES - 2] = 0x10;
+	q[CF_TREE_HDR_BYTES - 1] = 0;
+	CHECK_RC(cf_tree_decode(q, len, &t), COFFER_ENOTAUTHENTIC);
+	/* An index claiming 4096 parts in 45 bytes. */
+	q[CF_TREE_TAG_BYTES + 1] = CF_TREE_INDEX;
+	CHECK_RC(cf_tree_decode(q, len, &t), COFFER_ENOTAUTHENTIC);
+	CHECK(t == NULL);
+	free(q);
+	free(p);
+}
+
 static void
 test_sorted_any_order(void)
 {
@@ -2368,6 +2414,7 @@ main(void)
 
 	T_RUN(test_roundtrip_kinds);
 	T_RUN(test_empty_dir);
+	T_RUN(test_smallest_entries);
 	T_RUN(test_sorted_any_order);
 	T_RUN(test_refuse_names);
 	T_RUN(test_refuse_fields);

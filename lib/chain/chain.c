@@ -315,8 +315,12 @@ cf_chain_clone(const struct cf_chain *c, struct cf_chain **cp)
 			goto out;
 	}
 
-	if ((d->rks = dup_array(c->rks, c->nrks + 1, sizeof(*d->rks))) == NULL)
+	/* Room for one more, but only the ${nrks} keys ${c} holds are read:
+	 * its array may be exactly full. */
+	if ((d->rks = dup_array(NULL, c->nrks + 1, sizeof(*d->rks))) == NULL)
 		goto out;
+	if (c->nrks > 0)
+		memcpy(d->rks, c->rks, c->nrks * sizeof(*d->rks));
 	d->nrks = c->nrks;
 	d->cap_rks = c->nrks + 1;
 

@@ -44,6 +44,8 @@
 #define PAIR_PWHASH_MEM		((size_t)64 << 20)
 #define PAIR_RAW_BYTES		(CF_PAIR_R_BYTES + CF_PAIR_T_BYTES)
 #define PAIR_RADIX		32
+/* Characters per group of a code as shown (FORMAT §17). */
+#define PAIR_GROUP_CHARS	5
 /* Characters read as a code's separators. */
 #define PAIR_SEPARATORS		"- \t\r\n"
 #define POP_MSG_BYTES		(PERSONAL_LEN(POP_PURPOSE) + CF_ID_BYTES + \
@@ -302,7 +304,7 @@ cf_pair_code_format(const uint8_t r[static CF_PAIR_R_BYTES],
 	cf_base32_encode(raw, sizeof(raw), s);
 	for (i = 0; i < CF_PAIR_CODE_VALUES; i++) {
 		v[i] = (uint8_t)cf_base32_value(s[i]);
-		if (i > 0 && i % 5 == 0)
+		if (i > 0 && i % PAIR_GROUP_CHARS == 0)
 			text[o++] = '-';
 		text[o++] = s[i];
 	}

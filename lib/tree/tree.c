@@ -24,6 +24,14 @@
 #include "tree.h"
 
 #define NOTAUTH		COFFER_ENOTAUTHENTIC
+/*
+ * The fewest bytes an item can take: an entry with a 1-byte name and the
+ * shortest ref (a file's how || k, or a 1-byte symlink target); an index
+ * item with a 1-byte first name.  A count is checked against the bytes
+ * left before anything is allocated for it.
+ */
+#define TREE_ENTRY_MIN	(CF_TREE_ENTRY_FIXED + 1 + CF_TREE_FILE_REF_FIXED)
+#define TREE_PART_MIN	(CF_TREE_PART_FIXED + 1)
 
 /* Every single entry fits in a part on its own, so a split always ends. */
 _Static_assert(CF_TREE_HDR_BYTES + CF_TREE_ENTRY_MAX <= CF_TREE_BYTES_MAX,
@@ -33,6 +41,9 @@ _Static_assert(CF_TREE_HDR_BYTES + (size_t)CF_TREE_PARTS_MAX *
     (CF_TREE_PART_FIXED + CF_TREE_NAME_MAX) <= CF_TREE_BYTES_MAX,
     "FORMAT §12: the largest index must fit in a tree");
 _Static_assert(CF_TREE_SPLIT_MIN <= CF_TREE_LEAF_MAX, "split minimum");
+/* The symlink ref (lstr of at least one byte) is no shorter than a file's. */
+_Static_assert(4 + 1 >= CF_TREE_FILE_REF_FIXED && CF_ID_BYTES >=
+    CF_TREE_FILE_REF_FIXED, "TREE_ENTRY_MIN is a lower bound");
 _Static_assert(sizeof(CF_TREE_SPLIT_PERSONAL) - 1 == 15, "split personal");
 /* A file's size cannot overflow: 2^30 chunks of at most 2^23 bytes. */
 _Static_assert(CF_FILE_CHUNKS_MAX <= UINT64_MAX / CF_CHUNK_MAX, "file size");
@@ -493,12 +504,13 @@ entry_read(struct cf_rd *r, struct cf_tree_entry *e, struct cf_ref *pool,
 			cf_rd_fail(r);
 			return;
 		}
-		refs = pool + *usedp;
+		/* No arithmetic on the pool when it is empty (NULL). */
+		refs = (k > 0) ? pool + *usedp : NULL;
 		for (i = 0; i < k; i++) {
 			cf_rd_copy(r, refs[i].id, CF_ID_BYTES);
 			refs[i].len = cf_rd_u32(r);
 		}
-		e->refs = (k > 0) ? refs : NULL;
+		e->refs = refs;
 		e->nrefs = k;
 		*usedp += k;
 		break;
@@ -520,7 +532,7 @@ leaf_read(struct cf_rd *r, struct cf_tree *t, size_t n)
 {
 	size_t npool, used = 0, i;
 
-	if (n > CF_TREE_LEAF_MAX)
+	if (n > CF_TREE_LEAF_MAX || n > cf_rd_left(r) / TREE_ENTRY_MIN)
 		return NOTAUTH;
 	if ((t->entries = calloc(n ? n : 1, sizeof(*t->entries))) == NULL)
 		return COFFER_ENOMEM;
@@ -551,7 +563,8 @@ index_read(struct cf_rd *r, struct cf_tree *t, size_t n)
 	uint32_t len;
 	size_t i;
 
-	if (n < CF_TREE_PARTS_MIN || n > CF_TREE_PARTS_MAX)
+	if (n < CF_TREE_PARTS_MIN || n > CF_TREE_PARTS_MAX ||
+	    n > cf_rd_left(r) / TREE_PART_MIN)
 		return NOTAUTH;
 	if ((t->parts = calloc(n, sizeof(*t->parts))) == NULL)
 		return COFFER_ENOMEM;
