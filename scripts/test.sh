@@ -80,15 +80,38 @@ fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 # --- end-to-end scripts -----------------------------------------------------
-for s in tests/e2e/[0-9]*.sh; do
-	[ -f "$s" ] || continue
-	name=$(basename "$s")
-	if COFFER_BUILD="$ROOT/build" sh "$s" >"$LOG/e2e.$name.log" 2>&1; then
-		pass 1; printf 'e2e    %-22s ok\n' "$name"
-	else
-		fail 1; printf 'e2e    %-22s FAILED\n' "$name"; tail -20 "$LOG/e2e.$name.log"
-	fi
-done
+# run_e2e DIR LABEL: every tests/e2e/NN-*.sh against the programs in DIR.
+run_e2e() {
+	dir=$1; label=$2
+	for s in tests/e2e/[0-9]*.sh; do
+		[ -f "$s" ] || continue
+		name=$(basename "$s")
+		t0=$(date +%s)
+		if COFFER_BUILD="$ROOT/$dir" sh "$s" >"$LOG/$label.$name.log" 2>&1; then
+			pass 1; printf '%-6s %-30s ok (%ss)\n' "$label" "$name" $(( $(date +%s) - t0 ))
+		else
+			fail 1; printf '%-6s %-30s FAILED\n' "$label" "$name"
+			tail -20 "$LOG/$label.$name.log"
+		fi
+	done
+}
+note "end-to-end (plain build)"
+run_e2e build e2e
+
+# The same scripts against the ASan+UBSan programs: every process, servers
+# in the background included, writes any report to $LOG/asan.*; there must
+# be none.
+note "end-to-end (ASan+UBSan build)"
+rm -f "$LOG"/asan.*
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$LOG/asan"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOG/asan"
+run_e2e build-asan e2e-asan
+unset ASAN_OPTIONS UBSAN_OPTIONS
+if ls "$LOG"/asan.* >/dev/null 2>&1; then
+	fail 1; echo "e2e-asan sanitizer reports:"; head -40 "$LOG"/asan.*
+else
+	pass 1; echo "e2e-asan no sanitizer reports"
+fi
 
 # --- fuzzers ---------------------------------------------------------------
 if [ "$QUICK" = 0 ]; then

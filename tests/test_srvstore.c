@@ -1,0 +1,233 @@
+/*
+ * The server's embedded engine behind its two interfaces
+ * (server/meta.h, server/objstore.h): transactions, nonces, invites,
+ * joins, drives, heads, live sets, objects, and the object store's
+ * append/read/check across a reopen with a torn tail.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "coffer/coffer.h"
+#include "meta.h"
+#include "objstore.h"
+#include "t.h"
+#include "util.h"
+
+static char *dir;
+
+static void
+objstore_roundtrip(void)
+{
+	struct srv_objstore *s = NULL;
+	struct srv_objput p[3];
+	uint8_t id[3][32], data[3][100], buf[100];
+	char path[4096];
+	int i, fd;
+
+	CHECK_RC(srv_objstore_open(dir, &s), 0);
+	for (i = 0; i < 3; i++) {
+		memset(id[i], i + 1, 32);
+		memset(data[i], 0x40 + i, sizeof(data[i]));
+		p[i].id = id[i];
+		p[i].data = data[i];
+		p[i].len = (uint32_t)(i == 2 ? 0 : sizeof(data[i]));
+	}
+	CHECK_RC(srv_objstore_write(s, p, 3), 0);
+	CHECK(p[0].loc.pack == 1 && p[1].loc.off > p[0].loc.off);
+	CHECK_RC(srv_objstore_read(s, &p[1].loc, buf), 0);
+	CHECK(memcmp(buf, data[1], sizeof(buf)) == 0);
+	CHECK_RC(srv_objstore_check(s, &p[0].loc, id[0]), 0);
+	CHECK_RC(srv_objstore_check(s, &p[2].loc, id[2]), 0);
+	CHECK_RC(srv_objstore_check(s, &p[0].loc, id[1]), COFFER_EIO);
+	srv_objstore_close(s);
+	s = NULL;
+	/* A torn tail (a batch whose commit never happened) is garbage:
+	 * after a reopen appends go after it and old objects still read. */
+	snprintf(path, sizeof(path), "%s/packs/pack-00000001.pack", dir);
+	fd = open(path, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		CHECK(write(fd, "torn", 4) == 4);
+		close(fd);
+	}
+	CHECK_RC(srv_objstore_open(dir, &s), 0);
+	CHECK_RC(srv_objstore_read(s, &p[0].loc, buf), 0);
+	CHECK(memcmp(buf, data[0], sizeof(buf)) == 0);
+	p[0].id = id[0];
+	CHECK_RC(srv_objstore_write(s, p, 1), 0);
+	CHECK(p[0].loc.off > p[1].loc.off + 100 + 4);
+	CHECK_RC(srv_objstore_check(s, &p[0].loc, id[0]), 0);
+	/* Past the pack size a new pack starts; both stay readable. */
+	srv_objstore_set_pack_max(s, 4096);
+	{
+		static uint8_t big[3000];
+		struct srv_objput q;
+		struct srv_objloc first = p[0].loc;
+
+		q.id = id[1];
+		q.data = big;
+		q.len = sizeof(big);
+		CHECK_RC(srv_objstore_write(s, &q, 1), 0);
+		CHECK(q.loc.pack == 1);
+		CHECK_RC(srv_objstore_write(s, &q, 1), 0);
+		CHECK(q.loc.pack == 2);
+		CHECK_RC(srv_objstore_check(s, &q.loc, id[1]), 0);
+		CHECK_RC(srv_objstore_check(s, &first, id[0]), 0);
+	}
+	srv_objstore_close(s);
+}
+
+static void
+meta_basics(void)
+{
+	struct srv_meta *m = NULL;
+	struct srv_entry e;
+	struct srv_join j;
+	struct srv_objloc loc, got;
+	uint8_t nonce[16], dev[32], h[32], acct[32], out[32], drive[32], pk[32];
+	uint8_t other[32], commit[32], *ap = NULL;
+	uint64_t v, used, nobj, n;
+	size_t al;
+	int removed;
+
+	CHECK_RC(srv_meta_open(dir, &m), 0);
+	if (m == NULL)
+		return;
+	memset(nonce, 1, sizeof(nonce));
+	memset(dev, 2, sizeof(dev));
+	/* A nonce is refused the second time, even in a new transaction. */
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_nonce_use(m, dev, nonce, 1000), 0);
+	CHECK_RC(srv_meta_commit(m), 0);
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_nonce_use(m, dev, nonce, 1001), COFFER_ECONFLICT);
+	srv_meta_rollback(m);
+	/* Rolled back writes are gone. */
+	memset(nonce, 3, sizeof(nonce));
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_nonce_use(m, dev, nonce, 1000), 0);
+	srv_meta_rollback(m);
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_nonce_use(m, dev, nonce, 1000), 0);
+	CHECK_RC(srv_meta_commit(m), 0);
+
+	/* Invites work once and expire. */
+	memset(h, 9, sizeof(h));
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_invite_add(m, h, 2000), 0);
+	CHECK_RC(srv_meta_invite_use(m, h, 2001), COFFER_EDENIED);
+	CHECK_RC(srv_meta_invite_use(m, h, 1999), 0);
+	CHECK_RC(srv_meta_invite_use(m, h, 1999), COFFER_EDENIED);
+	CHECK_RC(srv_meta_commit(m), 0);
+
+	/* An account from a (structurally filled) genesis view. */
+	memset(&e, 0, sizeof(e));
+	memset(acct, 0xa1, sizeof(acct));
+	memcpy(e.account_id, acct, 32);
+	memset(e.dev_id, 0xd1, 32);
+	memset(e.dev_sign_pk, 0x51, 32);
+	memset(e.rk_id, 0xe1, 32);
+	memset(e.hash, 0x77, 32);
+	e.type = SRV_ENTRY_GENESIS;
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_account_create(m, "ann", (const uint8_t *)"g", 1, &e,
+	    5), 0);
+	CHECK_RC(srv_meta_account_create(m, "ann", (const uint8_t *)"g", 1, &e,
+	    5), COFFER_EEXIST);
+	CHECK_RC(srv_meta_account_by_name(m, "ann", out), 0);
+	CHECK(memcmp(out, acct, 32) == 0);
+	CHECK_RC(srv_meta_account_by_name(m, "bob", out), COFFER_ENOENT);
+	CHECK_RC(srv_meta_signer(m, acct, e.dev_id, pk), 0);
+	CHECK(pk[0] == 0x51);
+	CHECK_RC(srv_meta_signer(m, acct, dev, pk), COFFER_EDENIED);
+	CHECK_RC(srv_meta_signer(m, dev, e.dev_id, pk), COFFER_ENOENT);
+	CHECK_RC(srv_meta_device(m, acct, e.dev_id, pk, &removed), 0);
+	CHECK(removed == 0);
+	CHECK_RC(srv_meta_devices_active(m, acct, &n), 0);
+	CHECK(n == 1);
+
+	/* Joins: at most SRV_JOINS_PENDING_MAX pending, expiry. */
+	memset(&j, 0, sizeof(j));
+	for (n = 0; n < SRV_JOINS_PENDING_MAX + 1; n++) {
+		memset(j.dev_id, (int)(0x10 + n), 32);
+		CHECK_RC(srv_meta_join_put(m, acct, &j, (const uint8_t *)"r", 1,
+		    100, 50), n < SRV_JOINS_PENDING_MAX ? 0 : COFFER_ETOOBIG);
+	}
+	memset(j.dev_id, 0x10, 32);
+	CHECK_RC(srv_meta_join_get(m, acct, j.dev_id, 60, pk, &ap, &al), 0);
+	CHECK(ap == NULL);
+	CHECK_RC(srv_meta_join_approve(m, acct, j.dev_id, 60,
+	    (const uint8_t *)"ap", 2), 0);
+	CHECK_RC(srv_meta_join_get(m, acct, j.dev_id, 60, pk, &ap, &al), 0);
+	CHECK(ap != NULL && al == 2);
+	free(ap);
+	CHECK_RC(srv_meta_join_get(m, acct, j.dev_id, 101, pk, &ap, &al),
+	    COFFER_ENOENT);
+
+	/* Drives belong to one account. */
+	memset(drive, 0xdd, 32);
+	memset(other, 0xee, 32);
+	CHECK_RC(srv_meta_drive_owned(m, drive, acct), COFFER_ENOENT);
+	CHECK_RC(srv_meta_drive_claim(m, drive, acct), 0);
+	CHECK_RC(srv_meta_drive_claim(m, drive, acct), 0);
+	CHECK_RC(srv_meta_drive_claim(m, drive, other), COFFER_EDENIED);
+	CHECK_RC(srv_meta_drive_owned(m, drive, other), COFFER_ENOENT);
+	CHECK_RC(srv_meta_drive_owned(m, drive, acct), 0);
+
+	/* Objects, usage, heads, live set. */
+	loc.pack = 1;
+	loc.off = 41;
+	loc.len = 100;
+	memset(commit, 0xc0, 32);
+	CHECK_RC(srv_meta_object_put(m, drive, commit, &loc, 10), 0);
+	CHECK_RC(srv_meta_object_put(m, drive, commit, &loc, 10), COFFER_EEXIST);
+	CHECK_RC(srv_meta_object_get(m, drive, commit, &got), 0);
+	CHECK(got.pack == 1 && got.off == 41 && got.len == 100);
+	CHECK_RC(srv_meta_object_get(m, other, commit, &got), COFFER_ENOENT);
+	CHECK_RC(srv_meta_usage_add(m, acct, 100, 1), 0);
+	CHECK_RC(srv_meta_usage(m, acct, &used, &nobj), 0);
+	CHECK(used == 100 && nobj == 1);
+	CHECK_RC(srv_meta_usage_mismatches(m, &n), 0);
+	CHECK(n == 0);
+	CHECK_RC(srv_meta_head_get(m, drive, &v, out), 0);
+	CHECK(v == 0);
+	CHECK_RC(srv_meta_head_set(m, drive, 1, commit, (const uint8_t *)"d", 1),
+	    0);
+	CHECK_RC(srv_meta_head_get(m, drive, &v, out), 0);
+	CHECK(v == 1 && memcmp(out, commit, 32) == 0);
+	CHECK_RC(srv_meta_live_has(m, drive, commit), 0);
+	CHECK_RC(srv_meta_live_add(m, drive, commit), 0);
+	CHECK_RC(srv_meta_live_has(m, drive, commit), 1);
+	CHECK_RC(srv_meta_live_del(m, drive, commit), 0);
+	CHECK_RC(srv_meta_live_has(m, drive, commit), 0);
+	CHECK_RC(srv_meta_integrity(m), 0);
+	CHECK_RC(srv_meta_commit(m), 0);
+	srv_meta_close(m);
+	/* Reopened: still there. */
+	m = NULL;
+	CHECK_RC(srv_meta_open(dir, &m), 0);
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_head_get(m, drive, &v, out), 0);
+	CHECK(v == 1);
+	srv_meta_rollback(m);
+	srv_meta_close(m);
+}
+
+int
+main(void)
+{
+	if (coffer_init() != 0)
+		return 1;
+	dir = tu_tmpdir();
+	T_RUN(objstore_roundtrip);
+	T_RUN(meta_basics);
+	tu_rmrf(dir);
+	free(dir);
+	T_DONE("srvstore");
+}
