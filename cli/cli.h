@@ -2,9 +2,20 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct cf_session;
+
 struct cli {
 	int json;		/* --json: stdout carries only JSON lines */
 	const char *prog;
+	int tty;		/* stderr is a terminal: show progress */
+	int progress_shown;	/* a progress line is on stderr */
+	double progress_start;	/* when the current progress began */
+	char progress_what[64];
 };
 
 /* Print an error: a JSON line {"error", "status"} with --json, else text on stderr. */
@@ -14,6 +25,49 @@ void cli_error(struct cli *cli, int err, const char *fmt, ...)
 /* Print the usage of ${cmd} on stderr. */
 void cli_usage(struct cli *cli, const char *cmd);
 
+/* A usage error: message and usage on stderr (JSON error line with --json); returns 2. */
+int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * cli_fail(cli, err, what):
+ * Report the library error ${err} while doing ${what}, with advice on what
+ * to do; return its exit status (DESIGN §8).
+ */
+int cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what);
+
+/* Open the session, reporting errors; returns 0 or an exit status. */
+int cli_session(struct cli *cli, struct cf_session **sp);
+
+/* Print ${o} as one compact JSON line on stdout and release it. */
+void cli_json(json_t *o);
+
+/* Hex of ${n} bytes into a static-sized caller buffer (2n + 1). */
+void cli_hex(char *out, const uint8_t *p, size_t n);
+
+/* Add "name" (UTF-8) or "name_b64" (otherwise) for raw bytes to ${o}. */
+void cli_json_name(json_t *o, const char *key, const uint8_t *p, size_t n);
+
+/* Parse a decimal u64 strictly (no sign, no junk); 0 or -1. */
+int cli_parse_u64(const char *s, uint64_t *vp);
+
+/* Progress callback: prints to stderr when it is a terminal. */
+void cli_progress(void *ctx, const char *what, uint64_t done, uint64_t total);
+
+/* Clear the progress line, if one was shown. */
+void cli_progress_end(struct cli *cli);
+
 int cmd_selftest(struct cli *cli, int argc, char **argv);
+int cmd_account(struct cli *cli, int argc, char **argv);
+int cmd_drive(struct cli *cli, int argc, char **argv);
+int cmd_push(struct cli *cli, int argc, char **argv);
+int cmd_pull(struct cli *cli, int argc, char **argv);
+int cmd_log(struct cli *cli, int argc, char **argv);
+int cmd_ls(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_device(struct cli *cli, int argc, char **argv);
+int cmd_recover(struct cli *cli, int argc, char **argv);
+int cmd_recovery_key(struct cli *cli, int argc, char **argv);
 
 #endif

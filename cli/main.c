@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -24,21 +25,66 @@ static const struct command commands[] = {
 	{ "selftest", cmd_selftest, "selftest DIR",
 	  "Seal every chunk of every file under DIR with fresh keys, open each\n"
 	  "one back and check it is identical.  Needs no server." },
+	{ "account", cmd_account,
+	  "account create --server URL NAME [--invite TOKEN] [--name DEVICE] | recovery-key --rotate",
+	  "Make this device's keys and a new account NAME on the server at URL\n"
+	  "(http://HOST:PORT), with an empty drive directory.  Prints the\n"
+	  "account id and the recovery key, once: write the recovery key down.\n"
+	  "--invite is needed when the server is not on loopback; --name names\n"
+	  "this device (default: the host name).  COFFER_HOME selects the\n"
+	  "device's folder; COFFER_PASSPHRASE_FILE protects its key file." },
+	{ "drive", cmd_drive, "drive create NAME | list",
+	  "create NAME adds an empty drive to the account's directory; list\n"
+	  "shows the drives (names resolve only through the verified directory)." },
+	{ "push", cmd_push, "push DRIVE DIR",
+	  "Snapshot the folder DIR as the next version of DRIVE.  Files, folders\n"
+	  "(empty ones too), symlinks (never followed), permission bits and\n"
+	  "mtimes to the nanosecond are kept; special files are skipped with a\n"
+	  "warning.  Unchanged files are not read again (stat cache), what the\n"
+	  "server already has is not uploaded, and a push that changes nothing\n"
+	  "makes no version.  --json: version, files, files_read, bytes_read,\n"
+	  "chunks_uploaded, bytes_uploaded." },
+	{ "pull", cmd_pull, "pull DRIVE DIR [--version N] [--overwrite] [--delete]",
+	  "Verify version N (default: the newest) of DRIVE entirely, then write\n"
+	  "it into DIR.  A non-empty DIR needs --overwrite; local entries the\n"
+	  "version lacks are kept unless --delete.  Nothing unverified is ever\n"
+	  "written; symlinks in DIR are replaced, never followed.  Modes are\n"
+	  "masked to 0777 (no setuid, setgid or sticky bit) unless --keep-modes." },
+	{ "log", cmd_log, "log DRIVE",
+	  "One line per verified version: version, commit, time, device." },
+	{ "ls", cmd_ls, "ls DRIVE[@N] [PATH]",
+	  "List the folder PATH (default: the top) of version N (default: the\n"
+	  "newest) of DRIVE.  Names that are not UTF-8 appear as name_b64." },
+	{ "status", cmd_status, "status",
+	  "Sync and verify the chain, the drive directory and every drive's\n"
+	  "head; show each drive's verified version and when it was verified,\n"
+	  "and the safety code to compare with your other devices." },
+	{ "check", cmd_check, "check [--read-data]",
+	  "Verify every version of every drive: the whole line of commits and\n"
+	  "every tree and list; with --read-data also fetch and open every chunk." },
+	{ "device", cmd_device,
+	  "device join --server URL NAME [--name DEVICE] [--timeout S] | approve CODE | list | remove ID [--rekey]",
+	  "join: make this device's keys, ask to join account NAME, print the\n"
+	  "pairing code at once and wait (default 900 s) for a trusted device to\n"
+	  "run 'coffer device approve CODE'; the approval is accepted only if it\n"
+	  "carries this attempt's secret and verifies against the chain.\n"
+	  "list: the trusted devices.  remove ID: sync every drive's head, remove\n"
+	  "the device and start a new epoch of the account key; the removed\n"
+	  "device cannot read anything written afterwards.  --rekey also gives\n"
+	  "every drive a new drive secret and re-seals its current version under\n"
+	  "it as a new version, so the removed device cannot even compute the ids\n"
+	  "of what is pushed afterwards." },
+	{ "recover", cmd_recover, "recover --server URL NAME [--name DEVICE] [--keep-devices]",
+	  "Read the recovery key on stdin, verify the account's chain and accept\n"
+	  "it only if its recovery registration is this key's, show its history,\n"
+	  "add this device, and (unless --keep-devices) remove every other device\n"
+	  "and start a new epoch.  A wrong or replaced key exits 5." },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 /* Commands of DESIGN §8 that are still to come, and the issue bringing them. */
 static const char *const pending[][2] = {
-	{ "account", "the client (issue #5) and devices (issue #6)" },
-	{ "device", "trusted devices (issue #6)" },
-	{ "recover", "trusted devices (issue #6)" },
-	{ "drive", "the client (issue #5)" },
-	{ "push", "the client (issue #5)" },
-	{ "pull", "the client (issue #5)" },
-	{ "log", "the client (issue #5)" },
-	{ "ls", "the client (issue #5)" },
-	{ "status", "the client (issue #5)" },
-	{ "check", "the client (issue #5)" },
+	{ "share", "sharing drives with other accounts (a later issue)" },
 };
 #define NPENDING (sizeof(pending) / sizeof(pending[0]))
 
@@ -53,6 +99,7 @@ cli_error(struct cli *cli, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	cli_progress_end(cli);
 	if (cli->json) {
 		o = json_pack("{s:s, s:i}", "error", msg, "status",
 		    coffer_exit_status(err));
@@ -127,11 +174,12 @@ help(const char *cmd)
 int
 main(int argc, char **argv)
 {
-	struct cli cli = { 0, "coffer" };
+	struct cli cli = { 0, "coffer", 0, 0, 0, "" };
 	char **args;
 	int nargs = 0, i;
 	size_t k;
 
+	cli.tty = isatty(2);
 	/* --json may stand anywhere; take it out before dispatch. */
 	if ((args = calloc((size_t)argc + 1, sizeof(*args))) == NULL)
 		return 1;
@@ -168,6 +216,7 @@ main(int argc, char **argv)
 				i = help(args[0]);
 			else
 				i = commands[k].fn(&cli, nargs - 1, args + 1);
+			cli_progress_end(&cli);
 			free(args);
 			return i;
 		}

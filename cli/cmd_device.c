@@ -1,0 +1,469 @@
+/*
+ * coffer device join --server URL NAME [--name DEVICE] [--timeout S]
+ * coffer device approve CODE | list | remove ID [--rekey]
+ * coffer recover --server URL NAME [--name DEVICE] [--keep-devices]
+ * coffer account recovery-key --rotate
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "coffer/coffer.h"
+#include "client/device.h"
+#include "client/session.h"
+#include "crypto/recovery.h"
+#include "cli.h"
+
+#define HOST_MAX		256
+#define HEX_ID_BYTES		(2 * CF_ID_BYTES + 1)
+#define SHORT_ID_CHARS		16	/* of an id shown to a person */
+#define TIME_TEXT_BYTES		32
+#define RECOVERY_INPUT_MAX	256	/* a typed recovery key, with spaces */
+#define JOIN_TIMEOUT_MAX	86400
+
+static void
+default_device_name(char *out, size_t outlen)
+{
+	char host[HOST_MAX + 1];
+	size_t n;
+
+	memset(host, 0, sizeof(host));
+	if (gethostname(host, HOST_MAX) != 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "device");
+	n = strlen(host);
+	if (n > CF_DEVICE_NAME_MAX)
+		n = CF_DEVICE_NAME_MAX;
+	if (n >= outlen)
+		n = outlen - 1;
+	memcpy(out, host, n);
+	out[n] = '\0';
+}
+
+static void
+time_text(uint64_t t, char out[static TIME_TEXT_BYTES])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, TIME_TEXT_BYTES, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, TIME_TEXT_BYTES, "%llu", (unsigned long long)t);
+}
+
+/* "NAME (0123456789abcdef)" or the short id alone. */
+static void
+who(char *out, size_t outlen, const char *name, const uint8_t *id, int is_rk)
+{
+	char hex[HEX_ID_BYTES];
+
+	cli_hex(hex, id, CF_ID_BYTES);
+	hex[SHORT_ID_CHARS] = '\0';
+	if (is_rk)
+		snprintf(out, outlen, "the recovery key (%s)", hex);
+	else if (name[0] != '\0')
+		snprintf(out, outlen, "'%s' (%s)", name, hex);
+	else
+		snprintf(out, outlen, "device %s", hex);
+}
+
+/* One chain entry as a line on stderr. */
+static void
+print_change(struct cli *cli, const struct cf_chain_change *ch)
+{
+	char by[CF_DEVICE_NAME_MAX + HEX_ID_BYTES + 32];
+	char subj[CF_DEVICE_NAME_MAX + HEX_ID_BYTES + 32];
+	char when[TIME_TEXT_BYTES];
+	const char *what;
+
+	who(by, sizeof(by), ch->signer_name, ch->signer_id, ch->signer_is_rk);
+	subj[0] = '\0';
+	if (ch->has_subject)
+		who(subj, sizeof(subj), ch->subject_name, ch->subject_id, 0);
+	time_text(ch->time, when);
+	switch (ch->type) {
+	case CF_ENTRY_GENESIS:
+		what = "account created with device";
+		break;
+	case CF_ENTRY_ADD:
+		what = "device added:";
+		break;
+	case CF_ENTRY_REMOVE:
+		what = "device removed:";
+		break;
+	case CF_ENTRY_ROTATE:
+		what = "account key rotated";
+		break;
+	case CF_ENTRY_SETRK:
+		what = "recovery key replaced";
+		break;
+	default:
+		what = "entry";
+		break;
+	}
+	fprintf(stderr, "%s:   #%llu %s %s%sby %s, %s (epoch %llu)\n", cli->prog,
+	    (unsigned long long)ch->seq, what, subj, subj[0] ? ", " : "", by,
+	    when, (unsigned long long)ch->epoch);
+}
+
+static void
+print_code(void *ctx, const char *code)
+{
+	struct cli *cli = ctx;
+
+	if (cli->json)
+		cli_json(json_pack("{s:s}", "pairing_code", code));
+	else {
+		printf("Pairing code: %s\n\nOn a device of this account, run:\n"
+		    "    coffer device approve %s\nWaiting for the approval...\n",
+		    code, code);
+		fflush(stdout);
+	}
+}
+
+static int
+device_join(struct cli *cli, int argc, char **argv)
+{
+	const char *url = NULL, *name = NULL, *dev = NULL;
+	char devbuf[CF_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
+	uint64_t timeout = CF_JOIN_TIMEOUT_DEFAULT;
+	uint8_t id[CF_ID_BYTES];
+	int i, r;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--server") && i + 1 < argc)
+			url = argv[++i];
+		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
+			dev = argv[++i];
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			if (cli_parse_u64(argv[++i], &timeout) != 0 ||
+			    timeout == 0 || timeout > JOIN_TIMEOUT_MAX)
+				return cli_usage_error(cli, "device", "--timeout "
+				    "takes 1 to %d seconds", JOIN_TIMEOUT_MAX);
+		} else if (argv[i][0] == '-' || name != NULL)
+			return cli_usage_error(cli, "device",
+			    "unexpected argument '%s'", argv[i]);
+		else
+			name = argv[i];
+	}
+	if (url == NULL || name == NULL)
+		return cli_usage_error(cli, "device",
+		    "device join needs --server URL and NAME");
+	if (!cf_account_url_ok(url, strlen(url)))
+		return cli_usage_error(cli, "device",
+		    "the server URL must look like http://HOST:PORT");
+	if (!cf_account_name_ok(name, strlen(name)))
+		return cli_usage_error(cli, "device", "account names are 1 to "
+		    "64 characters of a-z, 0-9, '.', '_' and '-'");
+	if (dev == NULL) {
+		default_device_name(devbuf, sizeof(devbuf));
+		dev = devbuf;
+	}
+	if (!cf_account_device_ok(dev, strlen(dev)))
+		return cli_usage_error(cli, "device", "device names are 1 to "
+		    "64 bytes without control characters");
+	r = cf_device_join(url, name, dev, timeout, print_code, cli, id);
+	if (r == COFFER_EEXIST) {
+		cli_error(cli, r, "this device already has an account (set "
+		    "COFFER_HOME to another folder to make another device)");
+		return 1;
+	}
+	if (r == COFFER_ENOENT) {
+		cli_error(cli, r, "no approval came within %llu seconds (or the "
+		    "request expired, or there is no account '%s'); nothing was "
+		    "joined", (unsigned long long)timeout, name);
+		return 1;
+	}
+	if (r != 0)
+		return cli_fail(cli, NULL, r, "cannot join the account");
+	cli_hex(hex, id, CF_ID_BYTES);
+	if (cli->json)
+		cli_json(json_pack("{s:s, s:s, s:s}", "device_id", hex,
+		    "account", name, "device", dev));
+	else
+		printf("Joined account '%s' as '%s'.\ndevice_id: %s\n", name,
+		    dev, hex);
+	return 0;
+}
+
+static int
+device_approve(struct cli *cli, int argc, char **argv)
+{
+	struct cf_session *s = NULL;
+	char name[CF_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
+	uint8_t id[CF_ID_BYTES];
+	int r;
+
+	if (argc != 1 || argv[0][0] == '-')
+		return cli_usage_error(cli, "device", "device approve needs CODE");
+	if ((r = cli_session(cli, &s)) != 0)
+		return r;
+	r = cf_device_approve(s, argv[0], strlen(argv[0]), id, name);
+	if (r == COFFER_EBADKEY) {
+		cli_error(cli, r, "the pairing code is mistyped (its check "
+		    "character does not match): type it again");
+		r = coffer_exit_status(r);
+		goto out;
+	}
+	if (r == COFFER_ENOTAUTHENTIC) {
+		cli_error(cli, r, "no single pending join request matches this "
+		    "pairing code for this account; nothing was approved.  Start "
+		    "'coffer device join' again on the new device");
+		r = coffer_exit_status(r);
+		goto out;
+	}
+	if (r != 0) {
+		r = cli_fail(cli, s, r, "cannot approve the device");
+		goto out;
+	}
+	cli_hex(hex, id, CF_ID_BYTES);
+	if (cli->json)
+		cli_json(json_pack("{s:s, s:s}", "approved", hex, "name", name));
+	else
+		printf("Approved '%s' (%s).\n", name, hex);
+out:
+	cf_session_free(s);
+	return r;
+}
+
+static int
+device_list(struct cli *cli)
+{
+	struct cf_session *s = NULL;
+	struct cf_device_info *v = NULL;
+	char hex[HEX_ID_BYTES], by[HEX_ID_BYTES], when[TIME_TEXT_BYTES];
+	json_t *arr = NULL, *o;
+	size_t n = 0, i;
+	int r;
+
+	if ((r = cli_session(cli, &s)) != 0)
+		return r;
+	if ((r = cf_device_list(s, &v, &n)) != 0) {
+		r = cli_fail(cli, s, r, "cannot list the devices");
+		goto out;
+	}
+	if (cli->json && (arr = json_array()) == NULL) {
+		r = 1;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		cli_hex(hex, v[i].id, CF_ID_BYTES);
+		cli_hex(by, v[i].added_by, CF_ID_BYTES);
+		if (cli->json) {
+			o = json_pack("{s:s, s:s, s:s, s:I, s:b}", "id", hex,
+			    "name", v[i].name, "added_by", by, "added_at",
+			    (json_int_t)v[i].added_at, "this_device",
+			    v[i].this_device);
+			json_array_append_new(arr, o);
+		} else {
+			time_text(v[i].added_at, when);
+			printf("%s  %-20s added %s%s\n", hex, v[i].name, when,
+			    v[i].this_device ? "  (this device)" : "");
+		}
+	}
+	if (cli->json) {
+		cli_json(json_pack("{s:o}", "devices", arr));
+		arr = NULL;
+	}
+out:
+	json_decref(arr);
+	free(v);
+	cf_session_free(s);
+	return r;
+}
+
+static int
+device_remove(struct cli *cli, int argc, char **argv)
+{
+	struct cf_session *s = NULL;
+	uint8_t id[CF_ID_BYTES];
+	const char *hex = NULL;
+	size_t idlen = 0;
+	int i, r, rekey = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--rekey"))
+			rekey = 1;
+		else if (argv[i][0] == '-' || hex != NULL)
+			return cli_usage_error(cli, "device",
+			    "unexpected argument '%s'", argv[i]);
+		else
+			hex = argv[i];
+	}
+	if (hex == NULL)
+		return cli_usage_error(cli, "device", "device remove needs ID");
+	if (sodium_hex2bin(id, sizeof(id), hex, strlen(hex), NULL,
+	    &idlen, NULL) != 0 || idlen != CF_ID_BYTES)
+		return cli_usage_error(cli, "device", "ID is a device id: 64 "
+		    "hex characters (see 'coffer device list')");
+	if ((r = cli_session(cli, &s)) != 0)
+		return r;
+	r = cf_device_remove(s, id, rekey);
+	if (r == COFFER_ENOENT || r == COFFER_EINVAL) {
+		cli_error(cli, r, r == COFFER_EINVAL ? "a device cannot remove "
+		    "itself: remove it from another device" : "no trusted device "
+		    "has this id (see 'coffer device list')");
+		r = 1;
+		goto out;
+	}
+	if (r != 0) {
+		r = cli_fail(cli, s, r, "cannot remove the device");
+		goto out;
+	}
+	if (cli->json)
+		cli_json(json_pack("{s:s, s:I, s:b}", "removed", hex, "epoch",
+		    (json_int_t)cf_session_epoch(s), "rekeyed", rekey));
+	else
+		printf("Removed %s; the account key is now epoch %llu%s.\n",
+		    hex, (unsigned long long)cf_session_epoch(s), rekey ?
+		    ", and every drive has a new drive secret" : "");
+out:
+	cf_session_free(s);
+	return r;
+}
+
+int
+cmd_device(struct cli *cli, int argc, char **argv)
+{
+	if (argc >= 1 && !strcmp(argv[0], "join"))
+		return device_join(cli, argc - 1, argv + 1);
+	if (argc >= 1 && !strcmp(argv[0], "approve"))
+		return device_approve(cli, argc - 1, argv + 1);
+	if (argc == 1 && !strcmp(argv[0], "list"))
+		return device_list(cli);
+	if (argc >= 1 && !strcmp(argv[0], "remove"))
+		return device_remove(cli, argc - 1, argv + 1);
+	return cli_usage_error(cli, "device", "unknown or missing subcommand");
+}
+
+static void
+print_history(void *ctx, const struct cf_chain_change *ch, size_t n)
+{
+	struct cli *cli = ctx;
+	size_t i;
+
+	fprintf(stderr, "%s: the account's device chain (verified, and its "
+	    "recovery registration is this key's):\n", cli->prog);
+	for (i = 0; i < n; i++)
+		print_change(cli, &ch[i]);
+}
+
+/* Read the recovery key: one line from stdin (a prompt if it is a terminal). */
+static int
+read_recovery_key(char buf[static RECOVERY_INPUT_MAX], size_t *lenp)
+{
+	size_t n;
+
+	*lenp = 0;
+	if (isatty(0)) {
+		fprintf(stderr, "Recovery key: ");
+		fflush(stderr);
+	}
+	if (fgets(buf, RECOVERY_INPUT_MAX, stdin) == NULL)
+		return -1;
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	*lenp = n;
+	return 0;
+}
+
+int
+cmd_recover(struct cli *cli, int argc, char **argv)
+{
+	const char *url = NULL, *name = NULL, *dev = NULL;
+	char devbuf[CF_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
+	char key[RECOVERY_INPUT_MAX];
+	uint8_t id[CF_ID_BYTES];
+	size_t keylen = 0;
+	int i, r, keep = 0;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--server") && i + 1 < argc)
+			url = argv[++i];
+		else if (!strcmp(argv[i], "--name") && i + 1 < argc)
+			dev = argv[++i];
+		else if (!strcmp(argv[i], "--keep-devices"))
+			keep = 1;
+		else if (argv[i][0] == '-' || name != NULL)
+			return cli_usage_error(cli, "recover",
+			    "unexpected argument '%s'", argv[i]);
+		else
+			name = argv[i];
+	}
+	if (url == NULL || name == NULL)
+		return cli_usage_error(cli, "recover",
+		    "recover needs --server URL and NAME");
+	if (!cf_account_url_ok(url, strlen(url)) ||
+	    !cf_account_name_ok(name, strlen(name)))
+		return cli_usage_error(cli, "recover", "bad server URL or "
+		    "account name");
+	if (dev == NULL) {
+		default_device_name(devbuf, sizeof(devbuf));
+		dev = devbuf;
+	}
+	if (!cf_account_device_ok(dev, strlen(dev)))
+		return cli_usage_error(cli, "recover", "device names are 1 to "
+		    "64 bytes without control characters");
+	if (read_recovery_key(key, &keylen) != 0) {
+		cli_error(cli, COFFER_EBADKEY, "no recovery key on the input");
+		return coffer_exit_status(COFFER_EBADKEY);
+	}
+	r = cf_recover(url, name, key, keylen, dev, !keep, print_history, cli,
+	    id);
+	sodium_memzero(key, sizeof(key));
+	if (r == COFFER_EEXIST) {
+		cli_error(cli, r, "this device already has an account (set "
+		    "COFFER_HOME to another folder)");
+		return 1;
+	}
+	if (r == COFFER_EBADKEY) {
+		cli_error(cli, r, "wrong recovery key for account '%s' (mistyped, "
+		    "of another account, or replaced since); nothing was "
+		    "changed", name);
+		return coffer_exit_status(r);
+	}
+	if (r != 0)
+		return cli_fail(cli, NULL, r, "cannot recover the account");
+	cli_hex(hex, id, CF_ID_BYTES);
+	if (cli->json)
+		cli_json(json_pack("{s:s, s:s, s:s, s:b}", "device_id", hex,
+		    "account", name, "device", dev, "others_removed", !keep));
+	else
+		printf("Recovered account '%s' on this device '%s'%s.\n"
+		    "device_id: %s\n", name, dev, keep ? "" :
+		    "; every other device was removed", hex);
+	return 0;
+}
+
+int
+cmd_recovery_key(struct cli *cli, int argc, char **argv)
+{
+	struct cf_session *s = NULL;
+	char text[CF_RECOVERY_TEXT_BYTES];
+	int r;
+
+	if (argc != 1 || strcmp(argv[0], "--rotate") != 0)
+		return cli_usage_error(cli, "account",
+		    "account recovery-key takes --rotate");
+	if ((r = cli_session(cli, &s)) != 0)
+		return r;
+	if ((r = cf_recovery_key_rotate(s, text)) != 0) {
+		r = cli_fail(cli, s, r, "cannot replace the recovery key");
+		goto out;
+	}
+	if (cli->json)
+		cli_json(json_pack("{s:s, s:I}", "recovery_key", text, "epoch",
+		    (json_int_t)cf_session_epoch(s)));
+	else
+		printf("New recovery key (write it down now: it is shown only "
+		    "once; the old one no longer works):\n\n    %s\n\n", text);
+out:
+	sodium_memzero(text, sizeof(text));
+	cf_session_free(s);
+	return r;
+}

@@ -1,0 +1,107 @@
+/*
+ * coffer pull DRIVE DIR [--version N] [--overwrite] [--delete] [--keep-modes]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "coffer/coffer.h"
+#include "client/ops.h"
+#include "cli.h"
+
+static void
+warn_cb(void *ctx, const char *msg, const uint8_t *path, size_t len)
+{
+	struct cli *cli = ctx;
+
+	(void)path;
+	(void)len;
+	cli_progress_end(cli);
+	fprintf(stderr, "%s: %s\n", cli->prog, msg);
+}
+
+int
+cmd_pull(struct cli *cli, int argc, char **argv)
+{
+	struct cf_session *s = NULL;
+	struct cf_pull_result res;
+	const char *drive = NULL, *dir = NULL;
+	uint64_t version = 0;
+	int flags = 0, i, r;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--version") && i + 1 < argc) {
+			if (cli_parse_u64(argv[++i], &version) != 0 || version == 0)
+				return cli_usage_error(cli, "pull",
+				    "--version takes a version number from 1");
+		} else if (!strcmp(argv[i], "--overwrite")) {
+			flags |= CF_PULL_OVERWRITE;
+		} else if (!strcmp(argv[i], "--delete")) {
+			flags |= CF_PULL_DELETE;
+		} else if (!strcmp(argv[i], "--keep-modes")) {
+			flags |= CF_PULL_KEEP_MODES;
+		} else if (argv[i][0] == '-') {
+			return cli_usage_error(cli, "pull", "unknown option '%s'",
+			    argv[i]);
+		} else if (drive == NULL) {
+			drive = argv[i];
+		} else if (dir == NULL) {
+			dir = argv[i];
+		} else {
+			return cli_usage_error(cli, "pull", "too many arguments");
+		}
+	}
+	if (drive == NULL || dir == NULL || dir[0] == '\0')
+		return cli_usage_error(cli, "pull", "pull needs DRIVE and DIR");
+	if ((flags & CF_PULL_DELETE) && !(flags & CF_PULL_OVERWRITE))
+		flags |= CF_PULL_OVERWRITE;
+	if ((r = cli_session(cli, &s)) != 0)
+		return r;
+	r = cf_pull(s, drive, version, dir, flags, warn_cb, cli, &res);
+	cli_progress_end(cli);
+	if (r == COFFER_EEXIST) {
+		cli_error(cli, r, "the folder '%s' is not empty: pull into an "
+		    "empty folder, or add --overwrite (and --delete to remove "
+		    "what the version lacks)", dir);
+		r = 1;
+		goto out;
+	}
+	if (r == COFFER_ENOENT && version == 0) {
+		cli_error(cli, r, "no drive '%s', or nothing pushed to it yet "
+		    "('coffer drive list', 'coffer push %s DIR')", drive, drive);
+		r = 1;
+		goto out;
+	}
+	if (r == COFFER_ENOENT) {
+		cli_error(cli, r, "no drive '%s', or it has no version %llu "
+		    "('coffer log %s' lists them)", drive,
+		    (unsigned long long)version, drive);
+		r = 1;
+		goto out;
+	}
+	if (r != 0) {
+		r = cli_fail(cli, s, r, "pull failed");
+		goto out;
+	}
+	if (cli->json)
+		cli_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "version", (json_int_t)res.version,
+		    "files", (json_int_t)res.files,
+		    "dirs", (json_int_t)res.dirs,
+		    "symlinks", (json_int_t)res.symlinks,
+		    "bytes", (json_int_t)res.bytes,
+		    "deleted", (json_int_t)res.deleted));
+	else
+		printf("%s version %llu: %llu files, %llu folders, %llu "
+		    "symlinks, %llu bytes written to %s\n", drive,
+		    (unsigned long long)res.version,
+		    (unsigned long long)res.files, (unsigned long long)res.dirs,
+		    (unsigned long long)res.symlinks,
+		    (unsigned long long)res.bytes, dir);
+	r = 0;
+out:
+	cf_session_free(s);
+	return r;
+}

@@ -1,0 +1,295 @@
+/*
+ * Helpers shared by the commands: errors with advice, the session,
+ * JSON output, names, numbers, progress.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "coffer/coffer.h"
+#include "client/session.h"
+#include "cli.h"
+
+#define B64_MAX		1024
+
+int
+cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cli->json) {
+		json_t *o = json_pack("{s:s, s:i}", "error", msg, "status", 2);
+		cli_json(o);
+	} else {
+		fprintf(stderr, "%s: %s\n", cli->prog, msg);
+	}
+	cli_usage(cli, cmd);
+	return 2;
+}
+
+int
+cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what)
+{
+	const char *srv = "";
+	long st = 0;
+
+	if (s != NULL && s->net != NULL)
+		srv = cf_client_error(s->net, &st);
+	switch (err) {
+	case COFFER_ENOTAUTHENTIC:
+		cli_error(cli, err, "%s: the server sent something that is not "
+		    "authentic (tampered, malformed, stale or forked); nothing "
+		    "unverified was used or written.  Do not trust this server's "
+		    "answers; compare safety codes ('coffer status') with your "
+		    "other devices", what);
+		break;
+	case COFFER_EUNREACHABLE:
+		cli_error(cli, err, "%s: cannot reach the server%s%s: is cofferd "
+		    "running and the URL right?", what, s != NULL ? " at " : "",
+		    s != NULL ? s->acct.server : "");
+		break;
+	case COFFER_EDENIED:
+		cli_error(cli, err, "%s: the server refused the request%s%s%s",
+		    what, srv[0] ? " (" : "", srv, srv[0] ? ")" : "");
+		break;
+	case COFFER_EBADKEY:
+		cli_error(cli, err, "%s: wrong passphrase or key (set "
+		    "COFFER_PASSPHRASE_FILE to the file holding the passphrase)",
+		    what);
+		break;
+	case COFFER_EFORMAT:
+		cli_error(cli, err, "%s: a file of this device is damaged "
+		    "(under $COFFER_HOME or ~/.local/share/coffer)", what);
+		break;
+	default:
+		cli_error(cli, err, "%s: %s%s%s%s", what, coffer_strerror(err),
+		    srv[0] ? " (server: " : "", srv, srv[0] ? ")" : "");
+		break;
+	}
+	return coffer_exit_status(err);
+}
+
+static const char *
+entry_kind(uint8_t t)
+{
+	switch (t) {
+	case CF_ENTRY_GENESIS:	return "account created";
+	case CF_ENTRY_ADD:	return "device added";
+	case CF_ENTRY_REMOVE:	return "device removed";
+	case CF_ENTRY_ROTATE:	return "keys rotated";
+	case CF_ENTRY_SETRK:	return "recovery key replaced";
+	default:		return "unknown change";
+	}
+}
+
+/* Every chain entry verified since this device last looked (DESIGN §5). */
+static void
+chain_changes(struct cli *cli, const struct cf_session *s)
+{
+	const struct cf_chain *c = s->chain;
+	char by[2 * CF_ID_BYTES + 1];
+	uint64_t i;
+
+	for (i = s->chain_before; i < c->n; i++) {
+		cli_hex(by, c->entry_signer[i], CF_ID_BYTES);
+		fprintf(stderr, "%s: device chain entry %llu: %s, signed by "
+		    "%.16s at %llu%s\n", cli->prog, (unsigned long long)i,
+		    entry_kind(c->entry_type[i]), by,
+		    (unsigned long long)c->entry_time[i],
+		    sodium_memcmp(c->entry_signer[i], s->keys->device_id,
+		    CF_ID_BYTES) == 0 ? " (this device)" : "");
+	}
+}
+
+int
+cli_session(struct cli *cli, struct cf_session **sp)
+{
+	int r;
+
+	if ((r = cf_session_open(sp)) == 0) {
+		if (cli->tty) {
+			(*sp)->progress = cli_progress;
+			(*sp)->progress_ctx = cli;
+		}
+		if ((*sp)->key_loose)
+			fprintf(stderr, "%s: warning: the device key file is "
+			    "readable by others; run chmod 600 on it\n",
+			    cli->prog);
+		chain_changes(cli, *sp);
+		return 0;
+	}
+	if (r == COFFER_ENOENT) {
+		cli_error(cli, r, "this device has no account yet: run 'coffer "
+		    "account create --server URL NAME' first");
+		return 1;
+	}
+	return cli_fail(cli, *sp, r, "cannot open this device's account");
+}
+
+void
+cli_json(json_t *o)
+{
+	char *s;
+
+	if (o == NULL)
+		return;
+	if ((s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII)) != NULL) {
+		printf("%s\n", s);
+		free(s);
+	}
+	fflush(stdout);
+	json_decref(o);
+}
+
+void
+cli_hex(char *out, const uint8_t *p, size_t n)
+{
+	sodium_bin2hex(out, 2 * n + 1, p, n);
+}
+
+/* 1 if ${p} is valid UTF-8 without NUL or control characters. */
+static int
+utf8_ok(const uint8_t *p, size_t n)
+{
+	size_t i = 0, k, j;
+	uint32_t cp;
+
+	while (i < n) {
+		uint8_t c = p[i];
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			k = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			k = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (n - i <= k)
+			return 0;
+		for (j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + j] & 0x3f);
+		}
+		if ((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) ||
+		    (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+void
+cli_json_name(json_t *o, const char *key, const uint8_t *p, size_t n)
+{
+	char b64[B64_MAX * 2];
+	char k64[64];
+
+	if (utf8_ok(p, n)) {
+		json_object_set_new(o, key, json_stringn((const char *)p, n));
+		return;
+	}
+	if (n > B64_MAX)
+		n = B64_MAX;
+	sodium_bin2base64(b64, sizeof(b64), p, n,
+	    sodium_base64_VARIANT_ORIGINAL);
+	snprintf(k64, sizeof(k64), "%s_b64", key);
+	json_object_set_new(o, k64, json_string(b64));
+}
+
+int
+cli_parse_u64(const char *s, uint64_t *vp)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*vp = (uint64_t)v;
+	return 0;
+}
+
+static double
+mono_now(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &t) != 0)
+		return 0;
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/*
+ * "what: done[/total] [pct] rate [ETA]"; a ${what} ending in "bytes" is
+ * shown in MiB.  Only when stderr is a terminal.
+ */
+void
+cli_progress(void *ctx, const char *what, uint64_t done, uint64_t total)
+{
+	struct cli *cli = ctx;
+	double now, el, rate;
+	int bytes;
+	size_t wl = strlen(what);
+
+	if (!cli->tty)
+		return;
+	now = mono_now();
+	if (!cli->progress_shown || strcmp(cli->progress_what, what) != 0) {
+		cli->progress_start = now;
+		snprintf(cli->progress_what, sizeof(cli->progress_what), "%s",
+		    what);
+	}
+	cli->progress_shown = 1;
+	el = now - cli->progress_start;
+	rate = el > 0.2 ? (double)done / el : 0;
+	bytes = wl >= 5 && !strcmp(what + wl - 5, "bytes");
+	if (bytes)
+		fprintf(stderr, "\r\033[K%s: %.1f MiB", what,
+		    (double)done / 1048576.0);
+	else
+		fprintf(stderr, "\r\033[K%s: %llu", what,
+		    (unsigned long long)done);
+	if (total > 0 && done <= total)
+		fprintf(stderr, " of %llu (%u%%)", (unsigned long long)total,
+		    (unsigned)(done * 100 / total));
+	if (rate > 0)
+		fprintf(stderr, bytes ? ", %.1f MiB/s" : ", %.0f/s",
+		    bytes ? rate / 1048576.0 : rate);
+	if (rate > 0 && total > done)
+		fprintf(stderr, ", about %.0f s left",
+		    (double)(total - done) / rate);
+	fflush(stderr);
+}
+
+void
+cli_progress_end(struct cli *cli)
+{
+	if (cli->tty && cli->progress_shown)
+		fprintf(stderr, "\r\033[K");
+	cli->progress_shown = 0;
+}

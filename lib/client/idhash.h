@@ -1,0 +1,47 @@
+/*
+ * A set of 32-byte ids (object ids are keyed hashes, so their first
+ * bytes serve as the hash): open addressing, grows by doubling up to a
+ * hard cap.
+ */
+#ifndef CF_IDHASH_H
+#define CF_IDHASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/keys.h"
+#include "tree/tree.h"
+
+#define CF_IDHASH_MAX	((size_t)1 << 30)	/* ids in one set */
+
+struct cf_idhash {
+	uint8_t (*slot)[CF_ID_BYTES];
+	uint8_t *used;
+	size_t cap;			/* a power of two, or 0 */
+	size_t n;
+};
+
+/* Start an empty set (no allocation). */
+void cf_idhash_init(struct cf_idhash *h);
+void cf_idhash_clear(struct cf_idhash *h);
+
+/* 1 if ${id} is in ${h}, else 0. */
+int cf_idhash_has(const struct cf_idhash *h, const uint8_t id[static CF_ID_BYTES]);
+
+/**
+ * cf_idhash_add(h, id):
+ * Add ${id}: 1 if it was new, 0 if already there, or COFFER_ENOMEM /
+ * COFFER_ETOOBIG.
+ */
+int cf_idhash_add(struct cf_idhash *h, const uint8_t id[static CF_ID_BYTES]);
+
+/**
+ * cf_idhash_sorted(h, out):
+ * The ids of ${h}, sorted by raw bytes, as a cf_idset (malloc'd ids).
+ */
+int cf_idhash_sorted(const struct cf_idhash *h, struct cf_idset *out);
+
+/* 1 if ${id} is in the sorted set ${s} (binary search), else 0. */
+int cf_idset_has(const struct cf_idset *s, const uint8_t id[static CF_ID_BYTES]);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * The client's operations on a drive (DESIGN §7): push a folder as a new
+ * version, pull a version into a folder, and read the history.  They
+ * take an open session (session.h) and never print: warnings and
+ * progress go to the caller's callbacks.
+ */
+#ifndef CF_OPS_H
+#define CF_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "session.h"
+#include "tree/tree.h"
+
+/* A warning for the user: ${msg}, about ${path} (raw bytes; may be NULL). */
+typedef void cf_warn_fn(void *ctx, const char *msg, const uint8_t *path,
+    size_t pathlen);
+
+#define CF_PUSH_BATCH_BYTES	((size_t)32 << 20)	/* plaintext per upload batch */
+#define CF_PUSH_BATCH_COUNT	4096			/* objects per upload batch */
+#define CF_PUSH_QUEUE		2	/* full batches waiting for an uploader */
+#define CF_PUSH_UPLOADERS	2	/* threads uploading batches at once */
+#define CF_PUSH_SEALERS		4	/* threads compressing and sealing */
+#define CF_PUSH_PUTS		4	/* put requests in flight */
+/* Ids one reference delta may carry (start + stop; docs/API.md §4). */
+#define CF_PUSH_DELTA_IDS_MAX	262144
+#define CF_PUSH_RETRIES		8			/* head conflicts before giving up */
+/*
+ * The stat cache keeps a file's stat only once the clock is this far past
+ * its ctime (file times advance in coarse ticks of a few ms), so that a
+ * change after the stat always moves ctime.  A push waits for it (once,
+ * for files changed just before); a ctime further ahead than the max wait
+ * is not cached.
+ */
+#define CF_PUSH_RACY_NS		((int64_t)30000000)	/* 30 ms */
+#define CF_PUSH_RACY_MAX_WAIT_NS ((int64_t)1000000000)	/* 1 s */
+
+struct cf_push_result {
+	uint64_t version;		/* the drive's version after the push */
+	int unchanged;			/* no new version was made */
+	int reparented;			/* times the snapshot was re-parented */
+	uint64_t files;			/* regular files in the snapshot */
+	uint64_t files_read;		/* of those, read (not in the stat cache) */
+	uint64_t bytes_read;
+	uint64_t chunks_uploaded;
+	uint64_t bytes_uploaded;	/* sealed bytes of every object uploaded */
+	uint64_t skipped;		/* special files and unreadable entries */
+	int delta_too_big;		/* ETOOBIG: past CF_PUSH_DELTA_IDS_MAX */
+	uint8_t commit_id[CF_ID_BYTES];
+};
+
+/**
+ * cf_push(s, drive, dir, warn, wctx, res):
+ * Snapshot the folder ${dir} (never following a symlink; special files
+ * skipped with a warning) as the next version of ${drive}: chunk, seal
+ * and upload what the server lacks, build the trees, sign and upload the
+ * commit and move the head with its reference delta; on a
+ * compare-and-swap conflict verify the new head and re-parent.  A
+ * snapshot equal to the head makes no version (res->unchanged).
+ */
+int cf_push(struct cf_session *s, const char *drive, const char *dir,
+    cf_warn_fn *warn, void *wctx, struct cf_push_result *res);
+
+/* pull flags */
+#define CF_PULL_OVERWRITE	0x1	/* the target may be non-empty */
+#define CF_PULL_DELETE		0x2	/* remove local entries the version lacks */
+#define CF_PULL_KEEP_MODES	0x4	/* keep setuid/setgid/sticky bits */
+
+/* Verified chunks a pull keeps in memory between checking and writing. */
+#define CF_PULL_KEEP_BYTES	((size_t)256 << 20)
+#define CF_PULL_FETCHERS	4	/* connections fetching chunks at once */
+
+struct cf_pull_result {
+	uint64_t version;
+	uint64_t files, dirs, symlinks;
+	uint64_t bytes;
+	uint64_t deleted;
+};
+
+/**
+ * cf_pull(s, drive, version, dir, flags, warn, wctx, res):
+ * Verify the version ${version} of ${drive} (0: the head) -- its commit
+ * on the pinned line and every tree and list -- before touching ${dir};
+ * then write it there relative to directory handles, each file under a
+ * temporary name renamed once its chunks are verified, symlinks and
+ * folder modes and times last.  COFFER_EEXIST if ${dir} is not empty
+ * and CF_PULL_OVERWRITE is not set.  COFFER_ENOTAUTHENTIC for anything
+ * the server sent that fails a check; nothing unverified is left.
+ */
+int cf_pull(struct cf_session *s, const char *drive, uint64_t version,
+    const char *dir, int flags, cf_warn_fn *warn, void *wctx,
+    struct cf_pull_result *res);
+
+/* One version of a drive's history, verified. */
+struct cf_log_item {
+	uint64_t version;
+	uint8_t commit_id[CF_ID_BYTES];
+	uint64_t time;
+	uint8_t author_id[CF_ID_BYTES];
+	uint8_t root_id[CF_ID_BYTES];
+	uint64_t chain_seq;
+};
+
+typedef int cf_log_fn(void *ctx, const struct cf_log_item *it);
+
+/**
+ * cf_log(s, drive, fn, ctx):
+ * Sync the drive's head and pass each version of its verified line to
+ * ${fn}, oldest first.
+ */
+int cf_log(struct cf_session *s, const char *drive, cf_log_fn *fn, void *ctx);
+
+/* One entry of a listed folder. */
+typedef int cf_ls_fn(void *ctx, const struct cf_tree_entry *e);
+
+/**
+ * cf_ls(s, drive, version, path, pathlen, fn, ctx, versionp):
+ * List the folder ${path} ("" for the root; '/'-separated) of version
+ * ${version} (0: the head), each entry verified.  COFFER_ENOENT if the
+ * path is not a folder of that version.
+ */
+int cf_ls(struct cf_session *s, const char *drive, uint64_t version,
+    const uint8_t *path, size_t pathlen, cf_ls_fn *fn, void *ctx,
+    uint64_t *versionp);
+
+/* Trees and lists preloaded per version (beyond: fetched one by one). */
+#define CF_PRELOAD_MAX		((size_t)1 << 20)
+
+/**
+ * cf_version_collect(s, dk, max_epoch, root, out):
+ * The sorted set of ids reachable from ${root} (cf_walk_collect), its
+ * trees and lists fetched a level at a time in batches and verified.
+ */
+int cf_version_collect(struct cf_session *s, const struct cf_drive_keys *dk,
+    uint64_t max_epoch, const uint8_t root[static CF_ID_BYTES],
+    struct cf_idset *out);
+
+struct cf_check_result {
+	uint64_t drives, versions, trees, lists, chunks, chunk_bytes;
+};
+
+/**
+ * cf_check(s, read_data, progress, res):
+ * For every drive: re-verify the whole line of commits from version 1
+ * and walk every version's trees and lists; with ${read_data} also fetch
+ * and open every chunk.
+ */
+int cf_check(struct cf_session *s, int read_data, struct cf_check_result *res);
+
+/**
+ * cf_status(s, heads, names, np):
+ * Sync every drive's head; hand over its verified head and pin times.
+ */
+struct cf_status_drive {
+	char name[CF_DIR_NAME_MAX + 1];
+	struct cf_drive_head head;
+	uint64_t verified_at;
+};
+int cf_status(struct cf_session *s, struct cf_status_drive **drivesp,
+    size_t *np, char *safety_code);
+
+#endif

@@ -1,0 +1,1227 @@
+/*
+ * push: a folder becomes the next version of a drive (DESIGN §7).
+ *
+ * Scan depth first relative to directory handles (O_NOFOLLOW), chunk each
+ * file (or take its chunks from the stat cache), dedup each object against
+ * the parent version's set and then the server (have-which), seal and
+ * upload in bounded batches, build each folder's tree after its children,
+ * then sign the commit, compute the reference delta and move the head.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "coffer/err.h"
+#include "chunker/chunker.h"
+#include "crypto/kdf.h"
+#include "net/frame.h"
+#include "tree/tree.h"
+#include "util/buf.h"
+#include "idhash.h"
+#include "ops.h"
+#include "statcache.h"
+
+#define READ_WINDOW	((size_t)CF_CHUNK_MAX)
+#define NAMES_MAX	((size_t)1 << 24)	/* entries of one folder */
+
+struct pending {
+	uint8_t type;
+	uint8_t id[CF_ID_BYTES];
+	uint8_t *plain;
+	size_t len;
+};
+
+struct batch {
+	struct pending *items;		/* CF_PUSH_BATCH_COUNT slots */
+	size_t n;
+	size_t bytes;			/* plaintext bytes */
+};
+
+struct uploader;
+
+/* One uploader thread and its own connection (cf_client: one per thread). */
+struct upthread {
+	struct uploader *u;
+	struct cf_client *net;
+	pthread_t th;
+};
+
+struct uploader {
+	struct upthread t[CF_PUSH_UPLOADERS];
+	size_t nthreads;		/* started */
+	uint8_t drive_id[CF_ID_BYTES];
+	struct cf_objkey ckey, mkey;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *q[CF_PUSH_QUEUE];
+	size_t qhead, qn;
+	int closed, err, running, inited;
+	uint64_t chunks_uploaded, bytes_uploaded;	/* under mu */
+};
+
+struct push {
+	struct cf_session *s;
+	const struct cf_drive_keys *dk;
+	uint64_t epoch;
+	struct cf_objkey ckey;		/* chunks */
+	struct cf_objkey mkey;		/* trees, lists, commits */
+	struct cf_chunker *chunker;
+	struct cf_idset parent;		/* ids reachable from the parent */
+	struct cf_idhash child;		/* ids reachable from the snapshot */
+	struct cf_idhash handled;	/* queued or known stored in this run */
+	struct batch *cur;		/* the batch being filled */
+	struct uploader up;
+	struct cf_statcache *oldsc, *newsc;
+	uint8_t mac_key[CF_KEY_BYTES];	/* stat cache */
+	uint8_t known_key[CF_KEY_BYTES];	/* known-ids cache */
+	uint8_t *buf;			/* read window */
+	uint8_t *path;			/* current relative path */
+	size_t pathlen;
+	cf_warn_fn *warn;
+	void *wctx;
+	struct cf_push_result *res;
+};
+
+static void
+warn(struct push *p, const char *msg, const uint8_t *path, size_t len)
+{
+	if (p->warn != NULL)
+		p->warn(p->wctx, msg, path, len);
+}
+
+/* ---- uploading: a bounded pipeline ---- */
+
+/*
+ * The scanner (the caller's thread) reads, chunks and hashes, and fills a
+ * batch of at most CF_PUSH_BATCH_COUNT objects and CF_PUSH_BATCH_BYTES of
+ * plaintext.  Full batches go through a queue of CF_PUSH_QUEUE batches to
+ * CF_PUSH_UPLOADERS uploader threads; each asks the server which objects
+ * of its batch it has (have-which), seals the others on CF_PUSH_SEALERS
+ * threads and uploads them with parallel put requests on its own
+ * connection.  Memory is bounded by (CF_PUSH_QUEUE + CF_PUSH_UPLOADERS +
+ * 1) batches whatever the size of the data.
+ */
+
+static void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++)
+		cf_wipefree(b->items[i].plain, b->items[i].len);
+	free(b->items);
+	free(b);
+}
+
+static int
+batch_new(struct batch **bp)
+{
+	struct batch *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->items = calloc(CF_PUSH_BATCH_COUNT, sizeof(*b->items))) == NULL) {
+		free(b);
+		return COFFER_ENOMEM;
+	}
+	*bp = b;
+	return 0;
+}
+
+struct sealjob {
+	struct uploader *u;
+	struct batch *b;
+	const uint8_t *have;
+	uint8_t **blobs;
+	size_t *lens;
+	size_t k, nworkers;
+	int r;
+};
+
+static void *
+seal_worker(void *arg)
+{
+	struct sealjob *j = arg;
+	uint8_t id[CF_ID_BYTES];
+	const struct cf_objkey *key;
+	size_t i;
+	int r = 0;
+
+	for (i = j->k; i < j->b->n && r == 0; i += j->nworkers) {
+		struct pending *o = &j->b->items[i];
+		if (j->have[i])
+			continue;
+		key = o->type == CF_OBJ_CHUNK ? &j->u->ckey : &j->u->mkey;
+		r = cf_object_seal(key, o->type, j->u->drive_id, o->plain, o->len,
+		    o->type == CF_OBJ_CHUNK ? CF_SEAL_COMPRESS : 0, id,
+		    &j->blobs[i], &j->lens[i]);
+		if (r == 0 && memcmp(id, o->id, CF_ID_BYTES) != 0)
+			r = COFFER_EINTERNAL;
+	}
+	j->r = r;
+	return NULL;
+}
+
+/* have-which, seal in parallel, put-many: one batch. */
+static int
+upload_batch(struct uploader *u, struct cf_client *net, struct batch *b)
+{
+	struct sealjob jobs[CF_PUSH_SEALERS];
+	pthread_t th[CF_PUSH_SEALERS];
+	uint8_t (*ids)[CF_ID_BYTES] = NULL, *have = NULL, **blobs = NULL;
+	size_t *lens = NULL, i, k, nitems = 0, started = 0;
+	struct cf_frame_item *items = NULL;
+	uint64_t stored = 0, chunks = 0, bytes = 0;
+	int r = 0;
+
+	if (b->n == 0)
+		return 0;
+	if ((ids = malloc(b->n * CF_ID_BYTES)) == NULL ||
+	    (have = calloc(b->n, 1)) == NULL ||
+	    (blobs = calloc(b->n, sizeof(*blobs))) == NULL ||
+	    (lens = calloc(b->n, sizeof(*lens))) == NULL ||
+	    (items = calloc(b->n, sizeof(*items))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < b->n; i++)
+		memcpy(ids[i], b->items[i].id, CF_ID_BYTES);
+	if ((r = cf_client_objects_have(net, u->drive_id,
+	    (const uint8_t (*)[CF_ID_BYTES])ids, b->n, have)) != 0)
+		goto out;
+	for (k = 0; k < CF_PUSH_SEALERS; k++) {
+		jobs[k].u = u;
+		jobs[k].b = b;
+		jobs[k].have = have;
+		jobs[k].blobs = blobs;
+		jobs[k].lens = lens;
+		jobs[k].k = k;
+		jobs[k].nworkers = CF_PUSH_SEALERS;
+		jobs[k].r = 0;
+	}
+	/* Worker 0 runs here; the others on their own threads. */
+	for (k = 1; k < CF_PUSH_SEALERS; k++) {
+		if (pthread_create(&th[k], NULL, seal_worker, &jobs[k]) != 0)
+			break;
+		started = k;
+	}
+	for (i = started + 1; i < CF_PUSH_SEALERS; i++)
+		(void)seal_worker(&jobs[i]);	/* a thread we could not start */
+	(void)seal_worker(&jobs[0]);
+	for (k = 1; k <= started; k++)
+		pthread_join(th[k], NULL);
+	for (k = 0; k < CF_PUSH_SEALERS; k++)
+		if (jobs[k].r != 0 && r == 0)
+			r = jobs[k].r;
+	if (r != 0)
+		goto out;
+	for (i = 0; i < b->n; i++) {
+		if (have[i])
+			continue;
+		items[nitems].id = b->items[i].id;
+		items[nitems].data = blobs[i];
+		items[nitems].len = lens[i];
+		nitems++;
+		if (b->items[i].type == CF_OBJ_CHUNK)
+			chunks++;
+		bytes += lens[i];
+	}
+	if (nitems > 0 && (r = cf_client_objects_put_many(net, u->drive_id,
+	    items, nitems, CF_PUSH_PUTS, &stored)) != 0)
+		goto out;
+	pthread_mutex_lock(&u->mu);
+	u->chunks_uploaded += chunks;
+	u->bytes_uploaded += bytes;
+	pthread_mutex_unlock(&u->mu);
+out:
+	for (i = 0; blobs != NULL && i < b->n; i++)
+		free(blobs[i]);
+	free(blobs);
+	free(lens);
+	free(items);
+	free(have);
+	free(ids);
+	return r;
+}
+
+static void *
+uploader_main(void *arg)
+{
+	struct upthread *t = arg;
+	struct uploader *u = t->u;
+	struct batch *b;
+	int r;
+
+	for (;;) {
+		pthread_mutex_lock(&u->mu);
+		while (u->qn == 0 && !u->closed)
+			pthread_cond_wait(&u->cv, &u->mu);
+		if (u->qn == 0 && u->closed) {
+			pthread_mutex_unlock(&u->mu);
+			break;
+		}
+		b = u->q[u->qhead];
+		u->qhead = (u->qhead + 1) % CF_PUSH_QUEUE;
+		u->qn--;
+		pthread_cond_broadcast(&u->cv);
+		r = u->err;
+		pthread_mutex_unlock(&u->mu);
+		if (r == 0)
+			r = upload_batch(u, t->net, b);
+		batch_free(b);
+		if (r != 0) {
+			pthread_mutex_lock(&u->mu);
+			if (u->err == 0)
+				u->err = r;
+			pthread_cond_broadcast(&u->cv);
+			pthread_mutex_unlock(&u->mu);
+		}
+	}
+	return NULL;
+}
+
+static int
+uploader_start(struct push *p)
+{
+	struct uploader *u = &p->up;
+	size_t k;
+	int r = 0;
+
+	memcpy(u->drive_id, p->dk->drive_id, CF_ID_BYTES);
+	u->ckey = p->ckey;
+	u->mkey = p->mkey;
+	if (pthread_mutex_init(&u->mu, NULL) != 0)
+		return COFFER_EINTERNAL;
+	if (pthread_cond_init(&u->cv, NULL) != 0) {
+		pthread_mutex_destroy(&u->mu);
+		return COFFER_EINTERNAL;
+	}
+	u->inited = 1;
+	for (k = 0; k < CF_PUSH_UPLOADERS; k++) {
+		u->t[k].u = u;
+		if ((r = cf_session_client(p->s, &u->t[k].net)) != 0)
+			break;
+		if (pthread_create(&u->t[k].th, NULL, uploader_main,
+		    &u->t[k]) != 0) {
+			r = COFFER_EINTERNAL;
+			break;
+		}
+		u->nthreads = k + 1;
+		u->running = 1;
+	}
+	/* One thread is enough to go on with. */
+	return u->nthreads > 0 ? 0 : (r != 0 ? r : COFFER_EINTERNAL);
+}
+
+/* Hand a full batch to the uploader (waits while the queue is full). */
+static int
+enqueue(struct push *p, struct batch *b)
+{
+	struct uploader *u = &p->up;
+	int r;
+
+	pthread_mutex_lock(&u->mu);
+	while (u->qn == CF_PUSH_QUEUE && u->err == 0)
+		pthread_cond_wait(&u->cv, &u->mu);
+	if ((r = u->err) == 0) {
+		u->q[(u->qhead + u->qn) % CF_PUSH_QUEUE] = b;
+		u->qn++;
+		pthread_cond_broadcast(&u->cv);
+	}
+	pthread_mutex_unlock(&u->mu);
+	if (r != 0)
+		batch_free(b);
+	return r;
+}
+
+/* Send the batch being filled, if any. */
+static int
+flush(struct push *p)
+{
+	struct batch *b = p->cur;
+
+	if (b == NULL || b->n == 0)
+		return 0;
+	p->cur = NULL;
+	return enqueue(p, b);
+}
+
+/* Stop the uploader early: the scan failed. */
+static void
+uploader_cancel(struct uploader *u, int r)
+{
+	if (!u->running)
+		return;
+	pthread_mutex_lock(&u->mu);
+	if (u->err == 0)
+		u->err = r;
+	pthread_cond_broadcast(&u->cv);
+	pthread_mutex_unlock(&u->mu);
+}
+
+/* Close the queue, wait for the uploader, and collect its result. */
+static int
+uploader_finish(struct push *p)
+{
+	struct uploader *u = &p->up;
+	size_t k;
+	int r = 0;
+
+	if (u->running) {
+		pthread_mutex_lock(&u->mu);
+		u->closed = 1;
+		pthread_cond_broadcast(&u->cv);
+		pthread_mutex_unlock(&u->mu);
+		for (k = 0; k < u->nthreads; k++)
+			pthread_join(u->t[k].th, NULL);
+		u->running = 0;
+		r = u->err;
+		p->res->chunks_uploaded += u->chunks_uploaded;
+		p->res->bytes_uploaded += u->bytes_uploaded;
+	}
+	return r;
+}
+
+static void
+uploader_free(struct uploader *u)
+{
+	size_t k;
+
+	while (u->qn > 0) {
+		batch_free(u->q[u->qhead]);
+		u->qhead = (u->qhead + 1) % CF_PUSH_QUEUE;
+		u->qn--;
+	}
+	if (u->inited) {
+		pthread_cond_destroy(&u->cv);
+		pthread_mutex_destroy(&u->mu);
+	}
+	for (k = 0; k < CF_PUSH_UPLOADERS; k++)
+		cf_client_free(u->t[k].net);
+	sodium_memzero(&u->ckey, sizeof(u->ckey));
+	sodium_memzero(&u->mkey, sizeof(u->mkey));
+}
+
+/* An object of the snapshot: note it, and queue it unless known stored. */
+static int
+object(struct push *p, uint8_t type, const uint8_t *plain, size_t len,
+    const uint8_t id[static CF_ID_BYTES])
+{
+	struct pending *np;
+	int r;
+
+	if ((r = cf_idhash_add(&p->child, id)) < 0)
+		return r;
+	if (cf_idset_has(&p->parent, id))
+		return 0;
+	if ((r = cf_idhash_add(&p->handled, id)) <= 0)
+		return r;		/* already queued (0) or an error */
+	if (p->cur != NULL && (p->cur->n >= CF_PUSH_BATCH_COUNT ||
+	    p->cur->bytes + len > CF_PUSH_BATCH_BYTES) && (r = flush(p)) != 0)
+		return r;
+	if (p->cur == NULL && (r = batch_new(&p->cur)) != 0)
+		return r;
+	np = &p->cur->items[p->cur->n];
+	if ((np->plain = malloc(len > 0 ? len : 1)) == NULL)
+		return COFFER_ENOMEM;
+	memcpy(np->plain, plain, len);
+	np->len = len;
+	np->type = type;
+	memcpy(np->id, id, CF_ID_BYTES);
+	p->cur->n++;
+	p->cur->bytes += len;
+	return 0;
+}
+
+static int
+emit_cb(void *ctx, uint8_t type, const uint8_t *plain, size_t len,
+    const uint8_t id[static CF_ID_BYTES])
+{
+	return object(ctx, type, plain, len, id);
+}
+
+/* ---- files ---- */
+
+static int
+read_some(int fd, uint8_t *buf, size_t want, size_t *gotp, int *eofp)
+{
+	ssize_t k;
+
+	*gotp = 0;
+	while (*gotp < want) {
+		k = read(fd, buf + *gotp, want - *gotp);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return COFFER_EIO;
+		if (k == 0) {
+			*eofp = 1;
+			break;
+		}
+		*gotp += (size_t)k;
+	}
+	return 0;
+}
+
+static int
+same_stat(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_ino == b->st_ino &&
+	    a->st_dev == b->st_dev &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static int64_t
+ts_ns(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + (int64_t)t->tv_nsec;
+}
+
+static void
+sc_fill(struct cf_sc_entry *e, const struct stat *st)
+{
+	e->size = (uint64_t)st->st_size;
+	e->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	e->ctime_sec = (int64_t)st->st_ctim.tv_sec;
+	e->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
+	e->ino = (uint64_t)st->st_ino;
+	e->dev = (uint64_t)st->st_dev;
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_REALTIME, &t) != 0)
+		return 0;
+	return ts_ns(&t);
+}
+
+/*
+ * Make sure the clock is past the file's ctime by CF_PUSH_RACY_NS before
+ * taking the stat the cache keeps (*st, again from ${fd}).  ${*okp} = 1
+ * if the file may be cached.
+ */
+static int
+settle(int fd, struct stat *st, int *okp)
+{
+	struct timespec w;
+	int64_t c = ts_ns(&st->st_ctim), t = now_ns(), wait;
+
+	*okp = 0;
+	if (c >= t + CF_PUSH_RACY_MAX_WAIT_NS)
+		return 0;		/* ctime in the future: do not cache */
+	if (c + CF_PUSH_RACY_NS > t) {
+		wait = c + CF_PUSH_RACY_NS - t;
+		w.tv_sec = (time_t)(wait / 1000000000);
+		w.tv_nsec = (long)(wait % 1000000000);
+		while (nanosleep(&w, &w) != 0 && errno == EINTR)
+			;
+		if (fstat(fd, st) != 0)
+			return COFFER_EIO;
+		if (ts_ns(&st->st_ctim) + CF_PUSH_RACY_NS > now_ns())
+			return 0;	/* changed meanwhile: do not cache */
+	}
+	*okp = 1;
+	return 0;
+}
+
+/* The cached chunks of an unchanged file, if all are known stored. */
+static const struct cf_sc_entry *
+cache_hit(struct push *p, const struct stat *st)
+{
+	const struct cf_sc_entry *e;
+	struct cf_sc_entry now;
+	size_t i;
+
+	if (p->oldsc == NULL ||
+	    (e = cf_statcache_find(p->oldsc, p->path, p->pathlen)) == NULL)
+		return NULL;
+	sc_fill(&now, st);
+	if (e->size != now.size || e->mtime_sec != now.mtime_sec ||
+	    e->mtime_nsec != now.mtime_nsec || e->ctime_sec != now.ctime_sec ||
+	    e->ctime_nsec != now.ctime_nsec || e->ino != now.ino ||
+	    e->dev != now.dev)
+		return NULL;
+	for (i = 0; i < e->nrefs; i++)
+		if (!cf_idset_has(&p->parent, e->refs[i].id) &&
+		    !cf_idhash_has(&p->handled, e->refs[i].id))
+			return NULL;
+	return e;
+}
+
+/* Chunks of one file, from the cache or read; fills the entry's refs. */
+static int
+file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
+{
+	struct cf_list_builder *lb = NULL;
+	const struct cf_sc_entry *hit;
+	struct cf_sc_entry sce;
+	struct cf_ref *chunks = NULL, *nc;
+	size_t nchunks = 0, capchunks = 0, have = 0, got, cut, i;
+	struct cf_ref *refs = NULL;
+	struct stat st2;
+	uint8_t id[CF_ID_BYTES];
+	int eof = 0, cacheable = 0, r;
+
+	memset(&sce, 0, sizeof(sce));
+	if ((r = cf_list_builder_new(p->mkey.id_key, emit_cb, p, &lb)) != 0)
+		goto out;
+	if ((hit = cache_hit(p, st)) != NULL) {
+		for (i = 0; i < hit->nrefs; i++) {
+			if ((r = cf_idhash_add(&p->child, hit->refs[i].id)) < 0 ||
+			    (r = cf_list_builder_add(lb, hit->refs[i].id,
+			    hit->refs[i].len)) != 0)
+				goto out;
+		}
+		if ((r = cf_statcache_add(p->newsc, hit)) != 0)
+			goto out;
+		goto finish;
+	}
+	p->res->files_read++;
+	/*
+	 * A file changed in the same clock tick as the stat we keep could
+	 * change again unseen: let the tick pass before that stat, so that
+	 * any later change moves ctime (a short wait, for fresh files only).
+	 */
+	if ((r = settle(fd, st, &cacheable)) != 0)
+		goto out;
+	for (;;) {
+		if (!eof && have < READ_WINDOW) {
+			if ((r = read_some(fd, p->buf + have, READ_WINDOW - have,
+			    &got, &eof)) != 0)
+				goto out;
+			have += got;
+			p->res->bytes_read += got;
+		}
+		if (have == 0)
+			break;
+		if ((cut = cf_chunker_cut(p->chunker, p->buf, have, eof)) == 0) {
+			if (eof) {
+				r = COFFER_EINTERNAL;
+				goto out;
+			}
+			continue;
+		}
+		cf_object_id(p->ckey.id_key, CF_OBJ_CHUNK, p->buf, cut, id);
+		if ((r = object(p, CF_OBJ_CHUNK, p->buf, cut, id)) != 0 ||
+		    (r = cf_list_builder_add(lb, id, (uint32_t)cut)) != 0)
+			goto out;
+		if (nchunks == capchunks) {
+			capchunks = capchunks == 0 ? 16 : capchunks * 2;
+			if ((nc = realloc(chunks, capchunks * sizeof(*nc))) == NULL) {
+				r = COFFER_ENOMEM;
+				goto out;
+			}
+			chunks = nc;
+		}
+		memcpy(chunks[nchunks].id, id, CF_ID_BYTES);
+		chunks[nchunks].len = (uint32_t)cut;
+		nchunks++;
+		memmove(p->buf, p->buf + cut, have - cut);
+		have -= cut;
+	}
+	/* Cache it only if it did not change while read and is not too new. */
+	if (cacheable && fstat(fd, &st2) == 0 && same_stat(st, &st2)) {
+		sc_fill(&sce, st);
+		sce.path = p->path;
+		sce.pathlen = p->pathlen;
+		sce.refs = chunks;
+		sce.nrefs = nchunks;
+		/* The size of what was read (the chunks sum to it). */
+		for (sce.size = 0, i = 0; i < nchunks; i++)
+			sce.size += chunks[i].len;
+		if ((r = cf_statcache_add(p->newsc, &sce)) != 0)
+			goto out;
+	}
+finish:
+	if ((r = cf_list_builder_finish(lb, &te->how, &refs, &te->nrefs,
+	    &te->size)) != 0)
+		goto out;
+	te->refs = refs;
+	refs = NULL;
+out:
+	cf_list_builder_free(lb);
+	free(chunks);
+	free(refs);
+	return r;
+}
+
+/* ---- folders ---- */
+
+struct dent {
+	char *name;
+	size_t len;
+};
+
+static int
+dent_cmp(const void *va, const void *vb)
+{
+	const struct dent *a = va, *b = vb;
+
+	return cf_tree_name_cmp((const uint8_t *)a->name, a->len,
+	    (const uint8_t *)b->name, b->len);
+}
+
+static void
+dents_free(struct dent *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(d[i].name);
+	free(d);
+}
+
+/* The names in the folder ${dfd}, sorted. */
+static int
+list_names(int dfd, struct dent **dp, size_t *np)
+{
+	struct dent *d = NULL, *nd;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir = NULL;
+	int fd, r = 0;
+
+	*dp = NULL;
+	*np = 0;
+	if ((fd = dup(dfd)) < 0)
+		return COFFER_EIO;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return COFFER_EIO;
+	}
+	/* A dup shares the offset: start from the top. */
+	rewinddir(dir);
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(dir)) == NULL) {
+			if (errno != 0)
+				r = COFFER_EIO;
+			break;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 32 : cap * 2;
+			if (cap > NAMES_MAX ||
+			    (nd = realloc(d, cap * sizeof(*nd))) == NULL) {
+				r = cap > NAMES_MAX ? COFFER_ETOOBIG : COFFER_ENOMEM;
+				break;
+			}
+			d = nd;
+		}
+		d[n].len = strlen(de->d_name);
+		if ((d[n].name = strdup(de->d_name)) == NULL) {
+			r = COFFER_ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(dir);
+	if (r != 0) {
+		dents_free(d, n);
+		return r;
+	}
+	if (n > 0)
+		qsort(d, n, sizeof(*d), dent_cmp);
+	*dp = d;
+	*np = n;
+	return 0;
+}
+
+static int
+path_push(struct push *p, const char *name, size_t len, size_t *oldp)
+{
+	size_t need = p->pathlen + (p->pathlen > 0) + len;
+
+	*oldp = p->pathlen;
+	if (need > CF_STATCACHE_PATH_MAX)
+		return COFFER_ETOOBIG;
+	if (p->pathlen > 0)
+		p->path[p->pathlen++] = '/';
+	memcpy(p->path + p->pathlen, name, len);
+	p->pathlen += len;
+	return 0;
+}
+
+static void
+entries_free(struct cf_tree_entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free((void *)(uintptr_t)e[i].refs);
+		free((void *)(uintptr_t)e[i].target);
+	}
+	free(e);
+}
+
+static int scan_dir(struct push *p, int dfd, uint32_t depth,
+    uint8_t id[static CF_ID_BYTES]);
+
+/* One entry of a folder: fill ${te}, or return 1 to skip it. */
+static int
+scan_entry(struct push *p, int dfd, const struct dent *d, uint32_t depth,
+    struct cf_tree_entry *te)
+{
+	struct stat st;
+	char *target = NULL;
+	ssize_t k;
+	int fd = -1, r;
+
+	memset(te, 0, sizeof(*te));
+	if (fstatat(dfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		warn(p, "cannot read, skipped", p->path, p->pathlen);
+		return 1;
+	}
+	te->name = (const uint8_t *)d->name;
+	te->namelen = d->len;
+	if (S_ISREG(st.st_mode)) {
+		fd = openat(dfd, d->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    O_NOCTTY | O_NONBLOCK);
+		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			warn(p, "cannot read, skipped", p->path, p->pathlen);
+			r = 1;
+			goto out;
+		}
+		te->type = CF_TREE_FILE;
+		if ((r = file(p, fd, &st, te)) != 0)
+			goto out;
+		p->res->files++;
+		if (p->s->progress != NULL)
+			p->s->progress(p->s->progress_ctx, "push: read bytes",
+			    p->res->bytes_read, 0);
+	} else if (S_ISDIR(st.st_mode)) {
+		if (depth + 1 > CF_WALK_DEPTH_MAX) {
+			r = COFFER_ETOOBIG;
+			goto out;
+		}
+		fd = openat(dfd, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			warn(p, "cannot open folder, skipped", p->path, p->pathlen);
+			r = 1;
+			goto out;
+		}
+		te->type = CF_TREE_DIR;
+		if ((r = scan_dir(p, fd, depth + 1, te->subtree)) != 0)
+			goto out;
+	} else if (S_ISLNK(st.st_mode)) {
+		if ((target = malloc(CF_TREE_TARGET_MAX + 1)) == NULL) {
+			r = COFFER_ENOMEM;
+			goto out;
+		}
+		k = readlinkat(dfd, d->name, target, CF_TREE_TARGET_MAX + 1);
+		if (k <= 0 || (size_t)k > CF_TREE_TARGET_MAX) {
+			warn(p, "symlink unreadable or its target too long, "
+			    "skipped", p->path, p->pathlen);
+			r = 1;
+			goto out;
+		}
+		te->type = CF_TREE_SYMLINK;
+		te->target = (const uint8_t *)target;
+		te->targetlen = (size_t)k;
+		target = NULL;
+	} else {
+		warn(p, "special file (device, socket or pipe) skipped",
+		    p->path, p->pathlen);
+		r = 1;
+		goto out;
+	}
+	te->mode = (uint32_t)st.st_mode & CF_TREE_MODE_MASK;
+	te->mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	te->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	r = 0;
+out:
+	if (r == 1)
+		p->res->skipped++;
+	if (fd >= 0)
+		close(fd);
+	free(target);
+	return r;
+}
+
+static int
+scan_dir(struct push *p, int dfd, uint32_t depth, uint8_t id[static CF_ID_BYTES])
+{
+	struct dent *d = NULL;
+	struct cf_tree_entry *e = NULL;
+	size_t nd = 0, n = 0, i, old;
+	int r;
+
+	if ((r = list_names(dfd, &d, &nd)) != 0)
+		goto out;
+	if (nd > 0 && (e = calloc(nd, sizeof(*e))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < nd; i++) {
+		if ((r = path_push(p, d[i].name, d[i].len, &old)) != 0)
+			goto out;
+		r = scan_entry(p, dfd, &d[i], depth, &e[n]);
+		p->pathlen = old;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			n++;
+	}
+	r = cf_tree_build(e, n, p->mkey.id_key, emit_cb, p, id);
+out:
+	entries_free(e, n);
+	dents_free(d, nd);
+	return r;
+}
+
+/* ---- the parent's set ---- */
+
+static int
+known_name(const struct push *p, char *out, size_t outlen)
+{
+	char hex[2 * CF_ID_BYTES + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), p->dk->drive_id, CF_ID_BYTES);
+	return cf_state_join(out, outlen, CF_STATE_KNOWN, hex);
+}
+
+/* The set reachable from the pinned head, from the known-ids cache. */
+static int
+known_load(struct push *p, const struct cf_drivepin *pin)
+{
+	char name[CF_STATE_PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (known_name(p, name, sizeof(name)) != 0)
+		return COFFER_ENOENT;
+	if ((r = cf_state_read(p->s->paths.cache, name,
+	    CF_KNOWN_IDS_MAX * CF_ID_BYTES + 4096, &buf, &len)) != 0)
+		return r;
+	r = cf_known_open(buf, len, p->known_key, p->dk->drive_id,
+	    pin->ids[pin->n - 1], &p->parent);
+	free(buf);
+	return r;
+}
+
+/* Remember the set reachable from the new head for the next push. */
+static void
+known_save(struct push *p, const uint8_t commit_id[static CF_ID_BYTES])
+{
+	char name[CF_STATE_PATH_MAX], dir[CF_STATE_PATH_MAX];
+	struct cf_idset child = { NULL, 0 };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (cf_state_join(dir, sizeof(dir), p->s->paths.cache,
+	    CF_STATE_KNOWN) != 0 || cf_state_mkdirs(dir) != 0 ||
+	    known_name(p, name, sizeof(name)) != 0 ||
+	    cf_idhash_sorted(&p->child, &child) != 0)
+		goto out;
+	if (cf_known_encode(p->dk->drive_id, commit_id, &child, p->known_key,
+	    &buf, &len) != 0)
+		goto out;
+	(void)cf_state_write(p->s->paths.cache, name, buf, len);
+out:
+	free(buf);
+	cf_delta_idset_clear(&child);
+}
+
+/*
+ * The head's commit and the set of ids reachable from it: from the
+ * known-ids cache if it is this head's, else by walking its trees.
+ */
+static int
+parent_set(struct push *p, const struct cf_drivepin *pin, struct cf_commit *pc)
+{
+	int r;
+
+	cf_delta_idset_clear(&p->parent);
+	memset(pc, 0, sizeof(*pc));
+	if (pin->n == 0)
+		return 0;
+	if ((r = cf_session_commit(p->s, p->dk, pin->n, pin->ids[pin->n - 1],
+	    pc)) != 0)
+		return r;
+	if ((r = known_load(p, pin)) == 0)
+		return 0;
+	if (r == COFFER_ENOMEM)
+		return r;
+	return cf_version_collect(p->s, p->dk,
+	    cf_chain_epoch_at(p->s->chain, pc->chain_seq), pc->root_id,
+	    &p->parent);
+}
+
+/* ---- the commit ---- */
+
+static int
+commit_and_move(struct push *p, struct cf_drivepin *pin,
+    const uint8_t root[static CF_ID_BYTES], int *donep)
+{
+	struct cf_idset child = { NULL, 0 };
+	struct cf_delta *delta = NULL;
+	struct cf_commit c;
+	struct cf_frame_item item;
+	uint8_t enc[CF_COMMIT_BYTES], cid[CF_ID_BYTES];
+	uint8_t *dbuf = NULL, *blob = NULL;
+	size_t dlen = 0, bloblen = 0;
+	uint64_t cur = 0, stored = 0, seq = p->s->chain->n - 1;
+	time_t t = time(NULL);
+	int r;
+
+	*donep = 0;
+	if ((r = cf_idhash_sorted(&p->child, &child)) != 0 ||
+	    (r = cf_delta_compute(&p->parent, &child, &delta)) != 0)
+		goto out;
+	if (delta->start.n + delta->stop.n > CF_PUSH_DELTA_IDS_MAX) {
+		r = COFFER_ETOOBIG;	/* the server's cap on one delta */
+		p->res->delta_too_big = 1;
+		goto out;
+	}
+	if ((r = cf_delta_encode(delta, &dbuf, &dlen)) != 0)
+		goto out;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.drive_id, p->dk->drive_id, CF_ID_BYTES);
+	c.version = pin->n + 1;
+	if (pin->n > 0)
+		memcpy(c.parent_id, pin->ids[pin->n - 1], CF_ID_BYTES);
+	memcpy(c.root_id, root, CF_ID_BYTES);
+	memcpy(c.author_id, p->s->keys->device_id, CF_ID_BYTES);
+	c.time = t < 0 ? 0 : (uint64_t)t;
+	c.chain_seq = seq;
+	memcpy(c.chain_head, p->s->chain->hash[seq], CF_ID_BYTES);
+	cf_delta_hash(dbuf, dlen, c.delta_hash);
+	if ((r = cf_commit_sign(&c, p->s->keys->sign_sk, enc)) != 0 ||
+	    (r = cf_object_seal(&p->mkey, CF_OBJ_COMMIT, p->dk->drive_id, enc,
+	    sizeof(enc), 0, cid, &blob, &bloblen)) != 0)
+		goto out;
+	item.id = cid;
+	item.data = blob;
+	item.len = bloblen;
+	if ((r = cf_client_objects_put(p->s->net, p->dk->drive_id, &item, 1,
+	    &stored)) != 0)
+		goto out;
+	p->res->bytes_uploaded += bloblen;
+	r = cf_client_head_put(p->s->net, p->dk->drive_id, pin->n, cid, dbuf,
+	    dlen, &cur);
+	if (r == COFFER_ECONFLICT) {
+		r = 0;		/* not done: the caller re-parents */
+		goto out;
+	}
+	if (r == COFFER_ENOENT) {
+		/* It said it had objects it now says it lacks. */
+		r = COFFER_EDENIED;
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if ((r = cf_drivepin_push(pin, cid)) != 0)
+		goto out;
+	pin->head_chain_seq = seq;
+	pin->verified_at = c.time;
+	if ((r = cf_session_save_pin(p->s, pin)) != 0)
+		goto out;
+	memcpy(p->res->commit_id, cid, CF_ID_BYTES);
+	*donep = 1;
+out:
+	cf_delta_idset_clear(&child);
+	cf_delta_free(delta);
+	free(dbuf);
+	free(blob);
+	return r;
+}
+
+/* ---- the stat cache file ---- */
+
+static int
+sc_name(const struct push *p, char *out, size_t outlen)
+{
+	char hex[2 * CF_ID_BYTES + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), p->dk->drive_id, CF_ID_BYTES);
+	return cf_state_join(out, outlen, CF_STATE_STATCACHE, hex);
+}
+
+static const struct cf_drive_secret *
+secret_at(const struct cf_drive_keys *dk, uint64_t epoch)
+{
+	const struct cf_drive_secret *s = NULL;
+	size_t i;
+
+	for (i = 0; i < dk->nsecrets; i++)
+		if (dk->secrets[i].epoch <= epoch)
+			s = &dk->secrets[i];
+	return s;
+}
+
+/* Load the old cache; anything wrong with it is as if it were absent. */
+static int
+sc_load(struct push *p, const uint8_t secret_id[static CF_ID_BYTES])
+{
+	char name[CF_STATE_PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = cf_statcache_new(p->dk->drive_id, secret_id, &p->newsc)) != 0)
+		return r;
+	if (sc_name(p, name, sizeof(name)) != 0)
+		return 0;
+	r = cf_state_read(p->s->paths.cache, name, CF_STATCACHE_MAX, &buf, &len);
+	if (r == COFFER_ENOMEM)
+		return r;
+	if (r == 0 && cf_statcache_open(buf, len, p->mac_key, p->dk->drive_id,
+	    secret_id, &p->oldsc) == COFFER_ENOMEM)
+		r = COFFER_ENOMEM;
+	else
+		r = 0;
+	free(buf);
+	return r;
+}
+
+static int
+sc_save(struct push *p)
+{
+	char name[CF_STATE_PATH_MAX], dir[CF_STATE_PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = cf_state_join(dir, sizeof(dir), p->s->paths.cache,
+	    CF_STATE_STATCACHE)) != 0 || (r = cf_state_mkdirs(dir)) != 0 ||
+	    (r = sc_name(p, name, sizeof(name))) != 0)
+		return r;
+	if ((r = cf_statcache_encode(p->newsc, p->mac_key, &buf, &len)) != 0)
+		return r;
+	r = cf_state_write(p->s->paths.cache, name, buf, len);
+	free(buf);
+	return r;
+}
+
+/* ---- push ---- */
+
+int
+cf_push(struct cf_session *s, const char *drive, const char *dir,
+    cf_warn_fn *warnfn, void *wctx, struct cf_push_result *res)
+{
+	struct push p;
+	struct cf_drive_keys *dk = NULL;
+	struct cf_drivepin *pin = NULL;
+	struct cf_commit pc;
+	const struct cf_drive_secret *sec;
+	uint8_t drive_id[CF_ID_BYTES], root[CF_ID_BYTES], ck[CF_KEY_BYTES];
+	int rootfd = -1, done = 0, tries, r, r2;
+
+	memset(res, 0, sizeof(*res));
+	memset(&p, 0, sizeof(p));
+	cf_idhash_init(&p.child);
+	cf_idhash_init(&p.handled);
+	p.s = s;
+	p.res = res;
+	p.warn = warnfn;
+	p.wctx = wctx;
+	p.epoch = cf_session_epoch(s);
+	if ((r = cf_session_drive(s, drive, drive_id, &dk)) != 0)
+		goto out;
+	p.dk = dk;
+	if ((r = cf_drive_keys_objkey(dk, CF_OBJ_CHUNK, p.epoch, &p.ckey)) != 0 ||
+	    (r = cf_drive_keys_objkey(dk, CF_OBJ_TREE, p.epoch, &p.mkey)) != 0 ||
+	    (r = cf_drive_keys_chunker(dk, p.epoch, ck)) != 0 ||
+	    (r = cf_chunker_new(ck, &p.chunker)) != 0)
+		goto out;
+	if ((sec = secret_at(dk, p.epoch)) == NULL) {
+		r = COFFER_EINTERNAL;
+		goto out;
+	}
+	cf_statcache_mac_key(sec->chunk_id_key, p.mac_key);
+	cf_known_mac_key(sec->chunk_id_key, p.known_key);
+	if ((rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = errno == ENOENT || errno == ENOTDIR ? COFFER_ENOENT : COFFER_EIO;
+		goto out;
+	}
+	if ((p.buf = malloc(READ_WINDOW)) == NULL ||
+	    (p.path = malloc(CF_STATCACHE_PATH_MAX)) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	if ((r = sc_load(&p, sec->id)) != 0)
+		goto out;
+	if ((r = cf_session_load_pin(s, drive_id, &pin)) != 0 ||
+	    (r = cf_session_sync_head(s, dk, pin)) != 0)
+		goto out;
+	if ((r = parent_set(&p, pin, &pc)) != 0)
+		goto out;
+	if ((r = uploader_start(&p)) != 0)
+		goto out;
+	r = scan_dir(&p, rootfd, 1, root);
+	if (r == 0)
+		r = flush(&p);
+	else
+		uploader_cancel(&p.up, r);
+	if ((r2 = uploader_finish(&p)) != 0 && r == 0)
+		r = r2;
+	if (r != 0)
+		goto out;
+	for (tries = 0; ; tries++) {
+		if (pin->n > 0 && !memcmp(pc.root_id, root, CF_ID_BYTES)) {
+			res->unchanged = 1;
+			memcpy(res->commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
+			break;
+		}
+		if ((r = commit_and_move(&p, pin, root, &done)) != 0)
+			goto out;
+		if (done)
+			break;
+		if (tries + 1 >= CF_PUSH_RETRIES) {
+			r = COFFER_ECONFLICT;
+			goto out;
+		}
+		/* The head moved: verify it and re-parent on it. */
+		warn(&p, "the drive moved on the server meanwhile; verified the "
+		    "new head and re-parented this snapshot on it", NULL, 0);
+		res->reparented++;
+		if ((r = cf_session_sync_head(s, dk, pin)) != 0 ||
+		    (r = parent_set(&p, pin, &pc)) != 0)
+			goto out;
+	}
+	res->version = pin->n;
+	/* The caches are only a help: failing to write them fails nothing. */
+	(void)sc_save(&p);
+	known_save(&p, res->commit_id);
+out:
+	sodium_memzero(ck, sizeof(ck));
+	sodium_memzero(&p.ckey, sizeof(p.ckey));
+	sodium_memzero(&p.mkey, sizeof(p.mkey));
+	sodium_memzero(p.mac_key, sizeof(p.mac_key));
+	sodium_memzero(p.known_key, sizeof(p.known_key));
+	(void)uploader_finish(&p);
+	uploader_free(&p.up);
+	batch_free(p.cur);
+	free(p.buf);
+	free(p.path);
+	cf_idhash_clear(&p.child);
+	cf_idhash_clear(&p.handled);
+	cf_delta_idset_clear(&p.parent);
+	cf_statcache_free(p.oldsc);
+	cf_statcache_free(p.newsc);
+	cf_chunker_free(p.chunker);
+	cf_drive_keys_free(dk);
+	cf_drivepin_free(pin);
+	if (rootfd >= 0)
+		close(rootfd);
+	return r;
+}

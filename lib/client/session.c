@@ -1,0 +1,905 @@
+/*
+ * A client session: load the device, sync and verify chain, keys and
+ * directory; drive heads against their pins; verified object fetches.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "coffer/err.h"
+#include "chain/chain.h"
+#include "chain/dir.h"
+#include "chain/pair.h"
+#include "crypto/recovery.h"
+#include "tree/history.h"
+#include "tree/tree.h"
+#include "util/buf.h"
+#include "session.h"
+
+#define FETCH_BATCH		256	/* ids per get-many request */
+#define CHAIN_PAGES_MAX		4096	/* pages of one chain sync */
+#define DRIVEPIN_FILE_MAX	(64 + (size_t)CF_DRIVEPIN_MAX_VERSIONS * CF_ID_BYTES)
+#define PIN_NAME_BYTES		(2 * CF_ID_BYTES + 5)
+
+static uint64_t
+now_sec(void)
+{
+	time_t t = time(NULL);
+
+	return t < 0 ? 0 : (uint64_t)t;
+}
+
+uint64_t
+cf_session_epoch(const struct cf_session *s)
+{
+	const struct cf_chain_epoch *e = cf_chain_current_epoch(s->chain);
+
+	return e == NULL ? 0 : e->epoch;
+}
+
+static void
+free_ks(struct cf_session *s)
+{
+	if (s->ks != NULL)
+		sodium_free(s->ks);
+	s->ks = NULL;
+	s->nks = 0;
+}
+
+void
+cf_session_free(struct cf_session *s)
+{
+	if (s == NULL)
+		return;
+	cf_keys_free(s->keys);
+	cf_client_free(s->net);
+	cf_chain_free(s->chain);
+	free_ks(s);
+	cf_dir_free(s->dir);
+	sodium_memzero(s, sizeof(*s));
+	free(s);
+}
+
+/* Read and decode the chain pin. */
+static int
+load_chain(struct cf_session *s)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = cf_state_read(s->paths.data, CF_STATE_CHAINPIN, CF_PIN_MAX,
+	    &buf, &len)) != 0)
+		goto out;
+	if ((r = cf_chain_pin_decode(buf, len, &s->chain)) != 0) {
+		r = COFFER_EFORMAT;
+		goto out;
+	}
+	if (memcmp(s->chain->account_id, s->acct.account_id, CF_ID_BYTES) != 0)
+		r = COFFER_EFORMAT;
+out:
+	free(buf);
+	return r;
+}
+
+static int
+save_chain(struct cf_session *s)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = cf_chain_pin_encode(s->chain, &buf, &len)) != 0)
+		return r;
+	r = cf_state_write(s->paths.data, CF_STATE_CHAINPIN, buf, len);
+	free(buf);
+	return r;
+}
+
+/* Fetch the chain from our last pinned entry on and extend the pin. */
+static int
+sync_chain(struct cf_session *s)
+{
+	struct cf_blobs page = { 0, NULL, NULL }, all = { 0, NULL, NULL };
+	uint64_t from, length = 0, first;
+	size_t i, pages = 0;
+	uint8_t **np;
+	size_t *nl;
+	int r;
+
+	first = from = s->chain->n - 1;		/* re-read the pinned head */
+	for (;;) {
+		if (++pages > CHAIN_PAGES_MAX) {
+			r = COFFER_ENOTAUTHENTIC;
+			goto out;
+		}
+		if ((r = cf_client_chain_get(s->net, from, &page, &length)) != 0)
+			goto out;
+		if (length < s->chain->n || length > CF_CHAIN_MAX_ENTRIES ||
+		    page.n == 0 || page.n > length - from) {
+			/* Shorter than the pin: a rollback; or a bad page. */
+			r = COFFER_ENOTAUTHENTIC;
+			goto out;
+		}
+		if ((np = realloc(all.p, (all.n + page.n) * sizeof(*np))) == NULL) {
+			r = COFFER_ENOMEM;
+			goto out;
+		}
+		all.p = np;
+		if ((nl = realloc(all.len, (all.n + page.n) * sizeof(*nl))) == NULL) {
+			r = COFFER_ENOMEM;
+			goto out;
+		}
+		all.len = nl;
+		for (i = 0; i < page.n; i++) {
+			all.p[all.n] = page.p[i];
+			all.len[all.n] = page.len[i];
+			page.p[i] = NULL;
+			all.n++;
+		}
+		from += page.n;
+		cf_blobs_free(&page);
+		if (from >= length)
+			break;
+	}
+	if ((r = cf_chain_extend(s->chain, (const uint8_t *const *)all.p,
+	    all.len, all.n, first)) != 0) {
+		r = COFFER_ENOTAUTHENTIC;
+		goto out;
+	}
+	if (s->chain->n != s->chain_before)
+		r = save_chain(s);
+out:
+	cf_blobs_free(&page);
+	cf_blobs_free(&all);
+	return r;
+}
+
+/* Open this device's envelope for the current epoch. */
+static int
+open_envelope(struct cf_session *s)
+{
+	struct cf_blobs envs = { 0, NULL, NULL };
+	uint8_t (*keys)[CF_KEY_BYTES] = NULL;
+	uint64_t nkeys = 0, e = cf_session_epoch(s);
+	size_t i;
+	int r;
+
+	if ((r = cf_client_envelopes_get(s->net, s->keys->device_id, &envs)) != 0)
+		goto out;
+	r = COFFER_ENOTAUTHENTIC;
+	for (i = 0; i < envs.n; i++) {
+		if (cf_envelope_open(s->chain, s->keys->device_id,
+		    s->keys->box_pk, s->keys->box_sk, envs.p[i], envs.len[i],
+		    &keys, &nkeys) != 0)
+			continue;
+		if (nkeys == e) {
+			free_ks(s);
+			s->ks = keys;
+			s->nks = nkeys;
+			r = 0;
+			break;
+		}
+		sodium_free(keys);
+		keys = NULL;
+	}
+out:
+	cf_blobs_free(&envs);
+	return r;
+}
+
+static int
+save_dirpin(struct cf_session *s)
+{
+	uint8_t buf[CF_DIRPIN_BYTES];
+
+	cf_dirpin_encode(&s->dirpin, buf);
+	return cf_state_write(s->paths.data, CF_STATE_DIRPIN, buf, sizeof(buf));
+}
+
+/* Fetch the directory head and accept it against the pin. */
+static int
+sync_dir(struct cf_session *s)
+{
+	uint8_t *buf = NULL, *rec = NULL;
+	size_t len = 0, reclen = 0;
+	uint64_t version = 0;
+	struct cf_dir *d = NULL;
+	struct cf_dir_pin np;
+	int r;
+
+	memset(&s->dirpin, 0, sizeof(s->dirpin));
+	r = cf_state_read(s->paths.data, CF_STATE_DIRPIN, CF_DIRPIN_BYTES,
+	    &buf, &len);
+	if (r == 0)
+		r = cf_dirpin_decode(buf, len, &s->dirpin);
+	else if (r == COFFER_ENOENT)
+		r = 0;
+	if (r != 0)
+		goto out;
+	if ((r = cf_client_dir_get(s->net, &version, &rec, &reclen)) != 0)
+		goto out;
+	if (rec == NULL) {
+		/* No record: fine only if we never pinned one. */
+		r = s->dirpin.version == 0 ? 0 : COFFER_ENOTAUTHENTIC;
+		goto out;
+	}
+	/* The records between the pin and the head are not served (API §4). */
+	if ((r = cf_dir_accept(s->chain, &s->dirpin, (const uint8_t (*)[CF_KEY_BYTES])s->ks,
+	    s->nks, rec, reclen, NULL, NULL, 0, &d)) != 0) {
+		if (r != COFFER_ENOMEM)
+			r = COFFER_ENOTAUTHENTIC;
+		goto out;
+	}
+	if (d->version != version) {
+		r = COFFER_ENOTAUTHENTIC;
+		goto out;
+	}
+	cf_dir_pin_of(d, &np);
+	if (np.version != s->dirpin.version) {
+		s->dirpin = np;
+		if ((r = save_dirpin(s)) != 0)
+			goto out;
+	}
+	cf_dir_free(s->dir);
+	s->dir = d;
+	d = NULL;
+out:
+	cf_dir_free(d);
+	free(buf);
+	free(rec);
+	return r;
+}
+
+static int
+load_device(struct cf_session *s)
+{
+	char path[CF_STATE_PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0, passlen = 0;
+	char *pass = NULL;
+	int r;
+
+	if ((r = cf_state_paths_get(&s->paths)) != 0)
+		goto out;
+	if ((r = cf_state_read(s->paths.data, CF_STATE_ACCOUNT,
+	    CF_ACCOUNT_FILE_MAX, &buf, &len)) != 0)
+		goto out;
+	if ((r = cf_account_decode(buf, len, &s->acct)) != 0)
+		goto out;
+	if ((r = cf_passphrase_from_env(&pass, &passlen)) != 0)
+		goto out;
+	if ((r = cf_state_join(path, sizeof(path), s->paths.data,
+	    CF_STATE_KEYFILE)) != 0)
+		goto out;
+	if ((r = cf_keyfile_read(path, pass, passlen, &s->keys,
+	    &s->key_loose)) != 0) {
+		if (r == COFFER_ENOENT)
+			r = COFFER_EFORMAT;	/* an account without its key */
+		goto out;
+	}
+	if ((r = load_chain(s)) != 0) {
+		if (r == COFFER_ENOENT)
+			r = COFFER_EFORMAT;
+		goto out;
+	}
+	s->chain_before = s->chain->n;
+out:
+	if (pass != NULL)
+		cf_passphrase_free(pass, passlen);
+	free(buf);
+	return r;
+}
+
+int
+cf_session_open(struct cf_session **sp)
+{
+	struct cf_session *s = NULL;
+	uint64_t head;
+	int r;
+
+	*sp = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return COFFER_ENOMEM;
+	if ((r = load_device(s)) != 0)
+		goto out;
+	if ((r = cf_client_new(s->acct.server, &s->net)) != 0 ||
+	    (r = cf_client_set_signer(s->net, s->acct.account_id,
+	    s->keys->sign_pk, s->keys->sign_sk, s->keys->box_pk)) != 0)
+		goto out;
+	if ((r = sync_chain(s)) != 0)
+		goto out;
+	head = s->chain->n - 1;
+	if (!cf_chain_trusted_at(s->chain, s->keys->device_id, head)) {
+		/* This device was removed (DESIGN §8: exit 4). */
+		r = COFFER_EDENIED;
+		goto out;
+	}
+	if ((r = open_envelope(s)) != 0)
+		goto out;
+	if ((r = sync_dir(s)) != 0)
+		goto out;
+	*sp = s;
+	s = NULL;
+out:
+	cf_session_free(s);
+	return r;
+}
+
+/* ---- account creation ---- */
+
+static int
+ensure_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
+{
+	char path[CF_STATE_PATH_MAX];
+	char *pass = NULL;
+	size_t passlen = 0;
+	int r;
+
+	*kp = NULL;
+	if ((r = cf_passphrase_from_env(&pass, &passlen)) != 0)
+		goto out;
+	if ((r = cf_state_join(path, sizeof(path), p->data,
+	    CF_STATE_KEYFILE)) != 0)
+		goto out;
+	/* A key left by an account creation that failed is used again. */
+	r = cf_keyfile_read(path, pass, passlen, kp, NULL);
+	if (r != COFFER_ENOENT)
+		goto out;
+	if ((r = cf_keys_generate(kp)) != 0)
+		goto out;
+	if ((r = cf_keyfile_write(path, *kp, pass, passlen,
+	    &cf_pwhash_default)) != 0) {
+		cf_keys_free(*kp);
+		*kp = NULL;
+	}
+out:
+	if (pass != NULL)
+		cf_passphrase_free(pass, passlen);
+	return r;
+}
+
+int
+cf_account_create(const char *url, const char *name, const char *invite,
+    const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
+    uint8_t account_id[static CF_ID_BYTES])
+{
+	struct cf_session *s = NULL;
+	struct cf_recovery_keys *rk = NULL;
+	uint8_t rnd[CF_GENESIS_RAND_BYTES], secret[CF_RECOVERY_SECRET_BYTES];
+	uint8_t (*k1)[CF_KEY_BYTES] = NULL;
+	uint8_t rk_id[CF_ID_BYTES];
+	uint8_t *entry = NULL, *rec = NULL, *acctbuf = NULL, *buf = NULL;
+	size_t elen = 0, reclen = 0, acctlen = 0, len = 0;
+	struct cf_blobs envs = { 0, NULL, NULL };
+	struct cf_signer signer;
+	uint64_t cur = 0;
+	struct cf_dir *d = NULL;
+	int r;
+
+	memset(recovery_text, 0, CF_RECOVERY_TEXT_BYTES);
+	if (!cf_account_url_ok(url, strlen(url)) ||
+	    !cf_account_name_ok(name, strlen(name)) ||
+	    !cf_account_device_ok(device, strlen(device)))
+		return COFFER_EINVAL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return COFFER_ENOMEM;
+	if ((r = cf_state_paths_get(&s->paths)) != 0)
+		goto out;
+	if ((r = cf_state_mkdirs(s->paths.data)) != 0)
+		goto out;
+	r = cf_state_read(s->paths.data, CF_STATE_ACCOUNT, CF_ACCOUNT_FILE_MAX,
+	    &buf, &len);
+	if (r != COFFER_ENOENT) {
+		r = r == 0 ? COFFER_EEXIST : r;
+		goto out;
+	}
+	if ((r = ensure_keys(&s->paths, &s->keys)) != 0)
+		goto out;
+	if ((rk = sodium_malloc(sizeof(*rk))) == NULL ||
+	    (k1 = sodium_malloc(CF_KEY_BYTES)) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	cf_account_begin(s->keys, rnd, account_id);
+	if ((r = cf_recovery_generate(account_id, secret, recovery_text)) != 0 ||
+	    (r = cf_recovery_derive(secret, account_id, rk)) != 0)
+		goto out;
+	if ((r = cf_entry_genesis_rand(s->keys, rnd, device, strlen(device),
+	    rk, now_sec(), k1[0], &entry, &elen)) != 0)
+		goto out;
+	if ((r = cf_chain_new(&s->chain)) != 0 ||
+	    (r = cf_chain_append(s->chain, entry, elen)) != 0)
+		goto out;
+	/* Envelopes of epoch 1 for this device and the recovery key. */
+	memcpy(signer.id, s->keys->device_id, CF_ID_BYTES);
+	signer.sign_sk = s->keys->sign_sk;
+	cf_device_id(rk->sign_pk, rk->box_pk, rk_id);
+	if ((envs.p = calloc(2, sizeof(*envs.p))) == NULL ||
+	    (envs.len = calloc(2, sizeof(*envs.len))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	envs.n = 2;
+	if ((r = cf_envelope_make(account_id, s->chain->hash[0], &signer, 1,
+	    (const uint8_t (*)[CF_KEY_BYTES])k1, s->keys->device_id,
+	    s->keys->box_pk, &envs.p[0], &envs.len[0])) != 0 ||
+	    (r = cf_envelope_make(account_id, s->chain->hash[0], &signer, 1,
+	    (const uint8_t (*)[CF_KEY_BYTES])k1, rk_id, rk->box_pk, &envs.p[1],
+	    &envs.len[1])) != 0)
+		goto out;
+	if ((r = cf_client_new(url, &s->net)) != 0 ||
+	    (r = cf_client_set_signer(s->net, account_id, s->keys->sign_pk,
+	    s->keys->sign_sk, s->keys->box_pk)) != 0)
+		goto out;
+	if ((r = cf_client_account_create(s->net, name, entry, elen, &envs,
+	    invite)) != 0)
+		goto out;
+	/* The account exists: save the device's files. */
+	memcpy(s->acct.account_id, account_id, CF_ID_BYTES);
+	memcpy(s->acct.server, url, strlen(url) + 1);
+	memcpy(s->acct.name, name, strlen(name) + 1);
+	memcpy(s->acct.device, device, strlen(device) + 1);
+	if ((r = save_chain(s)) != 0)
+		goto out;
+	if ((r = cf_account_encode(&s->acct, &acctbuf, &acctlen)) != 0 ||
+	    (r = cf_state_write(s->paths.data, CF_STATE_ACCOUNT, acctbuf,
+	    acctlen)) != 0)
+		goto out;
+	/* An empty drive directory, pinned. */
+	if ((r = cf_dir_build(s->chain, s->keys,
+	    (const uint8_t (*)[CF_KEY_BYTES])k1, 1, NULL, NULL, 0, now_sec(),
+	    &rec, &reclen)) != 0)
+		goto out;
+	if ((r = cf_client_dir_put(s->net, 0, rec, reclen, &cur)) != 0)
+		goto out;
+	if ((r = cf_dir_accept(s->chain, NULL, (const uint8_t (*)[CF_KEY_BYTES])k1,
+	    1, rec, reclen, NULL, NULL, 0, &d)) != 0)
+		goto out;
+	cf_dir_pin_of(d, &s->dirpin);
+	r = save_dirpin(s);
+out:
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(rnd, sizeof(rnd));
+	if (rk != NULL)
+		sodium_free(rk);
+	if (k1 != NULL)
+		sodium_free(k1);
+	if (r != 0)
+		sodium_memzero(recovery_text, CF_RECOVERY_TEXT_BYTES);
+	cf_dir_free(d);
+	free(entry);
+	free(rec);
+	free(acctbuf);
+	free(buf);
+	cf_blobs_free(&envs);
+	cf_session_free(s);
+	return r;
+}
+
+/* ---- drives ---- */
+
+int
+cf_session_drive(struct cf_session *s, const char *name,
+    uint8_t drive_id[static CF_ID_BYTES], struct cf_drive_keys **dkp)
+{
+	int r;
+
+	*dkp = NULL;
+	if (s->dir == NULL)
+		return COFFER_ENOENT;
+	if ((r = cf_dir_resolve(s->dir, name, strlen(name), drive_id)) != 0)
+		return r;
+	r = cf_dir_drive_keys(s->dir, drive_id,
+	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, dkp);
+	if (r != 0 && r != COFFER_ENOMEM)
+		r = COFFER_ENOTAUTHENTIC;
+	return r;
+}
+
+int
+cf_session_drive_create(struct cf_session *s, const char *name,
+    uint8_t drive_id[static CF_ID_BYTES])
+{
+	struct cf_dir_entry *ents = NULL;
+	struct cf_drive_keys **dks = NULL, *dk = NULL;
+	uint8_t *rec = NULL, tmp[CF_ID_BYTES];
+	size_t reclen = 0, n = 0, i;
+	uint64_t cur = 0;
+	struct cf_dir *d = NULL;
+	int r;
+
+	if (strlen(name) < 1 || strlen(name) > CF_DIR_NAME_MAX)
+		return COFFER_EINVAL;
+	if (s->dir != NULL && cf_dir_resolve(s->dir, name, strlen(name), tmp) == 0)
+		return COFFER_EEXIST;
+	n = s->dir == NULL ? 0 : s->dir->ndrives;
+	if ((ents = calloc(n + 1, sizeof(*ents))) == NULL ||
+	    (dks = calloc(n + 1, sizeof(*dks))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = cf_dir_drive_keys(s->dir, s->dir->drives[i].drive_id,
+		    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, &dks[i])) != 0)
+			goto out;
+		ents[i].name = s->dir->drives[i].name;
+		ents[i].namelen = s->dir->drives[i].namelen;
+		ents[i].dk = dks[i];
+	}
+	if ((r = cf_drive_keys_create(cf_session_epoch(s), &dk)) != 0)
+		goto out;
+	ents[n].name = name;
+	ents[n].namelen = strlen(name);
+	ents[n].dk = dk;
+	if ((r = cf_dir_build(s->chain, s->keys,
+	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, s->dir, ents, n + 1,
+	    now_sec(), &rec, &reclen)) != 0)
+		goto out;
+	if ((r = cf_client_dir_put(s->net, s->dir == NULL ? 0 : s->dir->version,
+	    rec, reclen, &cur)) != 0)
+		goto out;
+	if ((r = cf_dir_accept(s->chain, &s->dirpin,
+	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, rec, reclen, NULL,
+	    NULL, 0, &d)) != 0)
+		goto out;
+	cf_dir_pin_of(d, &s->dirpin);
+	if ((r = save_dirpin(s)) != 0)
+		goto out;
+	memcpy(drive_id, dk->drive_id, CF_ID_BYTES);
+	cf_dir_free(s->dir);
+	s->dir = d;
+	d = NULL;
+out:
+	for (i = 0; dks != NULL && i < n; i++)
+		cf_drive_keys_free(dks[i]);
+	free(dks);
+	free(ents);
+	cf_drive_keys_free(dk);
+	cf_dir_free(d);
+	free(rec);
+	return r;
+}
+
+/* ---- drive pins and heads ---- */
+
+static int
+pin_name(const uint8_t drive_id[static CF_ID_BYTES], char *out, size_t outlen)
+{
+	char hex[2 * CF_ID_BYTES + 1];
+
+	sodium_bin2hex(hex, sizeof(hex), drive_id, CF_ID_BYTES);
+	return cf_state_join(out, outlen, CF_STATE_DRIVES, hex);
+}
+
+int
+cf_session_load_pin(struct cf_session *s,
+    const uint8_t drive_id[static CF_ID_BYTES], struct cf_drivepin **pp)
+{
+	char name[CF_STATE_PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	*pp = NULL;
+	if ((r = pin_name(drive_id, name, sizeof(name))) != 0)
+		return r;
+	r = cf_state_read(s->paths.data, name, DRIVEPIN_FILE_MAX, &buf, &len);
+	if (r == COFFER_ENOENT) {
+		if ((*pp = calloc(1, sizeof(**pp))) == NULL)
+			return COFFER_ENOMEM;
+		memcpy((*pp)->drive_id, drive_id, CF_ID_BYTES);
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	r = cf_drivepin_decode(buf, len, pp);
+	free(buf);
+	if (r == 0 && memcmp((*pp)->drive_id, drive_id, CF_ID_BYTES) != 0) {
+		cf_drivepin_free(*pp);
+		*pp = NULL;
+		r = COFFER_EFORMAT;
+	}
+	return r;
+}
+
+int
+cf_session_save_pin(struct cf_session *s, const struct cf_drivepin *p)
+{
+	char dir[CF_STATE_PATH_MAX], name[CF_STATE_PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = cf_state_join(dir, sizeof(dir), s->paths.data,
+	    CF_STATE_DRIVES)) != 0 || (r = cf_state_mkdirs(dir)) != 0)
+		return r;
+	if ((r = pin_name(p->drive_id, name, sizeof(name))) != 0)
+		return r;
+	if ((r = cf_drivepin_encode(p, &buf, &len)) != 0)
+		return r;
+	r = cf_state_write(s->paths.data, name, buf, len);
+	free(buf);
+	return r;
+}
+
+uint64_t
+cf_session_epoch_of_key(const struct cf_drive_keys *dk,
+    const uint8_t key_id[static CF_ID_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < dk->nepochs; i++)
+		if (!memcmp(dk->epochs[i].key_id, key_id, CF_ID_BYTES))
+			return dk->epochs[i].epoch;
+	return 0;
+}
+
+int
+cf_session_fetch(struct cf_session *s, const struct cf_drive_keys *dk,
+    uint64_t max_epoch, uint8_t type, const uint8_t (*ids)[CF_ID_BYTES],
+    size_t n, cf_fetch_fn *fn, void *ctx)
+{
+	return cf_session_fetch_net(s->net, dk, max_epoch, type, ids, n, fn, ctx);
+}
+
+/* Map the items of each get-many answer onto the ids asked for. */
+int
+cf_session_fetch_net(struct cf_client *net, const struct cf_drive_keys *dk,
+    uint64_t max_epoch, uint8_t type, const uint8_t (*ids)[CF_ID_BYTES],
+    size_t n, cf_fetch_fn *fn, void *ctx)
+{
+	struct cf_dir_lookup lk;
+	struct cf_frame_item *items = NULL;
+	uint8_t *frame = NULL, *plain = NULL;
+	size_t framelen = 0, nitems = 0, done = 0, batch, j, k, plen = 0;
+	int trunc = 0, r = 0;
+
+	lk.dk = dk;
+	lk.max_epoch = max_epoch;
+	while (done < n) {
+		batch = n - done < FETCH_BATCH ? n - done : FETCH_BATCH;
+		if ((r = cf_client_objects_get(net, dk->drive_id, ids + done,
+		    batch, &frame, &framelen, &items, &nitems, &trunc)) != 0)
+			goto out;
+		if (nitems == 0 || nitems > batch) {
+			r = COFFER_ENOTAUTHENTIC;	/* withheld */
+			goto out;
+		}
+		for (j = 0, k = 0; j < nitems; j++, k++) {
+			/* In order, once each: an id skipped is missing. */
+			if (k >= batch || memcmp(items[j].id, ids[done + k],
+			    CF_ID_BYTES) != 0) {
+				r = COFFER_ENOTAUTHENTIC;
+				goto out;
+			}
+			if ((r = cf_object_open(items[j].data, items[j].len, type,
+			    dk->drive_id, ids[done + k], cf_dir_lookup, &lk,
+			    &plain, &plen)) != 0) {
+				if (r != COFFER_ENOMEM)
+					r = COFFER_ENOTAUTHENTIC;
+				goto out;
+			}
+			if ((r = fn(ctx, done + k, plain, plen)) != 0)
+				goto out;
+			cf_wipefree(plain, plen);
+			plain = NULL;
+		}
+		if (!trunc && k != batch) {
+			r = COFFER_ENOTAUTHENTIC;
+			goto out;
+		}
+		done += k;
+		free(frame);
+		free(items);
+		frame = NULL;
+		items = NULL;
+	}
+out:
+	cf_wipefree(plain, plen);
+	free(frame);
+	free(items);
+	return r;
+}
+
+int
+cf_session_client(struct cf_session *s, struct cf_client **cp)
+{
+	int r;
+
+	*cp = NULL;
+	if ((r = cf_client_new(s->acct.server, cp)) != 0 ||
+	    (r = cf_client_set_signer(*cp, s->acct.account_id, s->keys->sign_pk,
+	    s->keys->sign_sk, s->keys->box_pk)) != 0) {
+		cf_client_free(*cp);
+		*cp = NULL;
+	}
+	return r;
+}
+
+int
+cf_session_fetch_one(struct cf_session *s, const struct cf_drive_keys *dk,
+    uint64_t max_epoch, uint8_t type, const uint8_t id[static CF_ID_BYTES],
+    uint8_t **plainp, size_t *lenp, uint64_t *epochp)
+{
+	struct cf_dir_lookup lk;
+	struct cf_frame_item *items = NULL;
+	struct cf_objhdr h;
+	uint8_t idarr[1][CF_ID_BYTES];
+	uint8_t *frame = NULL;
+	size_t framelen = 0, nitems = 0;
+	int trunc = 0, r;
+
+	*plainp = NULL;
+	*lenp = 0;
+	if (epochp != NULL)
+		*epochp = 0;
+	lk.dk = dk;
+	lk.max_epoch = max_epoch;
+	memcpy(idarr[0], id, CF_ID_BYTES);
+	if ((r = cf_client_objects_get(s->net, dk->drive_id,
+	    (const uint8_t (*)[CF_ID_BYTES])idarr, 1, &frame, &framelen, &items,
+	    &nitems, &trunc)) != 0)
+		goto out;
+	if (nitems != 1 || memcmp(items[0].id, id, CF_ID_BYTES) != 0) {
+		r = COFFER_ENOTAUTHENTIC;
+		goto out;
+	}
+	if ((r = cf_object_open(items[0].data, items[0].len, type, dk->drive_id,
+	    id, cf_dir_lookup, &lk, plainp, lenp)) != 0) {
+		if (r != COFFER_ENOMEM)
+			r = COFFER_ENOTAUTHENTIC;
+		goto out;
+	}
+	if (epochp != NULL) {
+		if ((r = cf_object_header(items[0].data, items[0].len, &h)) != 0)
+			goto out;
+		*epochp = cf_session_epoch_of_key(dk, h.key_id);
+	}
+out:
+	if (r != 0 && *plainp != NULL) {
+		cf_wipefree(*plainp, *lenp);
+		*plainp = NULL;
+		*lenp = 0;
+	}
+	free(frame);
+	free(items);
+	return r;
+}
+
+static int
+known_cb(void *ctx, uint64_t version, uint8_t id[static CF_ID_BYTES])
+{
+	const struct cf_drivepin *p = ctx;
+
+	if (version == 0 || version > p->n)
+		return COFFER_ENOENT;
+	memcpy(id, p->ids[version - 1], CF_ID_BYTES);
+	return 0;
+}
+
+int
+cf_session_sync_head(struct cf_session *s, const struct cf_drive_keys *dk,
+    struct cf_drivepin *pin)
+{
+	struct cf_history_step *line = NULL;
+	uint8_t (*lineids)[CF_ID_BYTES] = NULL;
+	uint8_t **plains = NULL;
+	uint8_t cur[CF_ID_BYTES], head_id[CF_ID_BYTES];
+	struct cf_drive_head pinhead, acc;
+	struct cf_commit c;
+	uint64_t v = 0, n = 0, i, ep = cf_session_epoch(s), last_seq = 0;
+	uint8_t *plain = NULL;
+	size_t plen = 0;
+	int r;
+
+	if ((r = cf_client_head_get(s->net, dk->drive_id, &v, head_id)) != 0) {
+		if (r == COFFER_ENOENT)
+			memset(head_id, 0, sizeof(head_id));
+		else
+			goto out;
+		v = 0;	/* a drive never written: version 0 */
+	}
+	memcpy(pinhead.drive_id, dk->drive_id, CF_ID_BYTES);
+	pinhead.version = pin->n;
+	if (pin->n > 0)
+		memcpy(pinhead.commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
+	else
+		memset(pinhead.commit_id, 0, CF_ID_BYTES);
+	if (v < pin->n) {
+		r = COFFER_ENOTAUTHENTIC;	/* rolled back */
+		goto out;
+	}
+	if (v == pin->n && pin->n > 0 &&
+	    memcmp(head_id, pin->ids[pin->n - 1], CF_ID_BYTES) != 0) {
+		r = COFFER_ENOTAUTHENTIC;	/* a fork */
+		goto out;
+	}
+	n = v - pin->n;
+	if (n > CF_HISTORY_LINE_MAX) {
+		r = COFFER_ETOOBIG;
+		goto out;
+	}
+	if (n > 0 && ((line = calloc((size_t)n, sizeof(*line))) == NULL ||
+	    (lineids = calloc((size_t)n, CF_ID_BYTES)) == NULL ||
+	    (plains = calloc((size_t)n, sizeof(*plains))) == NULL)) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	/* Walk back from the served head by parent ids. */
+	memcpy(cur, head_id, CF_ID_BYTES);
+	for (i = n; i > 0; i--) {
+		if ((r = cf_session_fetch_one(s, dk, ep, CF_OBJ_COMMIT, cur,
+		    &plain, &plen, &line[i - 1].sealed_epoch)) != 0)
+			goto out;
+		if ((r = cf_commit_decode(plain, plen, &c)) != 0)
+			goto out;
+		if (i == n)
+			last_seq = c.chain_seq;
+		memcpy(lineids[i - 1], cur, CF_ID_BYTES);
+		plains[i - 1] = plain;
+		line[i - 1].commit = plain;
+		line[i - 1].len = plen;
+		line[i - 1].id = lineids[i - 1];
+		plain = NULL;
+		memcpy(cur, c.parent_id, CF_ID_BYTES);
+	}
+	if ((r = cf_history_accept(s->chain, dk->drive_id, &pinhead,
+	    pin->head_chain_seq, known_cb, pin, line, (size_t)n, &acc)) != 0) {
+		if (r != COFFER_ENOMEM)
+			r = COFFER_ENOTAUTHENTIC;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((r = cf_drivepin_push(pin, lineids[i])) != 0)
+			goto out;
+	if (n > 0)
+		pin->head_chain_seq = last_seq;
+	pin->verified_at = now_sec();
+	r = cf_session_save_pin(s, pin);
+out:
+	for (i = 0; plains != NULL && i < n; i++)
+		free(plains[i]);
+	free(plains);
+	free(line);
+	free(lineids);
+	free(plain);
+	return r;
+}
+
+int
+cf_session_commit(struct cf_session *s, const struct cf_drive_keys *dk,
+    uint64_t version, const uint8_t id[static CF_ID_BYTES], struct cf_commit *c)
+{
+	uint8_t *plain = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = cf_session_fetch_one(s, dk, cf_session_epoch(s), CF_OBJ_COMMIT,
+	    id, &plain, &len, NULL)) != 0)
+		goto out;
+	if ((r = cf_commit_decode(plain, len, c)) != 0)
+		goto out;
+	if (c->version != version ||
+	    memcmp(c->drive_id, dk->drive_id, CF_ID_BYTES) != 0)
+		r = COFFER_ENOTAUTHENTIC;
+out:
+	free(plain);
+	return r;
+}
+
+int
+cf_session_safety(struct cf_session *s, const struct cf_drive_head *heads,
+    size_t n, char *code)
+{
+	uint8_t zero[CF_ID_BYTES];
+	uint64_t seq = s->chain->n - 1;
+
+	memset(zero, 0, sizeof(zero));
+	return cf_safety_code(s->acct.account_id, seq, s->chain->hash[seq],
+	    s->dir == NULL ? 0 : s->dir->version,
+	    s->dir == NULL ? zero : s->dir->hash, heads, n, code);
+}

@@ -1,0 +1,160 @@
+/*
+ * A client session (DESIGN §7): this device's keys and state, a
+ * connection to its server, and everything verified from it -- the chain
+ * (extending the pin), the account keys K_1..K_e from this device's
+ * envelope, and the drive directory (against its pin).  Drive heads are
+ * synced one drive at a time against their pins (cf_session_sync_head).
+ *
+ * Everything here returns COFFER_ENOTAUTHENTIC for anything the server
+ * sent that fails a check (a fork, a rollback, a bad signature, a
+ * malformed answer), COFFER_EFORMAT for a bad local file.  Nothing
+ * prints.
+ */
+#ifndef CF_SESSION_H
+#define CF_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/chain.h"
+#include "chain/dir.h"
+#include "crypto/keys.h"
+#include "net/client.h"
+#include "object/object.h"
+#include "state.h"
+
+/* Progress reports to the caller (the CLI prints them, or not). */
+typedef void cf_progress_fn(void *ctx, const char *what, uint64_t done,
+    uint64_t total);
+
+struct cf_session {
+	struct cf_state_paths paths;
+	struct cf_account acct;
+	struct cf_device_keys *keys;
+	struct cf_client *net;
+	struct cf_chain *chain;
+	uint64_t chain_before;		/* entries pinned before this session */
+	uint8_t (*ks)[CF_KEY_BYTES];	/* sodium_malloc'd K_1..K_nks */
+	uint64_t nks;
+	struct cf_dir *dir;		/* NULL: no directory record yet */
+	struct cf_dir_pin dirpin;
+	int key_loose;			/* key file readable by others */
+	cf_progress_fn *progress;
+	void *progress_ctx;
+};
+
+/**
+ * cf_session_open(sp):
+ * Load this device (COFFER_ENOENT if it has no account here), connect,
+ * sync and verify the chain, open this device's envelope for the current
+ * epoch and sync the drive directory; save the new pins.
+ */
+int cf_session_open(struct cf_session **sp);
+void cf_session_free(struct cf_session *s);
+
+/**
+ * cf_account_create(url, name, invite, device, recovery_text, account_id):
+ * Make a new device and account on the server at ${url}: keys, recovery
+ * key, genesis entry and envelopes, and an empty drive directory; save
+ * the device's files.  COFFER_EEXIST if this device already has an
+ * account.  ${recovery_text} receives the recovery key (shown once).
+ */
+int cf_account_create(const char *url, const char *name, const char *invite,
+    const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
+    uint8_t account_id[static CF_ID_BYTES]);
+
+/* The epoch current at the head of the verified chain. */
+uint64_t cf_session_epoch(const struct cf_session *s);
+
+/**
+ * cf_session_drive_create(s, name, drive_id):
+ * Add a drive named ${name} to the directory (a new record, pinned).
+ * COFFER_EEXIST if the name is taken.
+ */
+int cf_session_drive_create(struct cf_session *s, const char *name,
+    uint8_t drive_id[static CF_ID_BYTES]);
+
+/**
+ * cf_session_drive(s, name, drive_id, dkp):
+ * Resolve ${name} through the verified directory and unwrap its keys.
+ * COFFER_ENOENT if there is no such drive.
+ */
+int cf_session_drive(struct cf_session *s, const char *name,
+    uint8_t drive_id[static CF_ID_BYTES], struct cf_drive_keys **dkp);
+
+/**
+ * cf_session_load_pin(s, drive_id, pp):
+ * This device's pin for the drive (an empty one if it has none).
+ */
+int cf_session_load_pin(struct cf_session *s,
+    const uint8_t drive_id[static CF_ID_BYTES], struct cf_drivepin **pp);
+int cf_session_save_pin(struct cf_session *s, const struct cf_drivepin *p);
+
+/**
+ * cf_session_sync_head(s, dk, pin):
+ * Fetch the drive's head and accept it only as a verified line of
+ * commits from ${pin} (cf_history_accept); extend and save ${pin}.
+ */
+int cf_session_sync_head(struct cf_session *s, const struct cf_drive_keys *dk,
+    struct cf_drivepin *pin);
+
+/**
+ * cf_session_epoch_of_key(dk, key_id):
+ * The epoch of the drive key with content-key id ${key_id}, 0 if none.
+ */
+uint64_t cf_session_epoch_of_key(const struct cf_drive_keys *dk,
+    const uint8_t key_id[static CF_ID_BYTES]);
+
+/**
+ * cf_fetch_fn(ctx, i, plain, len):
+ * Receives the opened plaintext of the ${i}th id asked for (lent).
+ */
+typedef int cf_fetch_fn(void *ctx, size_t i, const uint8_t *plain, size_t len);
+
+/**
+ * cf_session_fetch(s, dk, max_epoch, type, ids, n, fn, ctx):
+ * Fetch the objects ${ids} of ${type} (get-many, in batches), open and
+ * verify each with the directory's keys for ${dk}'s drive of epochs up
+ * to ${max_epoch}, and pass each to ${fn} in order.  An id the server
+ * leaves out, or anything that fails to open: COFFER_ENOTAUTHENTIC.
+ */
+int cf_session_fetch(struct cf_session *s, const struct cf_drive_keys *dk,
+    uint64_t max_epoch, uint8_t type, const uint8_t (*ids)[CF_ID_BYTES],
+    size_t n, cf_fetch_fn *fn, void *ctx);
+
+/* The same over another connection ${net} (one per thread). */
+int cf_session_fetch_net(struct cf_client *net, const struct cf_drive_keys *dk,
+    uint64_t max_epoch, uint8_t type, const uint8_t (*ids)[CF_ID_BYTES],
+    size_t n, cf_fetch_fn *fn, void *ctx);
+
+/* A new connection to the server, signing as this device. */
+int cf_session_client(struct cf_session *s, struct cf_client **cp);
+
+/**
+ * cf_session_fetch_one(s, dk, max_epoch, type, id, plainp, lenp, epochp):
+ * One object, handed over malloc'd; ${*epochp} (if not NULL) the epoch of
+ * the key that sealed it.
+ */
+int cf_session_fetch_one(struct cf_session *s, const struct cf_drive_keys *dk,
+    uint64_t max_epoch, uint8_t type, const uint8_t id[static CF_ID_BYTES],
+    uint8_t **plainp, size_t *lenp, uint64_t *epochp);
+
+/**
+ * cf_session_commit(s, dk, version, id, c):
+ * The verified commit ${id} (version ${version}, already accepted into a
+ * pin): fetched, opened and decoded, and its id, drive and version
+ * checked.
+ */
+struct cf_commit;
+int cf_session_commit(struct cf_session *s, const struct cf_drive_keys *dk,
+    uint64_t version, const uint8_t id[static CF_ID_BYTES], struct cf_commit *c);
+
+/**
+ * cf_session_safety(s, code, heads, n):
+ * The safety code (FORMAT §17) over the verified chain, directory and the
+ * ${n} drive heads (sorted by id).
+ */
+int cf_session_safety(struct cf_session *s, const struct cf_drive_head *heads,
+    size_t n, char *code);
+
+#endif /* !CF_SESSION_H */

@@ -1,0 +1,526 @@
+/*
+ * The device's own files: folders, atomic writes, strict parsers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "coffer/err.h"
+#include "util/buf.h"
+#include "state.h"
+
+#define TMP_SUFFIX_BYTES	8
+#define READ_STEP		65536
+
+int
+cf_state_join(char *out, size_t outlen, const char *a, const char *b)
+{
+	int n;
+
+	n = snprintf(out, outlen, "%s/%s", a, b);
+	if (n < 0 || (size_t)n >= outlen)
+		return COFFER_EINVAL;
+	return 0;
+}
+
+static int
+set_path(char *out, const char *base, const char *sub)
+{
+	if (base == NULL || base[0] == '\0')
+		return COFFER_EINVAL;
+	if (sub == NULL) {
+		if (strlen(base) >= CF_STATE_PATH_MAX)
+			return COFFER_EINVAL;
+		memcpy(out, base, strlen(base) + 1);
+		return 0;
+	}
+	return cf_state_join(out, CF_STATE_PATH_MAX, base, sub);
+}
+
+int
+cf_state_paths_get(struct cf_state_paths *p)
+{
+	const char *home = getenv("COFFER_HOME"), *x, *h = getenv("HOME");
+	char tmp[CF_STATE_PATH_MAX];
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (home != NULL && home[0] != '\0') {
+		if ((r = set_path(p->data, home, NULL)) != 0)
+			return r;
+		return set_path(p->cache, home, "cache");
+	}
+	if ((x = getenv("XDG_DATA_HOME")) != NULL && x[0] == '/') {
+		r = set_path(p->data, x, "coffer");
+	} else {
+		if ((r = set_path(tmp, h, ".local/share")) != 0)
+			return r;
+		r = set_path(p->data, tmp, "coffer");
+	}
+	if (r != 0)
+		return r;
+	if ((x = getenv("XDG_CACHE_HOME")) != NULL && x[0] == '/')
+		return set_path(p->cache, x, "coffer");
+	if ((r = set_path(tmp, h, ".cache")) != 0)
+		return r;
+	return set_path(p->cache, tmp, "coffer");
+}
+
+int
+cf_state_mkdirs(const char *path)
+{
+	char buf[CF_STATE_PATH_MAX];
+	size_t len = strlen(path), i;
+
+	if (len == 0 || len >= sizeof(buf))
+		return COFFER_EINVAL;
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return COFFER_EIO;
+		if (i < len)
+			buf[i] = '/';
+	}
+	return 0;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t len)
+{
+	ssize_t k;
+
+	while (len > 0) {
+		k = write(fd, p, len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return COFFER_EIO;
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
+int
+cf_state_write(const char *dir, const char *name, const uint8_t *buf,
+    size_t len)
+{
+	char tmpname[CF_STATE_PATH_MAX], sub[CF_STATE_PATH_MAX];
+	uint8_t rnd[TMP_SUFFIX_BYTES];
+	char hex[2 * TMP_SUFFIX_BYTES + 1];
+	const char *slash;
+	int dfd = -1, fd = -1, r, n, made = 0;
+
+	/* "drives/ID": write in the folder dir/drives. */
+	if ((slash = strrchr(name, '/')) != NULL) {
+		n = snprintf(sub, sizeof(sub), "%s/%.*s", dir,
+		    (int)(slash - name), name);
+		if (n < 0 || (size_t)n >= sizeof(sub))
+			return COFFER_EINVAL;
+		dir = sub;
+		name = slash + 1;
+	}
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+	n = snprintf(tmpname, sizeof(tmpname), ".%s.tmp-%s", name, hex);
+	if (n < 0 || (size_t)n >= sizeof(tmpname)) {
+		r = COFFER_EINVAL;
+		goto out;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = errno == ENOENT ? COFFER_ENOENT : COFFER_EIO;
+		goto out;
+	}
+	if ((fd = openat(dfd, tmpname, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		r = COFFER_EIO;
+		goto out;
+	}
+	made = 1;
+	if ((r = write_all(fd, buf, len)) != 0)
+		goto out;
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		r = COFFER_EIO;
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dfd, tmpname, dfd, name) != 0) {
+		r = COFFER_EIO;
+		goto out;
+	}
+	made = 0;
+	if (fsync(dfd) != 0) {
+		r = COFFER_EIO;
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (made)
+		unlinkat(dfd, tmpname, 0);
+	if (dfd >= 0)
+		close(dfd);
+	return r;
+}
+
+int
+cf_state_read(const char *dir, const char *name, size_t max, uint8_t **bufp,
+    size_t *lenp)
+{
+	char path[CF_STATE_PATH_MAX];
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap;
+	ssize_t k;
+	int fd = -1, r;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if ((r = cf_state_join(path, sizeof(path), dir, name)) != 0)
+		goto out;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		r = errno == ENOENT ? COFFER_ENOENT :
+		    errno == ELOOP ? COFFER_EFORMAT : COFFER_EIO;
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = COFFER_EIO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size > max) {
+		r = COFFER_EFORMAT;
+		goto out;
+	}
+	cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap)) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			/* The file grew while we read it: refuse. */
+			r = COFFER_EFORMAT;
+			goto out;
+		}
+		k = read(fd, buf + len, cap - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = COFFER_EIO;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	*bufp = buf;
+	*lenp = len;
+	buf = NULL;
+	r = 0;
+out:
+	if (buf != NULL)
+		cf_wipefree(buf, cap);
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* ---- account file ---- */
+
+int
+cf_account_url_ok(const char *s, size_t len)
+{
+	size_t i, pre;
+
+	if (len > 7 && !memcmp(s, "http://", 7))
+		pre = 7;
+	else if (len > 8 && !memcmp(s, "https://", 8))
+		pre = 8;
+	else
+		return 0;
+	if (len > CF_ACCOUNT_URL_MAX || len == pre)
+		return 0;
+	for (i = pre; i < len; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+cf_account_name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 1 || len > CF_ACCOUNT_ANAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '.' || ch == '_' || ch == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+cf_account_device_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len < 1 || len > CF_DEVICE_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void
+wr_line(struct cf_wr *w, const char *key, const char *val, size_t vlen)
+{
+	cf_wr_bytes(w, key, strlen(key));
+	cf_wr_bytes(w, "=", 1);
+	cf_wr_bytes(w, val, vlen);
+	cf_wr_bytes(w, "\n", 1);
+}
+
+int
+cf_account_encode(const struct cf_account *a, uint8_t **bufp, size_t *lenp)
+{
+	struct cf_wr w;
+	char hex[2 * CF_ID_BYTES + 1];
+
+	*bufp = NULL;
+	*lenp = 0;
+	if (!cf_account_url_ok(a->server, strlen(a->server)) ||
+	    !cf_account_name_ok(a->name, strlen(a->name)) ||
+	    !cf_account_device_ok(a->device, strlen(a->device)))
+		return COFFER_EINVAL;
+	sodium_bin2hex(hex, sizeof(hex), a->account_id, CF_ID_BYTES);
+	cf_wr_init(&w, CF_ACCOUNT_FILE_MAX, 0);
+	cf_wr_bytes(&w, CF_ACCOUNT_HEADER "\n", strlen(CF_ACCOUNT_HEADER) + 1);
+	wr_line(&w, "server", a->server, strlen(a->server));
+	wr_line(&w, "account", a->name, strlen(a->name));
+	wr_line(&w, "account_id", hex, strlen(hex));
+	wr_line(&w, "device", a->device, strlen(a->device));
+	return cf_wr_finish(&w, bufp, lenp);
+}
+
+/* Read "KEY=VALUE\n" with exactly ${key}; the value's bytes in *vp, *vlenp. */
+static int
+rd_line(struct cf_rd *r, const char *key, const char **vp, size_t *vlenp)
+{
+	size_t klen = strlen(key), i, left;
+	const uint8_t *p;
+
+	*vp = NULL;
+	*vlenp = 0;
+	cf_rd_expect(r, key, klen);
+	cf_rd_expect(r, "=", 1);
+	if (r->err != 0)
+		return r->err;
+	left = cf_rd_left(r);
+	p = r->p + r->off;
+	for (i = 0; i < left && p[i] != '\n'; i++)
+		if (p[i] == '\0')
+			break;
+	if (i == left || p[i] != '\n') {
+		cf_rd_fail(r);
+		return r->err;
+	}
+	*vp = (const char *)cf_rd_bytes(r, i);
+	*vlenp = i;
+	cf_rd_expect(r, "\n", 1);
+	return r->err;
+}
+
+int
+cf_account_decode(const uint8_t *buf, size_t len, struct cf_account *out)
+{
+	struct cf_account a;
+	struct cf_rd r;
+	const char *v;
+	size_t vl, binlen;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	cf_rd_init(&r, buf, len, COFFER_EFORMAT);
+	if (len > CF_ACCOUNT_FILE_MAX)
+		return COFFER_EFORMAT;
+	cf_rd_expect(&r, CF_ACCOUNT_HEADER "\n", strlen(CF_ACCOUNT_HEADER) + 1);
+	if ((rc = rd_line(&r, "server", &v, &vl)) != 0)
+		goto out;
+	if (!cf_account_url_ok(v, vl)) {
+		rc = COFFER_EFORMAT;
+		goto out;
+	}
+	memcpy(a.server, v, vl);
+	if ((rc = rd_line(&r, "account", &v, &vl)) != 0)
+		goto out;
+	if (!cf_account_name_ok(v, vl)) {
+		rc = COFFER_EFORMAT;
+		goto out;
+	}
+	memcpy(a.name, v, vl);
+	if ((rc = rd_line(&r, "account_id", &v, &vl)) != 0)
+		goto out;
+	if (vl != 2 * CF_ID_BYTES || sodium_hex2bin(a.account_id, CF_ID_BYTES,
+	    v, vl, NULL, &binlen, NULL) != 0 || binlen != CF_ID_BYTES) {
+		rc = COFFER_EFORMAT;
+		goto out;
+	}
+	/* Lower-case hex only, as written. */
+	for (binlen = 0; binlen < vl; binlen++)
+		if (v[binlen] >= 'A' && v[binlen] <= 'F') {
+			rc = COFFER_EFORMAT;
+			goto out;
+		}
+	if ((rc = rd_line(&r, "device", &v, &vl)) != 0)
+		goto out;
+	if (!cf_account_device_ok(v, vl)) {
+		rc = COFFER_EFORMAT;
+		goto out;
+	}
+	memcpy(a.device, v, vl);
+	if ((rc = cf_rd_end(&r)) != 0)
+		goto out;
+	*out = a;
+out:
+	sodium_memzero(&a, sizeof(a));
+	return rc;
+}
+
+/* ---- directory pin ---- */
+
+int
+cf_dirpin_encode(const struct cf_dir_pin *p, uint8_t out[static CF_DIRPIN_BYTES])
+{
+	memcpy(out, CF_DIRPIN_TAG, 4);
+	out[4] = CF_DIRPIN_VERSION;
+	cf_be64enc(out + 5, p->version);
+	memcpy(out + 13, p->hash, CF_ID_BYTES);
+	cf_be64enc(out + 13 + CF_ID_BYTES, p->chain_seq);
+	return 0;
+}
+
+int
+cf_dirpin_decode(const uint8_t *buf, size_t len, struct cf_dir_pin *out)
+{
+	struct cf_dir_pin p;
+	struct cf_rd r;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	cf_rd_init(&r, buf, len, COFFER_EFORMAT);
+	cf_rd_expect(&r, CF_DIRPIN_TAG, 4);
+	if (cf_rd_u8(&r) != CF_DIRPIN_VERSION)
+		cf_rd_fail(&r);
+	p.version = cf_rd_u64(&r);
+	cf_rd_copy(&r, p.hash, CF_ID_BYTES);
+	p.chain_seq = cf_rd_u64(&r);
+	if ((rc = cf_rd_end(&r)) != 0)
+		return rc;
+	if (p.version == 0)
+		return COFFER_EFORMAT;
+	*out = p;
+	return 0;
+}
+
+/* ---- drive pin ---- */
+
+int
+cf_drivepin_encode(const struct cf_drivepin *p, uint8_t **bufp, size_t *lenp)
+{
+	struct cf_wr w;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if (p->n > CF_DRIVEPIN_MAX_VERSIONS)
+		return COFFER_ETOOBIG;
+	cf_wr_init(&w, 64 + (size_t)p->n * CF_ID_BYTES, 0);
+	cf_wr_bytes(&w, CF_DRIVEPIN_TAG, 4);
+	cf_wr_u8(&w, CF_DRIVEPIN_VERSION);
+	cf_wr_bytes(&w, p->drive_id, CF_ID_BYTES);
+	cf_wr_u64(&w, p->verified_at);
+	cf_wr_u64(&w, p->head_chain_seq);
+	cf_wr_u64(&w, p->n);
+	if (p->n > 0)
+		cf_wr_bytes(&w, p->ids, (size_t)p->n * CF_ID_BYTES);
+	return cf_wr_finish(&w, bufp, lenp);
+}
+
+int
+cf_drivepin_decode(const uint8_t *buf, size_t len, struct cf_drivepin **pp)
+{
+	struct cf_drivepin *p = NULL;
+	struct cf_rd r;
+	int rc;
+
+	*pp = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return COFFER_ENOMEM;
+	cf_rd_init(&r, buf, len, COFFER_EFORMAT);
+	cf_rd_expect(&r, CF_DRIVEPIN_TAG, 4);
+	if (cf_rd_u8(&r) != CF_DRIVEPIN_VERSION)
+		cf_rd_fail(&r);
+	cf_rd_copy(&r, p->drive_id, CF_ID_BYTES);
+	p->verified_at = cf_rd_u64(&r);
+	p->head_chain_seq = cf_rd_u64(&r);
+	p->n = cf_rd_u64(&r);
+	if (r.err == 0 && (p->n > CF_DRIVEPIN_MAX_VERSIONS ||
+	    p->n * CF_ID_BYTES != cf_rd_left(&r)))
+		cf_rd_fail(&r);
+	if (r.err == 0 && p->n > 0) {
+		if ((p->ids = malloc((size_t)p->n * CF_ID_BYTES)) == NULL) {
+			rc = COFFER_ENOMEM;
+			goto out;
+		}
+		cf_rd_copy(&r, (uint8_t *)p->ids, (size_t)p->n * CF_ID_BYTES);
+	}
+	if ((rc = cf_rd_end(&r)) != 0)
+		goto out;
+	if (p->n == 0 && p->head_chain_seq != 0) {
+		rc = COFFER_EFORMAT;
+		goto out;
+	}
+	*pp = p;
+	p = NULL;
+out:
+	cf_drivepin_free(p);
+	return rc;
+}
+
+void
+cf_drivepin_free(struct cf_drivepin *p)
+{
+	if (p == NULL)
+		return;
+	free(p->ids);
+	free(p);
+}
+
+int
+cf_drivepin_push(struct cf_drivepin *p, const uint8_t id[static CF_ID_BYTES])
+{
+	uint8_t (*ids)[CF_ID_BYTES];
+
+	if (p->n >= CF_DRIVEPIN_MAX_VERSIONS)
+		return COFFER_ETOOBIG;
+	if ((ids = realloc(p->ids, ((size_t)p->n + 1) * CF_ID_BYTES)) == NULL)
+		return COFFER_ENOMEM;
+	p->ids = ids;
+	memcpy(p->ids[p->n], id, CF_ID_BYTES);
+	p->n++;
+	return 0;
+}

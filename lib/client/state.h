@@ -1,0 +1,143 @@
+/*
+ * A device's own state on disk (DESIGN §7, docs/FORMAT.md §19).
+ *
+ * Trusted state -- the key file, the account file, the chain pin, the
+ * directory pin and one pin per drive -- lives in the data folder;
+ * the stat cache lives in the cache folder and is untrusted (statcache.h).
+ * Both folders are $COFFER_HOME if it is set, else $XDG_DATA_HOME/coffer
+ * and $XDG_CACHE_HOME/coffer (defaults ~/.local/share, ~/.cache).
+ *
+ * Every file is written atomically: a temporary name in the same folder,
+ * fsync, rename, fsync of the folder.  Every file is read as a regular
+ * file (never through a symlink) of bounded size and parsed strictly;
+ * anything malformed is COFFER_EFORMAT.
+ */
+#ifndef CF_STATE_H
+#define CF_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/chain.h"
+#include "chain/dir.h"
+#include "crypto/keys.h"
+
+#define CF_STATE_PATH_MAX	4096
+#define CF_STATE_FILE_MAX	((size_t)1 << 30)	/* largest state file read */
+
+#define CF_STATE_KEYFILE	"device.key"
+#define CF_STATE_ACCOUNT	"account"
+#define CF_STATE_CHAINPIN	"chain.pin"
+#define CF_STATE_DIRPIN		"directory.pin"
+#define CF_STATE_DRIVES		"drives"	/* folder of drive pins */
+#define CF_STATE_STATCACHE	"statcache"	/* folder of stat caches */
+#define CF_STATE_KNOWN		"known"		/* folder of known-ids caches */
+
+struct cf_state_paths {
+	char data[CF_STATE_PATH_MAX];
+	char cache[CF_STATE_PATH_MAX];
+};
+
+/**
+ * cf_state_paths_get(p):
+ * Fill ${p} from the environment (COFFER_HOME, XDG_DATA_HOME,
+ * XDG_CACHE_HOME, HOME).  COFFER_EINVAL if none gives a folder or a path
+ * is too long.
+ */
+int cf_state_paths_get(struct cf_state_paths *p);
+
+/**
+ * cf_state_mkdirs(path):
+ * Create ${path} and its missing parents with mode 0700.
+ */
+int cf_state_mkdirs(const char *path);
+
+/**
+ * cf_state_join(out, outlen, a, b):
+ * ${out} = ${a} "/" ${b}; COFFER_EINVAL if it does not fit.
+ */
+int cf_state_join(char *out, size_t outlen, const char *a, const char *b);
+
+/**
+ * cf_state_write(dir, name, buf, len):
+ * Replace the file ${dir}/${name} atomically with ${len} bytes (mode
+ * 0600): write a temporary file, fsync, rename, fsync ${dir}.
+ */
+int cf_state_write(const char *dir, const char *name, const uint8_t *buf,
+    size_t len);
+
+/**
+ * cf_state_read(dir, name, max, bufp, lenp):
+ * Read the regular file ${dir}/${name} (not followed if a symlink) of at
+ * most ${max} bytes into a malloc'd buffer.  COFFER_ENOENT if absent,
+ * COFFER_EFORMAT if not a regular file or too large, COFFER_EIO.
+ */
+int cf_state_read(const char *dir, const char *name, size_t max,
+    uint8_t **bufp, size_t *lenp);
+
+/* ---- The account file (FORMAT §19.1): strict key=value text ---- */
+
+#define CF_ACCOUNT_FILE_MAX	2048
+#define CF_ACCOUNT_URL_MAX	256
+#define CF_ACCOUNT_ANAME_MAX	64
+#define CF_ACCOUNT_HEADER	"coffer-account-v1"
+
+struct cf_account {
+	char server[CF_ACCOUNT_URL_MAX + 1];
+	char name[CF_ACCOUNT_ANAME_MAX + 1];
+	uint8_t account_id[CF_ID_BYTES];
+	char device[CF_DEVICE_NAME_MAX + 1];
+};
+
+/* 1 if ${s} (${len} bytes) is a valid server URL / account / device name. */
+int cf_account_url_ok(const char *s, size_t len);
+int cf_account_name_ok(const char *s, size_t len);
+int cf_account_device_ok(const char *s, size_t len);
+
+/**
+ * cf_account_encode(a, bufp, lenp) / cf_account_decode(buf, len, a):
+ * The account file.  Decode refuses anything but the exact lines of
+ * FORMAT §19.1 with valid values (COFFER_EFORMAT); ${a} is filled only on
+ * success.  Encode: COFFER_EINVAL for an invalid field.
+ */
+int cf_account_encode(const struct cf_account *a, uint8_t **bufp, size_t *lenp);
+int cf_account_decode(const uint8_t *buf, size_t len, struct cf_account *a);
+
+/* ---- The directory pin (FORMAT §19.2) ---- */
+
+#define CF_DIRPIN_TAG		"CFDP"
+#define CF_DIRPIN_VERSION	1
+#define CF_DIRPIN_BYTES		(4 + 1 + 8 + CF_ID_BYTES + 8)
+
+int cf_dirpin_encode(const struct cf_dir_pin *p,
+    uint8_t out[static CF_DIRPIN_BYTES]);
+int cf_dirpin_decode(const uint8_t *buf, size_t len, struct cf_dir_pin *p);
+
+/* ---- A drive pin with its verified history (FORMAT §19.3) ---- */
+
+#define CF_DRIVEPIN_TAG		"CFDH"
+#define CF_DRIVEPIN_VERSION	1
+#define CF_DRIVEPIN_MAX_VERSIONS	((uint64_t)1 << 24)
+
+struct cf_drivepin {
+	uint8_t drive_id[CF_ID_BYTES];
+	uint64_t verified_at;		/* unix time of the last verification */
+	uint64_t head_chain_seq;	/* chain_seq of the head commit (0: none) */
+	uint64_t n;			/* head version: ids[0..n-1] = versions 1..n */
+	uint8_t (*ids)[CF_ID_BYTES];	/* malloc'd; NULL when n = 0 */
+};
+
+/**
+ * cf_drivepin_encode(p, bufp, lenp) / cf_drivepin_decode(buf, len, pp):
+ * Decode hands over a malloc'd pin (free with cf_drivepin_free) only on
+ * success; COFFER_EFORMAT for anything malformed.
+ */
+int cf_drivepin_encode(const struct cf_drivepin *p, uint8_t **bufp,
+    size_t *lenp);
+int cf_drivepin_decode(const uint8_t *buf, size_t len, struct cf_drivepin **pp);
+void cf_drivepin_free(struct cf_drivepin *p);
+
+/* ${p} advanced to the commit ${id} of the next version; ENOMEM/ETOOBIG. */
+int cf_drivepin_push(struct cf_drivepin *p, const uint8_t id[static CF_ID_BYTES]);
+
+#endif /* !CF_STATE_H */
