@@ -33,5 +33,5 @@ set -e
 echo "$out" | grep -q '"error"' || fail "no JSON error"
 echo "$out" | grep -q '"status": *1' || fail "no status in JSON error"
 "$COFFER" --help | grep -q selftest || fail "--help"
-"$COFFER" help push | grep -q "not built yet" || fail "help for a pending command"
+"$COFFER" help push | grep -q "push DRIVE DIR" || fail "help push"
 echo "ok"
