@@ -1,0 +1,169 @@
+#!/bin/sh
+# Trusted devices against a malicious server (issue #6), which edits its
+# own store (docs/STORAGE.md: DATA/meta.db) as it likes:
+# - it approves a join request by itself (an approval of its own making,
+#   without the pairing secret r): the join fails with exit 3 and the new
+#   device has no account;
+# - it swaps the keys in a join request for keys of its own: the approving
+#   device finds no match (exit 3), nothing is appended, the join fails;
+# - it answers the account's name with another account: no match (exit 3);
+# - it serves another account's chain to 'recover': refused (exit 3);
+# - it appends a device signed by a key of its own to the chain: every
+#   device refuses the chain (exit 3) and says why.
+. "$(dirname "$0")/lib.sh"
+COFFER="$COFFER_BUILD/cli/coffer"
+FORGE="$COFFER_BUILD/tests/forge"
+FCHAIN="$COFFER_BUILD/tests/forge_chain"
+
+fail() { echo "FAIL: $*"; exit 1; }
+run() {
+	want=$1; home=$2; shift 2
+	if COFFER_HOME="$TMP/$home" "$COFFER" --json "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	then rc=0; else rc=$?; fi
+	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
+		echo "FAIL: sanitizer report from '$home: coffer $*'"; cat "$TMP/err"; exit 1
+	fi
+	if [ "$rc" != "$want" ]; then
+		echo "FAIL: '$home: coffer $*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
+		exit 1
+	fi
+}
+key() {
+	tail -1 "$TMP/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+# sql 'STATEMENT' ARGS...: run on the server's store; hex args become blobs
+# with x:HEX, files with f:PATH; prints the first column of each row (hex
+# for blobs).
+sql() {
+	python3 - "$TMP/data/meta.db" "$@" <<'PY'
+import sqlite3, sys
+db, q, args = sys.argv[1], sys.argv[2], []
+for a in sys.argv[3:]:
+    if a.startswith("x:"): args.append(bytes.fromhex(a[2:]))
+    elif a.startswith("f:"): args.append(open(a[2:], "rb").read())
+    else: args.append(a)
+c = sqlite3.connect(db, timeout=30, isolation_level=None)
+c.execute("PRAGMA busy_timeout = 30000")
+for row in c.execute(q, args):
+    v = row[0]
+    print(v.hex() if isinstance(v, bytes) else v)
+PY
+}
+join() {
+	mkdir -m 700 "$TMP/$1"; rm -f "$TMP/join.rc" "$TMP/join.out"
+	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$SRV_URL" alice \
+	    --name "$1" --timeout "$2" >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
+	  echo $rc >"$TMP/join.rc" ) &
+	JOIN_PID=$!
+	i=0
+	while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
+		i=$((i + 1)); [ $i -le 600 ] || fail "no pairing code"; sleep 0.1
+	done
+	CODE=$(head -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pairing_code"])')
+}
+join_wait() {
+	wait "$JOIN_PID" || true
+	i=0
+	while [ ! -s "$TMP/join.rc" ]; do
+		i=$((i + 1)); [ $i -le 900 ] || fail "join did not end"; sleep 0.1
+	done
+	[ "$(cat "$TMP/join.rc")" = "$1" ] || { cat "$TMP/join.out" "$TMP/join.err"; fail "join exited $(cat "$TMP/join.rc"), want $1"; }
+}
+
+srv_start "$TMP/data"
+mkdir -m 700 "$TMP/A"
+run 0 A account create --server "$SRV_URL" alice --name laptop
+ACCT=$(key account_id)
+key recovery_key >"$TMP/alice.rk"
+run 0 A drive create docs
+mkdir "$TMP/src"; echo one >"$TMP/src/f"
+run 0 A push docs "$TMP/src"
+LEN=$(sql 'select chain_len from accounts where name = ?' alice)
+
+# ---- the server approves a request by itself ----
+join S1 30
+sql 'select request from joins where account = ?' "x:$ACCT" | xxd -r -p >"$TMP/req"
+"$FCHAIN" approval "$TMP/req" "$TMP/approval" || fail "forge_chain approval"
+sql 'update joins set approval = ? where account = ?' "f:$TMP/approval" "x:$ACCT" >/dev/null
+join_wait 3
+grep -q 'not authentic' "$TMP/join.out" || fail "the join does not say why"
+[ ! -e "$TMP/S1/account" ] || fail "a self-approved join left an account"
+run 1 S1 status
+[ "$(sql 'select chain_len from accounts where name = ?' alice)" = "$LEN" ] ||
+    fail "the chain changed"
+
+# ---- the server swaps the keys in a request ----
+sql 'delete from joins' >/dev/null
+join S2 8
+"$FCHAIN" request "$ACCT" alice "$TMP/req2" || fail "forge_chain request"
+sql 'update joins set request = ? where account = ?' "f:$TMP/req2" "x:$ACCT" >/dev/null
+run 3 A device approve "$CODE"
+[ "$(sql 'select chain_len from accounts where name = ?' alice)" = "$LEN" ] ||
+    fail "a swapped request was approved"
+join_wait 1
+[ ! -e "$TMP/S2/account" ] || fail "a join with swapped keys left an account"
+
+# ---- the server answers the name with another account ----
+mkdir -m 700 "$TMP/M"
+run 0 M account create --server "$SRV_URL" mallory --name m
+sql "update accounts set name = 'alice-real' where name = 'alice'" >/dev/null
+sql "update accounts set name = 'alice' where name = 'mallory'" >/dev/null
+join S3 8
+sql "update accounts set name = 'mallory' where name = 'alice'" >/dev/null
+sql "update accounts set name = 'alice' where name = 'alice-real'" >/dev/null
+run 3 A device approve "$CODE"
+join_wait 1
+[ ! -e "$TMP/S3/account" ] || fail "a join to another account left an account"
+[ "$(sql 'select chain_len from accounts where name = ?' alice)" = "$LEN" ] ||
+    fail "the chain changed"
+
+# ---- recover from a chain that is not the account's ----
+# The server serves mallory's chain (another genesis, another recovery
+# registration) as alice's: refused (exit 3), nothing appended.
+RK=$(cat "$TMP/alice.rk")
+sql "create table saved as select * from chain where account = x'$ACCT'" >/dev/null
+sql 'delete from chain where account = ?' "x:$ACCT" >/dev/null
+sql "insert into chain select x'$ACCT', seq, entry from chain where account = (select id from accounts where name = 'mallory')" >/dev/null
+mkdir -m 700 "$TMP/R"
+if echo "$RK" | COFFER_HOME="$TMP/R" "$COFFER" --json recover --server "$SRV_URL" alice >"$TMP/out" 2>"$TMP/err"
+then rc=0; else rc=$?; fi
+[ "$rc" = 3 ] || { cat "$TMP/out" "$TMP/err"; fail "recover from mallory's chain exited $rc"; }
+[ ! -e "$TMP/R/account" ] || fail "a refused recovery left an account"
+sql 'delete from chain where account = ?' "x:$ACCT" >/dev/null
+sql 'insert into chain select * from saved' >/dev/null
+sql 'drop table saved' >/dev/null
+[ "$(sql 'select count(*) from chain where account = ?' "x:$ACCT")" = "$LEN" ] ||
+    fail "the chain was not put back"
+
+# ---- an honest join, so that two devices watch the chain ----
+sql 'delete from joins' >/dev/null
+join B 60
+run 0 A device approve "$CODE"
+join_wait 0
+run 0 B pull docs "$TMP/pullB"
+cmp "$TMP/src/f" "$TMP/pullB/f" || fail "B's pull differs"
+
+# ---- the server appends a device signed by a key of its own ----
+"$FORGE" --server "$SRV_URL" --home "$TMP/A" --account alice ghost-entry \
+    --out "$TMP/ghost" >/dev/null || fail "forge ghost-entry"
+python3 - "$TMP/data/meta.db" "$ACCT" "$TMP/ghost" <<'PY'
+import hashlib, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+c.execute("PRAGMA busy_timeout = 30000")
+acct, entry = bytes.fromhex(sys.argv[2]), open(sys.argv[3], "rb").read()
+(n,) = c.execute("select chain_len from accounts where id = ?", (acct,)).fetchone()
+h = hashlib.blake2b(b"coffer-entry-hash-v1" + entry, digest_size=32).digest()
+c.execute("begin immediate")
+c.execute("insert into chain(account, seq, entry) values (?, ?, ?)", (acct, n, entry))
+c.execute("update accounts set chain_len = ?, chain_head = ? where id = ?", (n + 1, h, acct))
+c.execute("commit")
+PY
+run 3 A status
+grep -q 'not authentic' "$TMP/out" || fail "A does not say why"
+run 3 B status
+run 3 B pull docs "$TMP/pullB2"
+[ ! -e "$TMP/pullB2" ] || [ -z "$(ls -A "$TMP/pullB2")" ] || fail "B wrote something"
+run 3 A device list
+
+srv_stop
+echo "81-devices-adversarial: ok"
