@@ -707,6 +707,75 @@ out:
 	return r;
 }
 
+struct kat_idx {
+	uint8_t *last;
+	size_t len;
+	size_t nobj;
+};
+
+static int
+kat_idx_emit(void *ctx, uint8_t type, const uint8_t *plain, size_t len,
+    const uint8_t id[CF_ID_BYTES])
+{
+	struct kat_idx *k = ctx;
+
+	(void)type;
+	(void)id;
+	free(k->last);
+	if ((k->last = malloc(len)) == NULL)
+		return COFFER_ENOMEM;
+	memcpy(k->last, plain, len);
+	k->len = len;
+	k->nobj++;
+	return 0;
+}
+
+/*
+ * A directory of 5000 empty files named "f00000".."f04999" (mode 0644,
+ * mtime 1700000000.5): too large for one leaf, so it is split
+ * canonically (FORMAT §12); the vector is the index tree and its id under
+ * the metadata-id key derived from k32.
+ */
+static int
+kat_tree_index(void)
+{
+	uint8_t k32[32], a[32], b[32], idkey[CF_KEY_BYTES], root[CF_ID_BYTES];
+	struct cf_tree_entry *e = NULL;
+	char (*names)[8] = NULL;
+	struct kat_idx k = { NULL, 0, 0 };
+	char nparts[32];
+	size_t i, n = 5000;
+	int r;
+
+	inputs(k32, a, b);
+	cf_kdf_derive(idkey, k32, CF_KDF_META_ID, CF_KDF_CTX_EPOCH);
+	if ((e = calloc(n, sizeof(*e))) == NULL ||
+	    (names = calloc(n, sizeof(*names))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%05zu", i);
+		e[i].name = (const uint8_t *)names[i];
+		e[i].namelen = 6;
+		e[i].type = CF_TREE_FILE;
+		e[i].mode = 0644;
+		e[i].mtime_sec = 1700000000;
+		e[i].mtime_nsec = 500000000;
+	}
+	if ((r = cf_tree_build(e, n, idkey, kat_idx_emit, &k, root)) != 0)
+		goto out;
+	snprintf(nparts, sizeof(nparts), "%zu", k.nobj - 1);
+	emit("tree-index-parts", nparts);
+	emit_hex("tree-index", k.last, k.len);
+	emit_hex("tree-index-id", root, CF_ID_BYTES);
+out:
+	free(k.last);
+	free(e);
+	free(names);
+	return r;
+}
+
 int
 kat_all(kat_emit_fn *fn)
 {
@@ -724,7 +793,7 @@ kat_all(kat_emit_fn *fn)
 	    (r = kat_tree_leaf()) != 0 || (r = kat_commit()) != 0 ||
 	    (r = kat_delta()) != 0 ||
 	    (r = kat_chain_more()) != 0 || (r = kat_list()) != 0 ||
-	    (r = kat_approval()) != 0)
+	    (r = kat_approval()) != 0 || (r = kat_tree_index()) != 0)
 		return r;
 	return 0;
 }
