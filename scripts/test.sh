@@ -80,33 +80,50 @@ fi
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 # --- end-to-end scripts -----------------------------------------------------
-# run_e2e DIR LABEL: every tests/e2e/NN-*.sh against the programs in DIR.
+# run_e2e DIR LABEL OUT: every tests/e2e/NN-*.sh against the programs in
+# DIR; one line per script into OUT ("ok NAME SECS" or "FAILED NAME").
+# The plain and ASan runs go side by side (every script picks its own
+# ports and temporary folders), which halves the wall time on two cores.
 run_e2e() {
-	dir=$1; label=$2
+	dir=$1; label=$2; out=$3
+	: >"$out"
 	for s in tests/e2e/[0-9]*.sh; do
 		[ -f "$s" ] || continue
 		name=$(basename "$s")
 		t0=$(date +%s)
 		if COFFER_BUILD="$ROOT/$dir" sh "$s" >"$LOG/$label.$name.log" 2>&1; then
-			pass 1; printf '%-6s %-30s ok (%ss)\n' "$label" "$name" $(( $(date +%s) - t0 ))
+			echo "ok $name $(( $(date +%s) - t0 ))" >>"$out"
 		else
-			fail 1; printf '%-6s %-30s FAILED\n' "$label" "$name"
-			tail -20 "$LOG/$label.$name.log"
+			echo "FAILED $name" >>"$out"
 		fi
 	done
 }
-note "end-to-end (plain build)"
-run_e2e build e2e
-
-# The same scripts against the ASan+UBSan programs: every process, servers
-# in the background included, writes any report to $LOG/asan.*; there must
-# be none.
-note "end-to-end (ASan+UBSan build)"
+# report_e2e LABEL OUT: count and print the lines of a run_e2e result.
+report_e2e() {
+	label=$1; out=$2
+	while read -r st name secs; do
+		if [ "$st" = ok ]; then
+			pass 1; printf '%-8s %-30s ok (%ss)\n' "$label" "$name" "$secs"
+		else
+			fail 1; printf '%-8s %-30s FAILED\n' "$label" "$name"
+			tail -20 "$LOG/$label.$name.log"
+		fi
+	done <"$out"
+}
+note "end-to-end (plain and ASan+UBSan builds, side by side)"
 rm -f "$LOG"/asan.*
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$LOG/asan"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOG/asan"
-run_e2e build-asan e2e-asan
-unset ASAN_OPTIONS UBSAN_OPTIONS
+# Against the ASan+UBSan programs every process, servers in the
+# background included, writes any report to $LOG/asan.*; there must be none.
+(
+	export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$LOG/asan"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOG/asan"
+	run_e2e build-asan e2e-asan "$LOG/e2e-asan.result"
+) &
+asan_pid=$!
+run_e2e build e2e "$LOG/e2e.result"
+wait "$asan_pid"
+report_e2e e2e "$LOG/e2e.result"
+report_e2e e2e-asan "$LOG/e2e-asan.result"
 if ls "$LOG"/asan.* >/dev/null 2>&1; then
 	fail 1; echo "e2e-asan sanitizer reports:"; head -40 "$LOG"/asan.*
 else
@@ -114,21 +131,44 @@ else
 fi
 
 # --- fuzzers ---------------------------------------------------------------
+# fuzz_one FUZZER: run one harness for FUZZ_SECONDS on a copy of its seed
+# corpus; the verdict goes to $LOG/fuzz.NAME.result.
+fuzz_one() {
+	f=$1; name=$(basename "$f")
+	work=$(mktemp -d)
+	[ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$work/"
+	# The fuzz build recovers from UBSan reports: make one fatal, or
+	# undefined behaviour found by a fuzzer passes unseen.
+	if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
+	    -timeout=10 -artifact_prefix="$LOG/$name-" "$work" \
+	    >"$LOG/fuzz.$name.log" 2>&1; then
+		echo ok >"$LOG/fuzz.$name.result"
+	else
+		echo FAILED >"$LOG/fuzz.$name.result"
+	fi
+	rm -rf "$work"
+}
 if [ "$QUICK" = 0 ]; then
 	note "build (clang, libFuzzer, ASan+UBSan)"
 	if CC=clang setup_build build-fuzz -Dfuzz=true \
 	    -Db_sanitize=address,undefined -Db_lundef=false; then
+		# Two harnesses at a time: each is single-threaded.
+		rm -f "$LOG"/fuzz.*.result
+		running=0
+		for f in build-fuzz/fuzz/fuzz_*; do
+			[ -f "$f" ] && [ -x "$f" ] || continue
+			fuzz_one "$f" &
+			running=$((running + 1))
+			if [ "$running" -ge 2 ]; then
+				wait; running=0
+			fi
+		done
+		wait
 		for f in build-fuzz/fuzz/fuzz_*; do
 			[ -f "$f" ] && [ -x "$f" ] || continue
 			name=$(basename "$f")
-			work=$(mktemp -d)
-			[ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$work/"
-			# The fuzz build recovers from UBSan reports: make one fatal,
-			# or undefined behaviour found by a fuzzer passes unseen.
-			if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-			    "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
-			    -timeout=10 -artifact_prefix="$LOG/$name-" "$work" \
-			    >"$LOG/fuzz.$name.log" 2>&1; then
+			if [ "$(cat "$LOG/fuzz.$name.result" 2>/dev/null)" = ok ]; then
 				pass 1
 				runs=$(grep -o 'Done [0-9]* runs' "$LOG/fuzz.$name.log" | tail -1)
 				printf 'fuzz   %-22s ok (%s)\n' "$name" "$runs"
@@ -137,7 +177,6 @@ if [ "$QUICK" = 0 ]; then
 				printf 'fuzz   %-22s FAILED\n' "$name"
 				grep -E 'ERROR|SUMMARY' "$LOG/fuzz.$name.log" | head -5
 			fi
-			rm -rf "$work"
 		done
 	else
 		echo "fuzz build failed"; fail 1
