@@ -57,6 +57,9 @@ void cli_progress(void *ctx, const char *what, uint64_t done, uint64_t total);
 /* Clear the progress line, if one was shown. */
 void cli_progress_end(struct cli *cli);
 
+/* The host name cut to a device name's length (the default --name). */
+void cli_device_name(char *out, size_t outlen);
+
 int cmd_selftest(struct cli *cli, int argc, char **argv);
 int cmd_account(struct cli *cli, int argc, char **argv);
 int cmd_drive(struct cli *cli, int argc, char **argv);

@@ -17,8 +17,9 @@
 
 #define HOST_MAX	256
 
-static void
-default_device_name(char *out, size_t outlen)
+/* The host name, cut to a device name's length: the default --name. */
+void
+cli_device_name(char *out, size_t outlen)
 {
 	char host[HOST_MAX + 1];
 	size_t n;
@@ -67,7 +68,7 @@ account_create(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "account", "account names are 1 to "
 		    "64 characters of a-z, 0-9, '.', '_' and '-'");
 	if (dev == NULL) {
-		default_device_name(devbuf, sizeof(devbuf));
+		cli_device_name(devbuf, sizeof(devbuf));
 		dev = devbuf;
 	}
 	if (!cf_account_device_ok(dev, strlen(dev)))

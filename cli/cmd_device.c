@@ -19,30 +19,11 @@
 #include "crypto/recovery.h"
 #include "cli.h"
 
-#define HOST_MAX		256
 #define HEX_ID_BYTES		(2 * CF_ID_BYTES + 1)
 #define SHORT_ID_CHARS		16	/* of an id shown to a person */
 #define TIME_TEXT_BYTES		32
 #define RECOVERY_INPUT_MAX	256	/* a typed recovery key, with spaces */
 #define JOIN_TIMEOUT_MAX	86400
-
-static void
-default_device_name(char *out, size_t outlen)
-{
-	char host[HOST_MAX + 1];
-	size_t n;
-
-	memset(host, 0, sizeof(host));
-	if (gethostname(host, HOST_MAX) != 0 || host[0] == '\0')
-		snprintf(host, sizeof(host), "device");
-	n = strlen(host);
-	if (n > CF_DEVICE_NAME_MAX)
-		n = CF_DEVICE_NAME_MAX;
-	if (n >= outlen)
-		n = outlen - 1;
-	memcpy(out, host, n);
-	out[n] = '\0';
-}
 
 static void
 time_text(uint64_t t, char out[static TIME_TEXT_BYTES])
@@ -160,7 +141,7 @@ device_join(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "device", "account names are 1 to "
 		    "64 characters of a-z, 0-9, '.', '_' and '-'");
 	if (dev == NULL) {
-		default_device_name(devbuf, sizeof(devbuf));
+		cli_device_name(devbuf, sizeof(devbuf));
 		dev = devbuf;
 	}
 	if (!cf_account_device_ok(dev, strlen(dev)))
@@ -403,7 +384,7 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "recover", "bad server URL or "
 		    "account name");
 	if (dev == NULL) {
-		default_device_name(devbuf, sizeof(devbuf));
+		cli_device_name(devbuf, sizeof(devbuf));
 		dev = devbuf;
 	}
 	if (!cf_account_device_ok(dev, strlen(dev)))
