@@ -724,6 +724,7 @@ cf_device_approve(struct cf_session *s, const char *code, size_t codelen,
 {
 	struct cf_join_pending *pend = NULL;
 	struct cf_join_request *reqs = NULL, *req;
+	const struct cf_chain_device *dev;
 	struct cf_drive_head *heads = NULL;
 	struct cf_chain *c2 = NULL;
 	struct cf_blobs envs = { 0, NULL, NULL };
@@ -733,7 +734,7 @@ cf_device_approve(struct cf_session *s, const char *code, size_t codelen,
 	uint8_t *entry = NULL, *ap = NULL;
 	size_t npend = 0, nreq = 0, idx = 0, namelen = 0, elen = 0, aplen = 0;
 	size_t nheads = 0, i;
-	uint64_t e = cf_session_epoch(s), length = 0;
+	uint64_t e = cf_session_epoch(s), length = 0, entry_seq;
 	int r;
 
 	memset(device_id, 0, CF_ID_BYTES);
@@ -760,10 +761,30 @@ cf_device_approve(struct cf_session *s, const char *code, size_t codelen,
 	    name, &namelen)) != 0)
 		goto out;
 	req = &reqs[idx];
-	if (cf_chain_device(s->chain, req->device_id) != NULL ||
-	    is_rk(s->chain, req->device_id)) {
+	if (is_rk(s->chain, req->device_id)) {
 		r = COFFER_ENOTAUTHENTIC;	/* a key seen before: refused */
 		goto out;
+	}
+	/*
+	 * A device already in the chain: refused, unless this device added
+	 * it with exactly the request's keys and the approval never reached
+	 * the server (an earlier approve failed after the entry went in).
+	 * Then only the approval is sent again, naming that entry.
+	 */
+	if ((dev = cf_chain_device(s->chain, req->device_id)) != NULL) {
+		if (dev->removed ||
+		    memcmp(dev->added_by, s->keys->device_id, CF_ID_BYTES) != 0 ||
+		    sodium_memcmp(dev->sign_pk, req->sign_pk,
+		    CF_SIGN_PK_BYTES) != 0 ||
+		    sodium_memcmp(dev->box_pk, req->box_pk,
+		    CF_BOX_PK_BYTES) != 0) {
+			r = COFFER_ENOTAUTHENTIC;
+			goto out;
+		}
+		entry_seq = dev->added_seq;
+		if ((r = pinned_heads(s, &heads, &nheads)) != 0)
+			goto out;
+		goto approve;
 	}
 	/* The add-device entry with the new device's envelope. */
 	memcpy(me.id, s->keys->device_id, CF_ID_BYTES);
@@ -792,11 +813,13 @@ cf_device_approve(struct cf_session *s, const char *code, size_t codelen,
 	c2 = NULL;
 	if ((r = save_chain(&s->paths, s->chain)) != 0)
 		goto out;
+	entry_seq = s->chain->n - 1;
+approve:
 	/* The approval: r, our account, the entry, our pins. */
 	memcpy(g.r, rr, CF_PAIR_R_BYTES);
 	memcpy(g.account_id, s->acct.account_id, CF_ID_BYTES);
-	memcpy(g.entry_hash, s->chain->hash[s->chain->n - 1], CF_ID_BYTES);
-	g.chain_seq = s->chain->n - 1;
+	memcpy(g.entry_hash, s->chain->hash[entry_seq], CF_ID_BYTES);
+	g.chain_seq = entry_seq;
 	g.dir_version = s->dirpin.version;
 	memcpy(g.dir_hash, s->dirpin.hash, CF_ID_BYTES);
 	g.ndrives = nheads;
