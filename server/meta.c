@@ -135,7 +135,7 @@ static const char *const sql[S_COUNT] = {
 	    "VALUES(?1, ?2, ?3)",
 	[S_DIR_VERSION] = "SELECT dir_version FROM accounts WHERE id = ?1",
 	[S_DIR_RANGE] = "SELECT record FROM dirs WHERE account = ?1 "
-	    "AND version > ?2 ORDER BY version LIMIT ?3",
+	    "AND version > ?2 AND version <= ?4 ORDER BY version LIMIT ?3",
 	[S_DRIVE_GET] = "SELECT account, version, commit_id FROM drives "
 	    "WHERE id = ?1",
 	[S_DRIVE_INS] = "INSERT INTO drives(id, account) VALUES(?1, ?2)",
@@ -862,6 +862,7 @@ srv_meta_dir_records(struct srv_meta *m, const uint8_t *acct, uint64_t after,
 	bind_id(s, 1, acct);
 	bind_u64(s, 2, after);
 	bind_u64(s, 3, max);
+	bind_u64(s, 4, *versionp);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		n = (size_t)sqlite3_column_bytes(s, 0);
 		if (total > 0 && (total >= maxbytes ||

@@ -9,7 +9,8 @@
 # server that answers one record per page is fine (paging).  The same
 # during a join, whose pin is the approver's: a device approved while
 # the directory moves on catches up, and with a record dropped the join
-# fails with exit 3 and leaves no account behind.
+# fails with exit 3 and leaves no account behind.  A head more than 4096
+# versions ahead (authentic): exit 1 with advice, pin unchanged; forged: 3.
 . "$(dirname "$0")/advlib.sh"
 need_client account drive push pull status device
 
@@ -189,6 +190,47 @@ run 0 D status
 run 0 D pull docs "$TMP/pulls/d"
 $CMP --ignore-top "$TMP/src" "$TMP/pulls/d" || fail "D's pull differs"
 echo "ok: a device approved at version $V joined at version $((V + 3)) and pulled"
+
+# A head further ahead than a device can check (CF_DIR_CATCHUP_MAX = 4096
+# records in between): a clear error, exit 1, not 3 -- the head is
+# authentic; the same head with its signature broken is a lie: exit 3.
+# A's real head re-signed as version H + 5000, written into the store.
+# setdir V FILE: make FILE alice's directory record of version V, current
+# (and none newer kept).
+setdir() {
+	python3 - "$TMP/data" "$1" "$2" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1] + "/meta.db", timeout=30, isolation_level=None)
+c.execute("PRAGMA busy_timeout = 30000")
+a = c.execute("select id from accounts where name = 'alice'").fetchone()[0]
+c.execute("BEGIN IMMEDIATE")
+c.execute("insert or replace into dirs(account, version, record) values(?, ?, ?)",
+          (a, int(sys.argv[2]), open(sys.argv[3], "rb").read()))
+c.execute("update accounts set dir_version = ? where id = ?", (int(sys.argv[2]), a))
+c.execute("delete from dirs where account = ? and version > ?", (a, int(sys.argv[2])))
+c.execute("COMMIT")
+PY
+}
+H=$(dir_version)
+run 0 B status
+cp "$TMP/B/directory.pin" "$TMP/pin.before"
+FAR=$((H + 5000))
+COFFER_HOME="$TMP/A" "$FORGE" --server "$PROXY_URL" --home "$TMP/A" --account alice \
+    dir-resign --version "$FAR" --out "$TMP/far" || fail "forge dir-resign"
+record "$H" "$TMP/head"
+setdir "$FAR" "$TMP/far"
+run 1 B status
+grep -q "too far behind" "$TMP/out" "$TMP/err" || fail "no 'too far behind' message"
+cmp -s "$TMP/B/directory.pin" "$TMP/pin.before" || fail "a head too far ahead moved the pin"
+echo "ok: a head 5000 versions ahead: exit 1, 'too far behind', pin unchanged"
+python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-10]^=1; open(sys.argv[1],"wb").write(bytes(b))' "$TMP/far"
+setdir "$FAR" "$TMP/far"
+run 3 B status
+cmp -s "$TMP/B/directory.pin" "$TMP/pin.before" || fail "a forged far head moved the pin"
+echo "ok: a forged head 5000 versions ahead: exit 3, pin unchanged"
+setdir "$H" "$TMP/head"
+run 0 B status
+[ "$(pin_version B)" = "$H" ] || fail "B's pin after the store was put back"
 
 proxy_stop
 srv_stop
