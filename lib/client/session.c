@@ -311,7 +311,8 @@ sync_dir(struct cf_session *s)
 		goto out;
 	}
 	/* Past CF_DIR_CATCHUP_MAX, cf_dir_accept says so once the head verifies. */
-	if (s->dirpin.version > 0 && hv > s->dirpin.version + 1 &&
+	if (s->dirpin.version > 0 && hv > s->dirpin.version &&
+	    hv - s->dirpin.version > 1 &&
 	    hv - s->dirpin.version - 1 <= CF_DIR_CATCHUP_MAX &&
 	    (r = dir_between(s, hv, &between)) != 0)
 		goto out;
