@@ -133,6 +133,15 @@ cli_session(struct cli *cli, struct cf_session **sp)
 		    "account create --server URL NAME' first");
 		return 1;
 	}
+	if (r == COFFER_ETOOBIG) {
+		cli_error(cli, r, "this device is too far behind: the drive "
+		    "directory moved on by more versions than it can check "
+		    "(%u, or %u MiB of records) since this device last saw it; "
+		    "join this device again ('coffer device join') or use "
+		    "'coffer recover'", (unsigned)CF_DIR_CATCHUP_MAX,
+		    (unsigned)(CF_SESSION_DIR_CATCHUP_BYTES >> 20));
+		return coffer_exit_status(r);
+	}
 	return cli_fail(cli, *sp, r, "cannot open this device's account");
 }
 

@@ -1361,6 +1361,40 @@ out:
 	free(rec);
 }
 
+/* The records after version ${after} (a device catching up to the head). */
+static void
+ep_dir_records(struct rq *q, const uint8_t *acct)
+{
+	json_t *arr = NULL;
+	const char *f;
+	uint64_t after, v;
+	int rc, intx = 0;
+
+	if (begin_device(q, acct) != 0)
+		goto out;
+	intx = 1;
+	if ((f = qparam(q, "after")) == NULL || parse_u64(f, &after) != 0) {
+		fail(q, MHD_HTTP_BAD_REQUEST, "bad after");
+		goto out;
+	}
+	if ((arr = json_array()) == NULL) {
+		fail_rc(q, COFFER_ENOMEM);
+		goto out;
+	}
+	if ((rc = srv_meta_dir_records(q->s->meta, acct, after,
+	    SRV_DIR_PAGE_MAX, SRV_DIR_PAGE_BYTES, push_b64, arr, &v)) != 0) {
+		fail_rc(q, rc);
+		goto out;
+	}
+	intx = 0;
+	commit_reply(q, MHD_HTTP_OK, json_pack("{s:O,s:I}", "records", arr,
+	    "version", (json_int_t)v));
+out:
+	if (intx)
+		srv_meta_rollback(q->s->meta);
+	json_decref(arr);
+}
+
 static void
 ep_dir_put(struct rq *q, const uint8_t *acct)
 {
@@ -1984,6 +2018,12 @@ route(struct rq *q)
 			fail(q, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 		else
 			fail(q, MHD_HTTP_NOT_FOUND, "no such endpoint");
+	} else if (isacct && n == 5 && is(s3, "directory") &&
+	    is(last, "records")) {
+		if (get)
+			ep_dir_records(q, acct);
+		else
+			fail(q, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	} else if (isx && n == 6 && is(s3, "joins") && is(last, "approval")) {
 		if (get)
 			ep_approval_get(q, acct, x);

@@ -17,7 +17,7 @@ static const char schema[] =
     " id BLOB PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
     " created INTEGER NOT NULL, chain_len INTEGER NOT NULL,"
     " chain_head BLOB NOT NULL, rk_id BLOB, rk_sign_pk BLOB,"
-    " dir_version INTEGER NOT NULL DEFAULT 0, dir_record BLOB,"
+    " dir_version INTEGER NOT NULL DEFAULT 0,"
     " used INTEGER NOT NULL DEFAULT 0, nobjects INTEGER NOT NULL DEFAULT 0"
     ") WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS chain(account BLOB NOT NULL,"
@@ -34,6 +34,9 @@ static const char schema[] =
     " device BLOB NOT NULL, sign_pk BLOB NOT NULL, request BLOB NOT NULL,"
     " expires INTEGER NOT NULL, approval BLOB,"
     " PRIMARY KEY(account, device)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS dirs(account BLOB NOT NULL,"
+    " version INTEGER NOT NULL, record BLOB NOT NULL,"
+    " PRIMARY KEY(account, version)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS drives(id BLOB PRIMARY KEY,"
     " account BLOB NOT NULL, version INTEGER NOT NULL DEFAULT 0,"
     " commit_id BLOB) WITHOUT ROWID;"
@@ -65,7 +68,8 @@ enum {
 	S_ENV_INS, S_ENV_MAXEPOCH, S_ENV_GET,
 	S_JOIN_PURGE, S_JOIN_COUNT, S_JOIN_INS, S_JOIN_LIST, S_JOIN_GET,
 	S_JOIN_APPROVE,
-	S_DIR_GET, S_DIR_SET,
+	S_DIR_GET, S_DIR_SET, S_DIR_INS, S_DIR_RANGE,
+	S_DIR_VERSION,
 	S_DRIVE_GET, S_DRIVE_INS, S_HEAD_SET, S_DELTA_INS,
 	S_LIVE_HAS, S_LIVE_INS, S_LIVE_DEL,
 	S_OBJ_GET, S_OBJ_INS, S_OBJ_PROTECT,
@@ -123,10 +127,15 @@ static const char *const sql[S_COUNT] = {
 	    "WHERE account = ?1 AND device = ?2",
 	[S_JOIN_APPROVE] = "UPDATE joins SET approval = ?3 "
 	    "WHERE account = ?1 AND device = ?2",
-	[S_DIR_GET] = "SELECT dir_version, dir_record FROM accounts "
-	    "WHERE id = ?1",
-	[S_DIR_SET] = "UPDATE accounts SET dir_version = ?2, dir_record = ?3 "
-	    "WHERE id = ?1",
+	[S_DIR_GET] = "SELECT a.dir_version, d.record FROM accounts a "
+	    "LEFT JOIN dirs d ON d.account = a.id AND d.version = a.dir_version "
+	    "WHERE a.id = ?1",
+	[S_DIR_SET] = "UPDATE accounts SET dir_version = ?2 WHERE id = ?1",
+	[S_DIR_INS] = "INSERT INTO dirs(account, version, record) "
+	    "VALUES(?1, ?2, ?3)",
+	[S_DIR_VERSION] = "SELECT dir_version FROM accounts WHERE id = ?1",
+	[S_DIR_RANGE] = "SELECT record FROM dirs WHERE account = ?1 "
+	    "AND version > ?2 AND version <= ?4 ORDER BY version LIMIT ?3",
 	[S_DRIVE_GET] = "SELECT account, version, commit_id FROM drives "
 	    "WHERE id = ?1",
 	[S_DRIVE_INS] = "INSERT INTO drives(id, account) VALUES(?1, ?2)",
@@ -813,12 +822,60 @@ int
 srv_meta_dir_put(struct srv_meta *m, const uint8_t *acct, uint64_t version,
     const uint8_t *rec, size_t len)
 {
-	sqlite3_stmt *s = st(m, S_DIR_SET);
+	sqlite3_stmt *s = st(m, S_DIR_INS);
+	int rc;
 
+	/* Every record is kept: a device behind catches up through them. */
 	bind_id(s, 1, acct);
 	bind_u64(s, 2, version);
 	bind_blob(s, 3, rec, len);
-	return run(s);
+	if ((rc = run(s)) != 0)
+		return rc;
+	s = st(m, S_DIR_SET);
+	bind_id(s, 1, acct);
+	bind_u64(s, 2, version);
+	if ((rc = run(s)) == 0 && sqlite3_changes(m->db) != 1)
+		rc = COFFER_ENOENT;
+	return rc;
+}
+
+int
+srv_meta_dir_records(struct srv_meta *m, const uint8_t *acct, uint64_t after,
+    uint64_t max, size_t maxbytes, srv_meta_blob_cb *cb, void *arg,
+    uint64_t *versionp)
+{
+	sqlite3_stmt *s = st(m, S_DIR_VERSION);
+	size_t total = 0, n;
+	int r, rc;
+
+	*versionp = 0;
+	bind_id(s, 1, acct);
+	if ((rc = row(s)) != 0)
+		return rc;
+	*versionp = col_u64(s, 0);
+	sqlite3_reset(s);
+	if (after >= *versionp)
+		return 0;		/* nothing is that new */
+	if (max > (uint64_t)INT64_MAX)
+		max = (uint64_t)INT64_MAX;
+	s = st(m, S_DIR_RANGE);
+	bind_id(s, 1, acct);
+	bind_u64(s, 2, after);
+	bind_u64(s, 3, max);
+	bind_u64(s, 4, *versionp);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		n = (size_t)sqlite3_column_bytes(s, 0);
+		if (total > 0 && (total >= maxbytes ||
+		    n > maxbytes - total))
+			break;
+		total += n;
+		if ((rc = cb(arg, sqlite3_column_blob(s, 0), n)) != 0)
+			break;
+	}
+	if (rc == 0 && r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = COFFER_EIO;
+	sqlite3_reset(s);
+	return rc;
 }
 
 static int

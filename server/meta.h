@@ -117,6 +117,14 @@ int srv_meta_dir_get(struct srv_meta *m, const uint8_t *acct,
     uint64_t *versionp, uint8_t **recp, size_t *lenp);
 int srv_meta_dir_put(struct srv_meta *m, const uint8_t *acct,
     uint64_t version, const uint8_t *rec, size_t len);
+/*
+ * Every record kept: those of versions after ${after}, in order; stops
+ * after ${max} records or before ${maxbytes} (at least one record).
+ * ${*versionp}: the current version.  ENOENT if no such account.
+ */
+int srv_meta_dir_records(struct srv_meta *m, const uint8_t *acct,
+    uint64_t after, uint64_t max, size_t maxbytes, srv_meta_blob_cb *cb,
+    void *arg, uint64_t *versionp);
 
 /* Drives: claim for ${acct} (EDENIED if another account owns it). */
 int srv_meta_drive_claim(struct srv_meta *m, const uint8_t *drive,

@@ -29,6 +29,8 @@
 #define SRV_CREATE_ENVELOPES_MAX 16
 #define SRV_CHAIN_PAGE_MAX	1024
 #define SRV_CHAIN_PAGE_BYTES	((size_t)8 << 20)
+#define SRV_DIR_PAGE_MAX	256			/* directory records per answer */
+#define SRV_DIR_PAGE_BYTES	((size_t)8 << 20)
 #define SRV_MISSING_LIST_MAX	16
 #define SRV_DRAIN_SECONDS	30
 #define SRV_PATH_MAX		512

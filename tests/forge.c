@@ -45,6 +45,10 @@
  *       append a real rotate entry signed by this device (a new epoch) with
  *       an envelope for every recipient, as a trusted device would: a
  *       longer chain, so that an older one can be replayed afterwards
+ *   forge CTX dir-resign --version N --out FILE
+ *       the directory head with its version set to N, signed again by this
+ *       device (prev_hash as it was): a record far ahead of every pin
+ *       (84-directory-catchup.sh writes it straight into the server's store)
  *   forge tree --out FILE --entry SPEC...
  *       a tree plaintext (FORMAT §12, leaf) with the entries in the order
  *       given and nothing checked: "..", "/", duplicates, disorder.  SPEC:
@@ -125,11 +129,14 @@ die(const char *what, int rc)
 	exit(1);
 }
 
+static int cmd_dir_resign(struct ctx *x, const struct opts *o);
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: forge [--server URL --home DIR --account NAME] "
-	    "info|walk|raw|open|put|seal|put-raw|commit|ghost-entry|rotate|tree\n"
+	    "info|walk|raw|open|put|seal|put-raw|commit|ghost-entry|rotate|"
+	    "dir-resign|tree\n"
 	    "(see the comment at the top of tests/forge.c)\n");
 	exit(2);
 }
@@ -1095,7 +1102,8 @@ main(int argc, char **argv)
 	    strcmp(cmd, "put") && strcmp(cmd, "put-raw") &&
 	    strcmp(cmd, "commit") && strcmp(cmd, "ghost-entry") &&
 	    strcmp(cmd, "open") && strcmp(cmd, "rotate") &&
-	    strcmp(cmd, "seal") && strcmp(cmd, "entry-add-ghost"))
+	    strcmp(cmd, "seal") && strcmp(cmd, "entry-add-ghost") &&
+	    strcmp(cmd, "dir-resign"))
 		usage();
 	ctx_open(&x, &o);
 	if (!strcmp(cmd, "info"))
@@ -1119,8 +1127,28 @@ main(int argc, char **argv)
 		rc = cmd_put_raw(&x, &o);
 	else if (!strcmp(cmd, "commit"))
 		rc = cmd_commit(&x, &o);
+	else if (!strcmp(cmd, "dir-resign"))
+		rc = cmd_dir_resign(&x, &o);
 	else
 		rc = cmd_ghost_entry(&x, &o);
 	ctx_close(&x);
 	return rc;
+}
+
+/* The directory head again, as version --version, signed by this device. */
+static int
+cmd_dir_resign(struct ctx *x, const struct opts *o)
+{
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (o->out == NULL || !o->have_version || x->dir == NULL)
+		usage();
+	x->dir->version = o->version;
+	if ((rc = cf_dir_encode(x->dir, x->dev, &rec, &len)) != 0)
+		die("directory encode", rc);
+	writefile(o->out, rec, len);
+	free(rec);
+	return 0;
 }

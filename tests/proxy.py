@@ -52,6 +52,14 @@ Ops on any answer:
       answer N with JSON (default {"error": "proxy"}) without forwarding:
       a refusal, or a made-up answer ({"version": 0, "record": null}).
 
+  {"op": "json_list", "path": REGEX, "key": K, "action": A, "index": I
+   [, "n": N] [, "b64_file": PATH]}
+      edit the list K of a JSON answer (directory records between a pin
+      and the head): A "drop" leaves element I out, "swap" exchanges
+      elements I and I + 1, "replace" puts the base64 of a file's bytes
+      in place of element I, "keep" keeps only the first N elements.
+      Applied only if the list is long enough for it.
+
 Every rule applied writes one JSON line to --hits FILE (and to stderr), so
 a test can check that the attack it meant actually happened.  Python 3
 standard library only.
@@ -249,6 +257,31 @@ def tamper_frame(state, path, body):
     return frame_build(items) if changed else body
 
 
+def json_list_edit(rule, data):
+    """The answer with rule's edit of its list, or None if it does not apply."""
+    try:
+        obj = json.loads(data)
+        lst = obj[rule["key"]]
+        if not isinstance(lst, list):
+            return None
+        a, k = rule.get("action"), rule.get("index", 0)
+        if a == "drop" and 0 <= k < len(lst):
+            del lst[k]
+        elif a == "swap" and 0 <= k < len(lst) - 1:
+            lst[k], lst[k + 1] = lst[k + 1], lst[k]
+        elif a == "replace" and 0 <= k < len(lst):
+            with open(rule["b64_file"], "rb") as f:
+                lst[k] = base64.b64encode(f.read()).decode()
+        elif a == "keep" and 0 <= rule.get("n", 0) < len(lst):
+            del lst[rule.get("n", 0):]
+        else:
+            return None
+        return json.dumps(obj).encode()
+    except (ValueError, OSError, KeyError, TypeError) as e:
+        log({"proxy": "json_list failed", "error": str(e)})
+        return None
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "coffer-test-proxy"
@@ -381,6 +414,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         st.hit(i, rule, path)
                     except (ValueError, OSError, AttributeError) as e:
                         log({"proxy": "append_json failed", "error": str(e)})
+                elif op == "json_list" and re.search(rule["path"], path) \
+                        and status == 200:
+                    new = json_list_edit(rule, data)
+                    if new is not None:
+                        data = new
+                        st.hit(i, rule, path, action=rule.get("action"))
         self.send(status, headers, data)
 
     def alias(self, st, rule, path, body):

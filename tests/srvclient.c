@@ -35,6 +35,7 @@
 #include <sodium.h>
 
 #include "coffer/coffer.h"
+#include "chain/dir.h"
 #include "crypto/keys.h"
 #include "net/client.h"
 #include "net/frame.h"
@@ -646,7 +647,59 @@ cmd_endpoints(void)
 	free(rec);
 	EXPECT_RC(cf_client_dir_get(c2, &v, &rec, &dl), 0);
 	EXPECT(v == 1 && rec != NULL);
-	free(rec);
+	/* Every record is kept and served after a version, in order. */
+	{
+		static const char *const badq[] = { "after=abc", "after=-1",
+		    "after=", "after=01", "after=18446744073709551616",
+		    "after=999999999999999999999999", "after=1.5", "x=1", "",
+		    "after=1&after=2", "after=%00" };
+		uint8_t *r1 = rec, *r2 = NULL, *resp = NULL, prev1[32];
+		size_t l1 = dl, l2 = 0, rsl = 0, k;
+		char rpath[256], hexa[65];
+		long st = 0;
+
+		rec = NULL;
+		cf_dir_hash(r1, l1, prev1);
+		dir_record(&a, &a.dev[0], 2, prev1, drive, 1, &r2, &l2);
+		EXPECT_RC(cf_client_dir_put(c1, 1, r2, l2, &v), 0);
+		EXPECT(v == 2);
+		EXPECT_RC(cf_client_dir_records(c2, 0, &got, &v), 0);
+		EXPECT(v == 2 && got.n == 2 && got.len[0] == l1 &&
+		    memcmp(got.p[0], r1, l1) == 0 && got.len[1] == l2 &&
+		    memcmp(got.p[1], r2, l2) == 0);
+		cf_blobs_free(&got);
+		EXPECT_RC(cf_client_dir_records(c2, 1, &got, &v), 0);
+		EXPECT(v == 2 && got.n == 1 && got.len[0] == l2 &&
+		    memcmp(got.p[0], r2, l2) == 0);
+		cf_blobs_free(&got);
+		EXPECT_RC(cf_client_dir_records(c2, 2, &got, &v), 0);
+		EXPECT(v == 2 && got.n == 0);
+		EXPECT_RC(cf_client_dir_records(c2, UINT64_MAX, &got, &v), 0);
+		EXPECT(v == 2 && got.n == 0);
+		/* The head is the newest record kept. */
+		EXPECT_RC(cf_client_dir_get(c2, &v, &rec, &dl), 0);
+		EXPECT(v == 2 && dl == l2 && memcmp(rec, r2, l2) == 0);
+		free(rec);
+		rec = NULL;
+		/* Bad values of after: 400 (or 401 if not canonical), never 5xx. */
+		sodium_bin2hex(hexa, sizeof(hexa), a.id, 32);
+		snprintf(rpath, sizeof(rpath),
+		    "/v1/accounts/%s/directory/records", hexa);
+		for (k = 0; k < sizeof(badq) / sizeof(badq[0]); k++) {
+			st = 0;
+			(void)cf_client_raw(c2, "GET", rpath, badq[k], "", NULL, 0,
+			    0, NULL, &st, &resp, &rsl);
+			EXPECT(st == 400 || st == 401);
+			free(resp);
+			resp = NULL;
+		}
+		(void)cf_client_raw(c2, "PUT", rpath, "after=0", "", NULL, 0, 0,
+		    NULL, &st, &resp, &rsl);
+		EXPECT(st == 405);
+		free(resp);
+		free(r1);
+		free(r2);
+	}
 
 	/* Objects: have, put, get. */
 	for (i = 0; i < 4; i++) {
@@ -822,8 +875,14 @@ cmd_authz(void)
 	EXPECT(st == 403);
 	free(resp);
 	/* B's device claiming to be in A's account: not a device there. */
+	snprintf(path, sizeof(path), "/v1/accounts/%s/directory/records", hex);
+	EXPECT_RC(cf_client_raw(cb, "GET", path, "after=0", "", NULL, 0, 0,
+	    NULL, &st, &resp, &rl), 0);
+	EXPECT(st == 403);
+	free(resp);
 	cx = client_as(&a, &b.dev[0]);
 	EXPECT_RC(cf_client_chain_get(cx, 0, &got, &len), COFFER_EDENIED);
+	EXPECT_RC(cf_client_dir_records(cx, 0, &got, &v), COFFER_EDENIED);
 	EXPECT_RC(cf_client_objects_get(cx, drive, (const uint8_t (*)[32])ids,
 	    1, &frame, &fl, &it, &nit, &trunc), COFFER_EDENIED);
 	cf_client_free(cx);
@@ -1060,6 +1119,9 @@ static const char *const paths[] = { "/", "/v1", "/v1/accounts",
     "/v1/accounts/%s/chain?from=abc", "/v1/accounts/%s/envelopes?recipient=zz",
     "/v1/accounts/%s/joins", "/v1/accounts/%s/joins/%s/approval",
     "/v1/accounts/%s/directory", "/v1/accounts/%s/drives/%s/head",
+    "/v1/accounts/%s/directory/records",
+    "/v1/accounts/%s/directory/records?after=99999999999999999999999",
+    "/v1/accounts/%s/directory/records?after=-1&after=",
     "/v1/accounts/%s/drives/%s/objects/put",
     "/v1/accounts/%s/drives/%s/objects/get",
     "/v1/accounts/%s/drives/%s/objects/have", "/v1/accounts/%s/quota",

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -219,6 +220,104 @@ meta_basics(void)
 	srv_meta_close(m);
 }
 
+/* One record kept per version, served in order by pages. */
+struct dir_page {
+	size_t n;
+	uint8_t first[4];
+	size_t bytes;
+};
+
+static int
+dir_page_cb(void *arg, const uint8_t *p, size_t len)
+{
+	struct dir_page *pg = arg;
+
+	if (pg->n < sizeof(pg->first))
+		pg->first[pg->n] = len > 0 ? p[0] : 0;
+	pg->n++;
+	pg->bytes += len;
+	return 0;
+}
+
+static void
+meta_directory(void)
+{
+	struct srv_meta *m = NULL;
+	struct srv_entry e;
+	struct dir_page pg;
+	uint8_t acct[32], rec[100], *got = NULL;
+	uint64_t v, i;
+	size_t gl;
+
+	CHECK_RC(srv_meta_open(dir, &m), 0);
+	if (m == NULL)
+		return;
+	memset(&e, 0, sizeof(e));
+	memset(acct, 0xb2, sizeof(acct));
+	memcpy(e.account_id, acct, 32);
+	memset(e.dev_id, 0xd2, 32);
+	memset(e.rk_id, 0xe2, 32);
+	e.type = SRV_ENTRY_GENESIS;
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_account_create(m, "dora", (const uint8_t *)"g", 1, &e,
+	    5), 0);
+	CHECK_RC(srv_meta_dir_get(m, acct, &v, &got, &gl), 0);
+	CHECK(v == 0 && got == NULL);
+	memset(&pg, 0, sizeof(pg));
+	CHECK_RC(srv_meta_dir_records(m, acct, 0, 10, 1000, dir_page_cb, &pg,
+	    &v), 0);
+	CHECK(v == 0 && pg.n == 0);
+	/* Versions 1..6: record i is 10*i bytes of the byte i. */
+	for (i = 1; i <= 6; i++) {
+		memset(rec, (int)i, sizeof(rec));
+		CHECK_RC(srv_meta_dir_put(m, acct, i, rec, (size_t)(10 * i)), 0);
+	}
+	/* A version twice is refused (the HTTP layer's compare-and-swap). */
+	CHECK_RC(srv_meta_dir_put(m, acct, 6, rec, 1), COFFER_EEXIST);
+	CHECK_RC(srv_meta_dir_get(m, acct, &v, &got, &gl), 0);
+	CHECK(v == 6 && got != NULL && gl == 60 && got[0] == 6);
+	free(got);
+	got = NULL;
+	/* After 2: 3, 4, 5, 6 in order. */
+	memset(&pg, 0, sizeof(pg));
+	CHECK_RC(srv_meta_dir_records(m, acct, 2, 10, 1000, dir_page_cb, &pg,
+	    &v), 0);
+	CHECK(v == 6 && pg.n == 4 && pg.first[0] == 3 && pg.first[3] == 6);
+	/* Capped by count. */
+	memset(&pg, 0, sizeof(pg));
+	CHECK_RC(srv_meta_dir_records(m, acct, 0, 2, 1000, dir_page_cb, &pg,
+	    &v), 0);
+	CHECK(pg.n == 2 && pg.first[0] == 1 && pg.first[1] == 2);
+	/* Capped by bytes (30 + 40 fit in 75, 50 more do not)... */
+	memset(&pg, 0, sizeof(pg));
+	CHECK_RC(srv_meta_dir_records(m, acct, 2, 10, 75, dir_page_cb, &pg,
+	    &v), 0);
+	CHECK(pg.n == 2 && pg.bytes == 70);
+	/* ...but one record always goes out. */
+	memset(&pg, 0, sizeof(pg));
+	CHECK_RC(srv_meta_dir_records(m, acct, 4, 10, 1, dir_page_cb, &pg,
+	    &v), 0);
+	CHECK(pg.n == 1 && pg.first[0] == 5);
+	/* Nothing after the head, and no wrap on huge values. */
+	memset(&pg, 0, sizeof(pg));
+	CHECK_RC(srv_meta_dir_records(m, acct, 6, 10, 1000, dir_page_cb, &pg,
+	    &v), 0);
+	CHECK(pg.n == 0);
+	CHECK_RC(srv_meta_dir_records(m, acct, UINT64_MAX, UINT64_MAX,
+	    SIZE_MAX, dir_page_cb, &pg, &v), 0);
+	CHECK(pg.n == 0);
+	memset(&pg, 0, sizeof(pg));
+	CHECK_RC(srv_meta_dir_records(m, acct, 0, UINT64_MAX, SIZE_MAX,
+	    dir_page_cb, &pg, &v), 0);
+	CHECK(pg.n == 6);
+	/* Another account: none. */
+	memset(acct, 0xb3, sizeof(acct));
+	CHECK_RC(srv_meta_dir_records(m, acct, 0, 10, 1000, dir_page_cb, &pg,
+	    &v), COFFER_ENOENT);
+	CHECK_RC(srv_meta_commit(m), 0);
+	srv_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -227,6 +326,7 @@ main(void)
 	dir = tu_tmpdir();
 	T_RUN(objstore_roundtrip);
 	T_RUN(meta_basics);
+	T_RUN(meta_directory);
 	tu_rmrf(dir);
 	free(dir);
 	T_DONE("srvstore");

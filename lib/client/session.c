@@ -200,13 +200,86 @@ save_dirpin(struct cf_session *s)
 	return cf_state_write(s->paths.data, CF_STATE_DIRPIN, buf, sizeof(buf));
 }
 
-/* Fetch the directory head and accept it against the pin. */
+/*
+ * The records between the pin and a head of version ${hv} (pin + 2 or
+ * more): versions pin + 1 .. hv - 1, in pages.  Each is decoded (the
+ * bounded reader) and must be the next version, of this account, linked
+ * to the one before from the pinned hash, as it arrives; cf_dir_accept
+ * checks the whole line again up to the verified head.  A page that
+ * holds back a record the head needs: COFFER_ENOTAUTHENTIC.
+ */
+static int
+dir_between(struct cf_session *s, uint64_t hv, struct cf_blobs *out)
+{
+	struct cf_blobs page = { 0, NULL, NULL };
+	struct cf_dir *x = NULL;
+	uint8_t prev[CF_ID_BYTES];
+	uint64_t want, sv;
+	size_t total = 0, take, i;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	want = hv - s->dirpin.version - 1;
+	if ((out->p = calloc((size_t)want, sizeof(*out->p))) == NULL ||
+	    (out->len = calloc((size_t)want, sizeof(*out->len))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	memcpy(prev, s->dirpin.hash, CF_ID_BYTES);
+	while (out->n < want) {
+		if ((r = cf_client_dir_records(s->net,
+		    s->dirpin.version + out->n, &page, &sv)) != 0)
+			goto out;
+		if (page.n == 0) {
+			r = COFFER_ENOTAUTHENTIC;	/* one held back */
+			goto out;
+		}
+		take = page.n < want - out->n ? page.n : (size_t)(want - out->n);
+		for (i = 0; i < take; i++) {
+			if (page.len[i] > CF_SESSION_DIR_CATCHUP_BYTES - total) {
+				r = COFFER_ETOOBIG;
+				goto out;
+			}
+			total += page.len[i];
+			if ((r = cf_dir_decode(page.p[i], page.len[i], &x)) != 0)
+				goto out;
+			if (x->version != s->dirpin.version + out->n + 1 ||
+			    memcmp(x->account_id, s->acct.account_id,
+			    CF_ID_BYTES) != 0 ||
+			    memcmp(x->prev_hash, prev, CF_ID_BYTES) != 0) {
+				r = COFFER_ENOTAUTHENTIC;
+				goto out;
+			}
+			memcpy(prev, x->hash, CF_ID_BYTES);
+			cf_dir_free(x);
+			x = NULL;
+			out->p[out->n] = page.p[i];
+			out->len[out->n] = page.len[i];
+			page.p[i] = NULL;
+			out->n++;
+		}
+		cf_blobs_free(&page);
+	}
+out:
+	cf_dir_free(x);
+	cf_blobs_free(&page);
+	if (r != 0)
+		cf_blobs_free(out);
+	return r;
+}
+
+/*
+ * Fetch the directory head and accept it against the pin, with the
+ * records in between when the pin is more than one version behind
+ * (FORMAT §16).  Nothing is pinned unless all of it verifies.
+ */
 static int
 sync_dir(struct cf_session *s)
 {
+	struct cf_blobs between = { 0, NULL, NULL };
 	uint8_t *buf = NULL, *rec = NULL;
 	size_t len = 0, reclen = 0;
-	uint64_t version = 0;
+	uint64_t version = 0, hv;
 	struct cf_dir *d = NULL;
 	struct cf_dir_pin np;
 	int r;
@@ -227,15 +300,29 @@ sync_dir(struct cf_session *s)
 		r = s->dirpin.version == 0 ? 0 : COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
-	/* The records between the pin and the head are not served (API §4). */
-	if ((r = cf_dir_accept(s->chain, &s->dirpin, (const uint8_t (*)[CF_KEY_BYTES])s->ks,
-	    s->nks, rec, reclen, NULL, NULL, 0, &d)) != 0) {
-		if (r != COFFER_ENOMEM)
-			r = COFFER_ENOTAUTHENTIC;
+	/* The head's version (checked by cf_dir_accept below). */
+	if ((r = cf_dir_decode(rec, reclen, &d)) != 0)
+		goto out;
+	hv = d->version;
+	cf_dir_free(d);
+	d = NULL;
+	if (hv != version) {
+		r = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
-	if (d->version != version) {
-		r = COFFER_ENOTAUTHENTIC;
+	/* Past CF_DIR_CATCHUP_MAX, cf_dir_accept says so once the head verifies. */
+	if (s->dirpin.version > 0 && hv > s->dirpin.version &&
+	    hv - s->dirpin.version > 1 &&
+	    hv - s->dirpin.version - 1 <= CF_DIR_CATCHUP_MAX &&
+	    (r = dir_between(s, hv, &between)) != 0)
+		goto out;
+	if ((r = cf_dir_accept(s->chain, &s->dirpin,
+	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, rec, reclen,
+	    (const uint8_t *const *)between.p, between.len, between.n,
+	    &d)) != 0) {
+		/* A head too far ahead is only an error; the rest is a lie. */
+		if (r != COFFER_ENOMEM && r != COFFER_ETOOBIG)
+			r = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
 	cf_dir_pin_of(d, &np);
@@ -249,6 +336,7 @@ sync_dir(struct cf_session *s)
 	d = NULL;
 out:
 	cf_dir_free(d);
+	cf_blobs_free(&between);
 	free(buf);
 	free(rec);
 	return r;

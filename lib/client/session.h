@@ -23,6 +23,9 @@
 #include "object/object.h"
 #include "state.h"
 
+/* Bytes of directory records held at once to catch up to a head. */
+#define CF_SESSION_DIR_CATCHUP_BYTES	((size_t)256 << 20)
+
 /* Progress reports to the caller (the CLI prints them, or not). */
 typedef void cf_progress_fn(void *ctx, const char *what, uint64_t done,
     uint64_t total);
@@ -47,7 +50,9 @@ struct cf_session {
  * cf_session_open(sp):
  * Load this device (COFFER_ENOENT if it has no account here), connect,
  * sync and verify the chain, open this device's envelope for the current
- * epoch and sync the drive directory; save the new pins.
+ * epoch and sync the drive directory; save the new pins.  A directory
+ * head more than CF_DIR_CATCHUP_MAX versions (or
+ * CF_SESSION_DIR_CATCHUP_BYTES of records) past the pin: COFFER_ETOOBIG.
  */
 int cf_session_open(struct cf_session **sp);
 void cf_session_free(struct cf_session *s);

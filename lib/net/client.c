@@ -971,7 +971,61 @@ cf_client_dir_get(struct cf_client *c, uint64_t *versionp, uint8_t **recp,
 		goto out;
 	}
 	if (!json_is_null(v))
-		rc = unb64(v, 8U << 20, recp, lenp);
+		rc = unb64(v, CF_CLIENT_DIR_MAX, recp, lenp);
+out:
+	json_decref(out);
+	return rc;
+}
+
+/* The answer of GET .../directory/records (API §4). */
+static int
+dir_records_json(json_t *out, struct cf_blobs *recs, uint64_t *versionp)
+{
+	int rc;
+
+	if (out == NULL || !json_is_object(out) ||
+	    (rc = ju64(out, "version", versionp)) != 0)
+		return COFFER_ENOTAUTHENTIC;
+	return json_blobs(json_object_get(out, "records"),
+	    CF_CLIENT_DIR_PAGE_MAX, CF_CLIENT_DIR_MAX, recs);
+}
+
+int
+cf_client_dir_records_parse(const uint8_t *body, size_t len,
+    struct cf_blobs *recs, uint64_t *versionp)
+{
+	json_t *out;
+	int rc;
+
+	memset(recs, 0, sizeof(*recs));
+	*versionp = 0;
+	if (len > CF_CLIENT_RESP_MAX)
+		return COFFER_ENOTAUTHENTIC;
+	out = parse_json(body, len);
+	rc = dir_records_json(out, recs, versionp);
+	json_decref(out);
+	return rc;
+}
+
+int
+cf_client_dir_records(struct cf_client *c, uint64_t after,
+    struct cf_blobs *recs, uint64_t *versionp)
+{
+	char path[PATH_MAX_LEN], q[QUERY_MAX], v[24];
+	const char *keys[1] = { "after" }, *vals[1] = { v };
+	json_t *out = NULL;
+	int rc;
+
+	memset(recs, 0, sizeof(*recs));
+	*versionp = 0;
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)after);
+	if ((rc = acct_path(c, path, sizeof(path), "directory/records", NULL,
+	    NULL)) != 0 ||
+	    (rc = cf_req_query_canon(keys, vals, 1, q, sizeof(q))) != 0)
+		goto out;
+	if ((rc = jcall(c, "GET", path, q, NULL, 0, NULL, &out)) != 0)
+		goto out;
+	rc = dir_records_json(out, recs, versionp);
 out:
 	json_decref(out);
 	return rc;

@@ -27,6 +27,8 @@
 #define CF_CLIENT_PARALLEL_MAX	8	/* transfers in flight at once */
 #define CF_CLIENT_BATCH_BYTES	((size_t)8 << 20)	/* aim of one put frame */
 #define CF_CLIENT_GET_GROUP	1024	/* ids per get-many request */
+#define CF_CLIENT_DIR_MAX	((size_t)8 << 20)	/* one directory record */
+#define CF_CLIENT_DIR_PAGE_MAX	4096	/* records in one records answer */
 
 struct cf_client;
 
@@ -135,6 +137,17 @@ int cf_client_approval_get(struct cf_client *c,
 /* ---- drive directory ---- */
 int cf_client_dir_get(struct cf_client *c, uint64_t *versionp, uint8_t **recp,
     size_t *lenp);
+/**
+ * cf_client_dir_records(c, after, recs, versionp):
+ * The records the server keeps after version ${after}, in order, one page
+ * (at least one if any); ${*versionp} is the version the server says is
+ * current.  Nothing in them is checked here (cf_dir_check_pin does).
+ * cf_client_dir_records_parse is the parser of its answer (for fuzzing).
+ */
+int cf_client_dir_records(struct cf_client *c, uint64_t after,
+    struct cf_blobs *recs, uint64_t *versionp);
+int cf_client_dir_records_parse(const uint8_t *body, size_t len,
+    struct cf_blobs *recs, uint64_t *versionp);
 /* COFFER_ECONFLICT with ${*currentp} if the directory moved. */
 int cf_client_dir_put(struct cf_client *c, uint64_t expect, const uint8_t *rec,
     size_t len, uint64_t *currentp);
