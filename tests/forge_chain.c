@@ -21,7 +21,9 @@
 #include <sodium.h>
 
 #include "coffer/coffer.h"
+#include "chain/chain.h"
 #include "chain/pair.h"
+#include "crypto/recovery.h"
 #include "crypto/keys.h"
 #include "util/buf.h"
 
@@ -31,7 +33,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: forge_chain request ACCOUNT_HEX NAME OUT | "
-	    "approval REQUEST_FILE OUT\n");
+	    "approval REQUEST_FILE OUT | genesis-around-rk REAL_GENESIS OUT\n");
 	return 2;
 }
 
@@ -131,6 +133,64 @@ out:
 	return rc;
 }
 
+static int
+forge_genesis_around_rk(const char *in, const char *out)
+{
+	struct cf_device_keys *k = NULL, *mine = NULL;
+	struct cf_chain *c = NULL;
+	const struct cf_chain_rk *real;
+	struct cf_recovery_keys *rk = NULL;
+	uint8_t *buf = NULL, *e = NULL, k1[CF_KEY_BYTES], acct[CF_ID_BYTES];
+	char h[2 * CF_ID_BYTES + 1];
+	const uint8_t *ents[1];
+	size_t len = 0, elen = 0;
+	int rc = 1;
+
+	if (read_file(in, &buf, &len) != 0)
+		goto out;
+	ents[0] = buf;
+	if (cf_chain_new(&c) != 0 || cf_chain_extend(c, ents, &len, 1, 0) != 0 ||
+	    (real = cf_chain_current_rk(c)) == NULL) {
+		fprintf(stderr, "forge_chain: the real genesis does not verify\n");
+		goto out;
+	}
+	/*
+	 * The recovery key as the server knows it: the real public keys; the
+	 * secret halves are the server's own (an Ed25519 secret key of
+	 * libsodium is seed || public key: the server's seed, the real
+	 * public key), so the registration is signed, but not by the key.
+	 */
+	if (cf_keys_generate(&k) != 0 || cf_keys_generate(&mine) != 0 ||
+	    (rk = sodium_malloc(sizeof(*rk))) == NULL)
+		goto out;
+	memcpy(rk->sign_pk, real->sign_pk, CF_SIGN_PK_BYTES);
+	memcpy(rk->sign_sk, mine->sign_sk, CF_SIGN_SK_BYTES - CF_SIGN_PK_BYTES);
+	memcpy(rk->sign_sk + CF_SIGN_SK_BYTES - CF_SIGN_PK_BYTES, real->sign_pk,
+	    CF_SIGN_PK_BYTES);
+	memcpy(rk->box_pk, real->box_pk, CF_BOX_PK_BYTES);
+	memcpy(rk->box_sk, mine->box_sk, CF_BOX_SK_BYTES);
+	if (cf_entry_genesis(k, "server-device", strlen("server-device"), rk,
+	    c->entry_time[0], k1, acct, &e, &elen) != 0)
+		goto out;
+	if (write_file(out, e, elen) != 0)
+		goto out;
+	sodium_bin2hex(h, sizeof(h), acct, CF_ID_BYTES);
+	printf("account_id %s\n", h);
+	sodium_bin2hex(h, sizeof(h), real->id, CF_ID_BYTES);
+	printf("rk_id %s\n", h);
+	rc = 0;
+out:
+	sodium_memzero(k1, sizeof(k1));
+	if (rk != NULL)
+		sodium_free(rk);
+	cf_keys_free(k);
+	cf_keys_free(mine);
+	cf_chain_free(c);
+	free(buf);
+	free(e);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,5 +200,7 @@ main(int argc, char **argv)
 		return forge_request(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "approval"))
 		return forge_approval(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "genesis-around-rk"))
+		return forge_genesis_around_rk(argv[2], argv[3]);
 	return usage();
 }
