@@ -22,6 +22,7 @@
 
 #include "coffer/coffer.h"
 #include "chain/chain.h"
+#include "chain/chain_internal.h"
 #include "chain/pair.h"
 #include "crypto/recovery.h"
 #include "crypto/keys.h"
@@ -133,6 +134,62 @@ out:
 	return rc;
 }
 
+/*
+ * cf_entry_genesis_rand() without its final check (which would refuse
+ * the registration's signature): device ${dev} opens an account that
+ * registers ${rk}, the registration signed with rk->sign_sk as it is.
+ */
+static int
+genesis_raw(const struct cf_device_keys *dev, const struct cf_recovery_keys *rk,
+    uint64_t time, uint8_t acct[static CF_ID_BYTES], uint8_t **ep, size_t *lp)
+{
+	struct cf_entry_hdr h;
+	struct cf_wr w;
+	uint8_t rand[CF_GENESIS_RAND_BYTES], k1[CF_KEY_BYTES], cmt[CF_ID_BYTES];
+	uint8_t ids[2][CF_ID_BYTES], rk_id[CF_ID_BYTES], *box = NULL, *b = NULL;
+	size_t boxlen = 0, blen = 0;
+	int r = 1;
+
+	cf_account_begin(dev, rand, acct);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.account_id, acct, CF_ID_BYTES);
+	h.type = CF_ENTRY_GENESIS;
+	memcpy(h.signer_id, dev->device_id, CF_ID_BYTES);
+	h.time = time;
+	randombytes_buf(k1, sizeof(k1));
+	cf_epoch_cmt(k1, acct, 1, cmt);
+	cf_device_id(rk->sign_pk, rk->box_pk, rk_id);
+	if (memcmp(dev->device_id, rk_id, CF_ID_BYTES) < 0) {
+		memcpy(ids[0], dev->device_id, CF_ID_BYTES);
+		memcpy(ids[1], rk_id, CF_ID_BYTES);
+	} else {
+		memcpy(ids[0], rk_id, CF_ID_BYTES);
+		memcpy(ids[1], dev->device_id, CF_ID_BYTES);
+	}
+	if (cf_name_box_seal(k1, acct, 1, "server-device",
+	    strlen("server-device"), &box, &boxlen) != 0)
+		goto out;
+	cf_wr_init(&w, 1U << 16, 0);
+	cf_wr_bytes(&w, dev->sign_pk, CF_SIGN_PK_BYTES);
+	cf_wr_bytes(&w, dev->box_pk, CF_BOX_PK_BYTES);
+	cf_wr_bytes(&w, rand, CF_GENESIS_RAND_BYTES);
+	cf_wr_lstr(&w, box, boxlen);
+	if (cf_rkreg_write(&w, acct, 0, rk) != 0) {
+		cf_wr_free(&w);
+		goto out;
+	}
+	cf_epoch_block_write(&w, 1, cmt, (const uint8_t (*)[CF_ID_BYTES])ids, 2);
+	if (cf_wr_finish(&w, &b, &blen) != 0 ||
+	    cf_entry_encode(&h, b, blen, dev->sign_sk, ep, lp) != 0)
+		goto out;
+	r = 0;
+out:
+	sodium_memzero(k1, sizeof(k1));
+	free(box);
+	free(b);
+	return r;
+}
+
 static int
 forge_genesis_around_rk(const char *in, const char *out)
 {
@@ -140,7 +197,7 @@ forge_genesis_around_rk(const char *in, const char *out)
 	struct cf_chain *c = NULL;
 	const struct cf_chain_rk *real;
 	struct cf_recovery_keys *rk = NULL;
-	uint8_t *buf = NULL, *e = NULL, k1[CF_KEY_BYTES], acct[CF_ID_BYTES];
+	uint8_t *buf = NULL, *e = NULL, acct[CF_ID_BYTES];
 	char h[2 * CF_ID_BYTES + 1];
 	const uint8_t *ents[1];
 	size_t len = 0, elen = 0;
@@ -169,8 +226,7 @@ forge_genesis_around_rk(const char *in, const char *out)
 	    CF_SIGN_PK_BYTES);
 	memcpy(rk->box_pk, real->box_pk, CF_BOX_PK_BYTES);
 	memcpy(rk->box_sk, mine->box_sk, CF_BOX_SK_BYTES);
-	if (cf_entry_genesis(k, "server-device", strlen("server-device"), rk,
-	    c->entry_time[0], k1, acct, &e, &elen) != 0)
+	if (genesis_raw(k, rk, c->entry_time[0], acct, &e, &elen) != 0)
 		goto out;
 	if (write_file(out, e, elen) != 0)
 		goto out;
@@ -180,7 +236,6 @@ forge_genesis_around_rk(const char *in, const char *out)
 	printf("rk_id %s\n", h);
 	rc = 0;
 out:
-	sodium_memzero(k1, sizeof(k1));
 	if (rk != NULL)
 		sodium_free(rk);
 	cf_keys_free(k);
