@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "coffer/coffer.h"
+#include "client/device.h"
 #include "client/session.h"
 #include "cli.h"
 
@@ -83,32 +84,90 @@ static const char *
 entry_kind(uint8_t t)
 {
 	switch (t) {
-	case CF_ENTRY_GENESIS:	return "account created";
-	case CF_ENTRY_ADD:	return "device added";
-	case CF_ENTRY_REMOVE:	return "device removed";
-	case CF_ENTRY_ROTATE:	return "keys rotated";
+	case CF_ENTRY_GENESIS:	return "account created with device";
+	case CF_ENTRY_ADD:	return "device added:";
+	case CF_ENTRY_REMOVE:	return "device removed:";
+	case CF_ENTRY_ROTATE:	return "account key rotated";
 	case CF_ENTRY_SETRK:	return "recovery key replaced";
 	default:		return "unknown change";
 	}
 }
 
-/* Every chain entry verified since this device last looked (DESIGN §5). */
+/*
+ * who(out, outlen, name, id, idchars, is_rk, me): a device as a person
+ * reads it: its name (opened with the epoch keys) and the first
+ * ${idchars} hex digits of its id.
+ */
+static void
+who(char *out, size_t outlen, const char *name, const uint8_t *id,
+    size_t idchars, int is_rk, int me)
+{
+	char hex[2 * CF_ID_BYTES + 1];
+
+	cli_hex(hex, id, CF_ID_BYTES);
+	if (idchars < 2 * CF_ID_BYTES)
+		hex[idchars] = '\0';
+	if (is_rk)
+		snprintf(out, outlen, "the recovery key (%s)", hex);
+	else if (name[0] != '\0')
+		snprintf(out, outlen, "'%s' (%s)%s", name, hex,
+		    me ? " (this device)" : "");
+	else
+		snprintf(out, outlen, "device %s%s", hex,
+		    me ? " (this device)" : "");
+}
+
+/*
+ * Every chain entry verified since this device last looked (DESIGN §5):
+ * what it did, to which device (name and full id: what 'device remove'
+ * takes), by whom, when and in which epoch.  The names open with the
+ * session's epoch keys; a name that does not open is left out.
+ */
 static void
 chain_changes(struct cli *cli, const struct cf_session *s)
 {
-	const struct cf_chain *c = s->chain;
-	char by[2 * CF_ID_BYTES + 1];
-	uint64_t i;
+	struct cf_chain_change *ch = NULL;
+	char by[CF_DEVICE_NAME_MAX + 2 * CF_ID_BYTES + 48];
+	char subj[CF_DEVICE_NAME_MAX + 2 * CF_ID_BYTES + 48];
+	char when[32];
+	struct tm tm;
+	time_t t;
+	size_t n = 0, i;
 
-	for (i = s->chain_before; i < c->n; i++) {
-		cli_hex(by, c->entry_signer[i], CF_ID_BYTES);
-		fprintf(stderr, "%s: device chain entry %llu: %s, signed by "
-		    "%.16s at %llu%s\n", cli->prog, (unsigned long long)i,
-		    entry_kind(c->entry_type[i]), by,
-		    (unsigned long long)c->entry_time[i],
-		    sodium_memcmp(c->entry_signer[i], s->keys->device_id,
-		    CF_ID_BYTES) == 0 ? " (this device)" : "");
+	if (s->chain_before >= s->chain->n)
+		return;
+	if (cf_chain_changes(s->chain, (const uint8_t (*)[CF_KEY_BYTES])s->ks,
+	    s->nks, s->chain_before, &ch, &n) != 0) {
+		fprintf(stderr, "%s: the device chain changed (entries %llu to "
+		    "%llu); run 'coffer device list'\n", cli->prog,
+		    (unsigned long long)s->chain_before,
+		    (unsigned long long)(s->chain->n - 1));
+		return;
 	}
+	fprintf(stderr, "%s: the account's device chain changed since this "
+	    "device last looked:\n", cli->prog);
+	for (i = 0; i < n; i++) {
+		who(by, sizeof(by), ch[i].signer_name, ch[i].signer_id, 16,
+		    ch[i].signer_is_rk, sodium_memcmp(ch[i].signer_id,
+		    s->keys->device_id, CF_ID_BYTES) == 0);
+		subj[0] = '\0';
+		if (ch[i].has_subject)
+			who(subj, sizeof(subj), ch[i].subject_name,
+			    ch[i].subject_id, 2 * CF_ID_BYTES, 0,
+			    sodium_memcmp(ch[i].subject_id, s->keys->device_id,
+			    CF_ID_BYTES) == 0);
+		t = (time_t)ch[i].time;
+		if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
+		    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+			snprintf(when, sizeof(when), "%llu",
+			    (unsigned long long)ch[i].time);
+		fprintf(stderr, "%s:   device chain entry %llu: %s %s%sby %s, "
+		    "%s (epoch %llu)\n", cli->prog,
+		    (unsigned long long)ch[i].seq, entry_kind(ch[i].type), subj,
+		    subj[0] ? ", " : "", by, when,
+		    (unsigned long long)ch[i].epoch);
+	}
+	free(ch);
 }
 
 int

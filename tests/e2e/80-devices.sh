@@ -6,56 +6,7 @@
 # recovery key (the others removed, the history shown); a wrong recovery
 # key exits 5 and changes nothing on the server; after
 # 'account recovery-key --rotate' the old key exits 5 and the new one works.
-. "$(dirname "$0")/lib.sh"
-TESTS=$(cd "$(dirname "$0")/.." && pwd)
-COFFER="$COFFER_BUILD/cli/coffer"
-GEN="python3 $TESTS/gen_tree.py"
-CMP="python3 $TESTS/compare_tree.py --ignore-top"
-
-fail() { echo "FAIL: $*"; exit 1; }
-# run WANT HOME CMD...: coffer CMD in device HOME must exit WANT; stdout in $TMP/out.
-run() {
-	want=$1; home=$2; shift 2
-	if COFFER_HOME="$TMP/$home" "$COFFER" --json "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	then rc=0; else rc=$?; fi
-	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
-		echo "FAIL: sanitizer report from '$home: coffer $*'"; cat "$TMP/err"; exit 1
-	fi
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL: '$home: coffer $*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
-		exit 1
-	fi
-}
-# key K: the value of JSON key K on the last output line.
-key() {
-	tail -1 "$TMP/out" | python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print(str(v).lower() if isinstance(v,bool) else v)' "$1"
-}
-chain_len() {
-	python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]+"/meta.db", timeout=30); print(c.execute("select chain_len from accounts where name=?", (sys.argv[2],)).fetchone()[0])' "$TMP/data" "$1"
-}
-# join HOME DEVICE: start 'device join' in the background, wait for the
-# pairing code (the first line) into $CODE.
-join() {
-	mkdir -m 700 "$TMP/$1"; rm -f "$TMP/join.rc" "$TMP/join.out"
-	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$SRV_URL" alice \
-	    --name "$2" --timeout 60 >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
-	  echo $rc >"$TMP/join.rc" ) &
-	JOIN_PID=$!
-	i=0
-	while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
-		i=$((i + 1)); [ $i -le 600 ] || fail "no pairing code"; sleep 0.1
-	done
-	CODE=$(head -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pairing_code"])')
-	echo "$CODE" | grep -Eq '^[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{5}-[0-9A-Z]{2}$' || fail "pairing code '$CODE'"
-}
-join_wait() {
-	wait "$JOIN_PID" || true
-	i=0
-	while [ ! -s "$TMP/join.rc" ]; do
-		i=$((i + 1)); [ $i -le 900 ] || fail "join did not end"; sleep 0.1
-	done
-	[ "$(cat "$TMP/join.rc")" = "$1" ] || { cat "$TMP/join.out" "$TMP/join.err"; fail "join exited $(cat "$TMP/join.rc"), want $1"; }
-}
+. "$(dirname "$0")/devlib.sh"
 
 srv_start "$TMP/data"
 mkdir -m 700 "$TMP/A"
@@ -66,11 +17,11 @@ $GEN 801 "$TMP/src" --files 20 >/dev/null
 run 0 A push docs "$TMP/src"
 
 # Join and approve.
-join B phone
+join_start B phone
 run 0 A device approve "$CODE"
 [ "$(key name)" = phone ] || fail "approve names the device"
 join_wait 0
-BID=$(tail -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["device_id"])')
+BID=$JOINED
 [ "$(key approved)" = "$BID" ] || fail "approved id is not the joined id"
 [ "$(chain_len alice)" = 2 ] || fail "chain length after the join"
 # The code is used up: a second approval finds no match (exit 3).

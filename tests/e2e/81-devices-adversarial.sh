@@ -10,65 +10,7 @@
 # - it serves another account's chain to 'recover': refused (exit 3);
 # - it appends a device signed by a key of its own to the chain: every
 #   device refuses the chain (exit 3) and says why.
-. "$(dirname "$0")/lib.sh"
-COFFER="$COFFER_BUILD/cli/coffer"
-FORGE="$COFFER_BUILD/tests/forge"
-FCHAIN="$COFFER_BUILD/tests/forge_chain"
-
-fail() { echo "FAIL: $*"; exit 1; }
-run() {
-	want=$1; home=$2; shift 2
-	if COFFER_HOME="$TMP/$home" "$COFFER" --json "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	then rc=0; else rc=$?; fi
-	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
-		echo "FAIL: sanitizer report from '$home: coffer $*'"; cat "$TMP/err"; exit 1
-	fi
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL: '$home: coffer $*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
-		exit 1
-	fi
-}
-key() {
-	tail -1 "$TMP/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
-# sql 'STATEMENT' ARGS...: run on the server's store; hex args become blobs
-# with x:HEX, files with f:PATH; prints the first column of each row (hex
-# for blobs).
-sql() {
-	python3 - "$TMP/data/meta.db" "$@" <<'PY'
-import sqlite3, sys
-db, q, args = sys.argv[1], sys.argv[2], []
-for a in sys.argv[3:]:
-    if a.startswith("x:"): args.append(bytes.fromhex(a[2:]))
-    elif a.startswith("f:"): args.append(open(a[2:], "rb").read())
-    else: args.append(a)
-c = sqlite3.connect(db, timeout=30, isolation_level=None)
-c.execute("PRAGMA busy_timeout = 30000")
-for row in c.execute(q, args):
-    v = row[0]
-    print(v.hex() if isinstance(v, bytes) else v)
-PY
-}
-join() {
-	mkdir -m 700 "$TMP/$1"; rm -f "$TMP/join.rc" "$TMP/join.out"
-	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$SRV_URL" alice \
-	    --name "$1" --timeout "$2" >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
-	  echo $rc >"$TMP/join.rc" ) &
-	JOIN_PID=$!
-	i=0
-	while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
-		i=$((i + 1)); [ $i -le 600 ] || fail "no pairing code"; sleep 0.1
-	done
-	CODE=$(head -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pairing_code"])')
-}
-join_wait() {
-	wait "$JOIN_PID" || true
-	i=0
-	while [ ! -s "$TMP/join.rc" ]; do
-		i=$((i + 1)); [ $i -le 900 ] || fail "join did not end"; sleep 0.1
-	done
-	[ "$(cat "$TMP/join.rc")" = "$1" ] || { cat "$TMP/join.out" "$TMP/join.err"; fail "join exited $(cat "$TMP/join.rc"), want $1"; }
-}
+. "$(dirname "$0")/devlib.sh"
 
 srv_start "$TMP/data"
 mkdir -m 700 "$TMP/A"
@@ -81,7 +23,7 @@ run 0 A push docs "$TMP/src"
 LEN=$(sql 'select chain_len from accounts where name = ?' alice)
 
 # ---- the server approves a request by itself ----
-join S1 30
+join_start S1 S1 30
 sql 'select request from joins where account = ?' "x:$ACCT" | xxd -r -p >"$TMP/req"
 "$FCHAIN" approval "$TMP/req" "$TMP/approval" || fail "forge_chain approval"
 sql 'update joins set approval = ? where account = ?' "f:$TMP/approval" "x:$ACCT" >/dev/null
@@ -94,7 +36,7 @@ run 1 S1 status
 
 # ---- the server swaps the keys in a request ----
 sql 'delete from joins' >/dev/null
-join S2 8
+join_start S2 S2 8
 "$FCHAIN" request "$ACCT" alice "$TMP/req2" || fail "forge_chain request"
 sql 'update joins set request = ? where account = ?' "f:$TMP/req2" "x:$ACCT" >/dev/null
 run 3 A device approve "$CODE"
@@ -108,7 +50,7 @@ mkdir -m 700 "$TMP/M"
 run 0 M account create --server "$SRV_URL" mallory --name m
 sql "update accounts set name = 'alice-real' where name = 'alice'" >/dev/null
 sql "update accounts set name = 'alice' where name = 'mallory'" >/dev/null
-join S3 8
+join_start S3 S3 8
 sql "update accounts set name = 'mallory' where name = 'alice'" >/dev/null
 sql "update accounts set name = 'alice' where name = 'alice-real'" >/dev/null
 run 3 A device approve "$CODE"
@@ -137,7 +79,7 @@ sql 'drop table saved' >/dev/null
 
 # ---- an honest join, so that two devices watch the chain ----
 sql 'delete from joins' >/dev/null
-join B 60
+join_start B B 60
 run 0 A device approve "$CODE"
 join_wait 0
 run 0 B pull docs "$TMP/pullB"

@@ -8,60 +8,7 @@
 # - after B removes A, the server rolls the chain back to before the
 #   removal: B refuses (exit 3); A, served the old chain, still cannot
 #   use anything written after its removal (exit 3).
-. "$(dirname "$0")/lib.sh"
-TESTS=$(cd "$(dirname "$0")/.." && pwd)
-COFFER="$COFFER_BUILD/cli/coffer"
-
-fail() { echo "FAIL: $*"; exit 1; }
-run() {
-	want=$1; home=$2; shift 2
-	if COFFER_HOME="$TMP/$home" "$COFFER" --json "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	then rc=0; else rc=$?; fi
-	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
-		echo "FAIL: sanitizer report from '$home: coffer $*'"; cat "$TMP/err"; exit 1
-	fi
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL: '$home: coffer $*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
-		exit 1
-	fi
-}
-key() {
-	tail -1 "$TMP/out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
-}
-join() {
-	mkdir -m 700 "$TMP/$1"; rm -f "$TMP/join.rc" "$TMP/join.out"
-	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$SRV_URL" alice \
-	    --name "$1" --timeout 60 >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
-	  echo $rc >"$TMP/join.rc" ) &
-	JOIN_PID=$!
-	i=0
-	while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
-		i=$((i + 1)); [ $i -le 600 ] || fail "no pairing code"; sleep 0.1
-	done
-	CODE=$(head -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pairing_code"])')
-	run 0 A device approve "$CODE"
-	wait "$JOIN_PID" || true
-	i=0
-	while [ ! -s "$TMP/join.rc" ]; do
-		i=$((i + 1)); [ $i -le 900 ] || fail "join did not end"; sleep 0.1
-	done
-	[ "$(cat "$TMP/join.rc")" = 0 ] || { cat "$TMP/join.out" "$TMP/join.err"; fail "join failed"; }
-}
-
-# srv_again DATA: start cofferd again on the same port (the devices keep its URL).
-srv_again() {
-	: >"$TMP/ready"
-	"$COFFERD" --listen "127.0.0.1:$SRV_PORT" --data "$1" >"$TMP/ready" 2>>"$TMP/server.log" &
-	SRV_PID=$!
-	i=0
-	while ! grep -q '"ready": true' "$TMP/ready" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 300 ] || ! kill -0 "$SRV_PID" 2>/dev/null; then
-			echo "cofferd did not start again"; tail "$TMP/server.log"; exit 1
-		fi
-		sleep 0.05
-	done
-}
+. "$(dirname "$0")/devlib.sh"
 
 srv_start "$TMP/data"
 mkdir -m 700 "$TMP/A"
@@ -70,7 +17,7 @@ ACCT=$(key account_id)
 run 0 A drive create docs
 mkdir "$TMP/src"; echo one >"$TMP/src/f"
 run 0 A push docs "$TMP/src"
-join B
+dev_join B
 run 0 B pull docs "$TMP/pullB"
 run 0 A status; SA=$(key safety_code)
 run 0 B status; SB=$(key safety_code)

@@ -5,49 +5,8 @@
 # head is one of the old head's (same content: the ids come from the new
 # secret, which B never had); B is refused (exit 4); an empty drive stays
 # empty; A's temporary folder is gone.
-. "$(dirname "$0")/lib.sh"
-TESTS=$(cd "$(dirname "$0")/.." && pwd)
-COFFER="$COFFER_BUILD/cli/coffer"
-FORGE="$COFFER_BUILD/tests/forge"
-GEN="python3 $TESTS/gen_tree.py"
-CMP="python3 $TESTS/compare_tree.py --ignore-top"
+. "$(dirname "$0")/devlib.sh"
 
-fail() { echo "FAIL: $*"; exit 1; }
-run() {
-	want=$1; home=$2; shift 2
-	if COFFER_HOME="$TMP/$home" "$COFFER" --json "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	then rc=0; else rc=$?; fi
-	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
-		echo "FAIL: sanitizer report from '$home: coffer $*'"; cat "$TMP/err"; exit 1
-	fi
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL: '$home: coffer $*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
-		exit 1
-	fi
-}
-key() {
-	tail -1 "$TMP/out" | python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print(str(v).lower() if isinstance(v,bool) else v)' "$1"
-}
-join() {
-	mkdir -m 700 "$TMP/$1"; rm -f "$TMP/join.rc" "$TMP/join.out"
-	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$SRV_URL" alice \
-	    --name "$1" --timeout 60 >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
-	  echo $rc >"$TMP/join.rc" ) &
-	JOIN_PID=$!
-	i=0
-	while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
-		i=$((i + 1)); [ $i -le 600 ] || fail "no pairing code"; sleep 0.1
-	done
-	CODE=$(head -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pairing_code"])')
-	run 0 A device approve "$CODE"
-	wait "$JOIN_PID" || true
-	i=0
-	while [ ! -s "$TMP/join.rc" ]; do
-		i=$((i + 1)); [ $i -le 900 ] || fail "join did not end"; sleep 0.1
-	done
-	[ "$(cat "$TMP/join.rc")" = 0 ] || { cat "$TMP/join.out" "$TMP/join.err"; fail "join failed"; }
-	JOINED=$(tail -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["device_id"])')
-}
 chunks() {
 	"$FORGE" --server "$SRV_URL" --home "$TMP/A" --account alice walk --drive docs |
 	    sed -n 's/^chunk \([0-9a-f]*\) .*/\1/p' | sort -u
@@ -62,8 +21,8 @@ $GEN 831 "$TMP/src" --files 15 >/dev/null
 run 0 A push docs "$TMP/src"
 chunks >"$TMP/before"
 [ -s "$TMP/before" ] || fail "no chunks listed"
-join B; BID=$JOINED
-join C
+dev_join B; BID=$JOINED
+dev_join C
 run 0 B pull docs "$TMP/pullB"
 
 run 0 A device remove "$BID" --rekey
