@@ -627,7 +627,9 @@ srv_meta_chain_get(struct srv_meta *m, const uint8_t *acct,
 	bind_u64(s, 3, max);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
 		n = (size_t)sqlite3_column_bytes(s, 0);
-		if (total > 0 && n > maxbytes - total)
+		/* At least one entry, however large; then stay under the cap
+		 * (total may already be past it: no unsigned wrap). */
+		if (total > 0 && (total >= maxbytes || n > maxbytes - total))
 			break;
 		total += n;
 		if ((rc = cb(arg, sqlite3_column_blob(s, 0), n)) != 0)
