@@ -267,7 +267,8 @@ unwrap(struct rd *x, const struct cf_dir *d, const uint8_t *drive,
 static void
 load_drive_keys(struct rd *x, int print)
 {
-	sqlite3_stmt *st = prep(x, "SELECT dir_record FROM accounts WHERE id = ?");
+	sqlite3_stmt *st = prep(x, "SELECT record FROM dirs WHERE account = ? "
+	    "ORDER BY version DESC LIMIT 1");
 	struct cf_dir *d = NULL;
 	const struct cf_dir_drive *v;
 	uint8_t *k = NULL;
