@@ -637,6 +637,48 @@ t_compress(void)
 	free(p);
 }
 
+/* The probe that spares zstd the random chunks (body.c). */
+static void
+t_probe(void)
+{
+	uint8_t *p = xmalloc(MIB);
+	size_t i;
+
+	tu_fill(p, MIB, 31);
+	CHECK(cf_object_incompressible(p, MIB) == 1);
+	CHECK(cf_object_incompressible(p, 4096) == 1);
+	/* Too short to judge: zstd is tried. */
+	CHECK(cf_object_incompressible(p, 4095) == 0);
+	CHECK(cf_object_incompressible(p, 0) == 0);
+	/* One compressible window anywhere is enough to try. */
+	fill_text(p + MIB - 8192, 8192, 32);
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	fill_text(p + MIB / 2, MIB / 2, 32);
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	roundtrip(CF_OBJ_CHUNK, p, MIB, CF_SEAL_COMPRESS, 1);
+	/* ...while random bytes in every window are not. */
+	tu_fill(p, MIB / 2, 36);
+	CHECK(cf_object_incompressible(p, MIB / 2) == 1);
+	/* 4 random bits a byte: ~4 bits of entropy, compressed. */
+	tu_fill(p, MIB, 33);
+	for (i = 0; i < MIB; i++)
+		p[i] &= 0x0f;
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	roundtrip(CF_OBJ_CHUNK, p, MIB, CF_SEAL_COMPRESS, 1);
+	/* 7 random bits a byte: still worth a try (and it shrinks). */
+	tu_fill(p, MIB, 34);
+	for (i = 0; i < MIB; i++)
+		p[i] &= 0x7f;
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	roundtrip(CF_OBJ_CHUNK, p, MIB, CF_SEAL_COMPRESS, 1);
+	memset(p, 0, MIB);
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	/* Random: stored as is, and the blob is the uncompressed size. */
+	tu_fill(p, MIB, 35);
+	roundtrip(CF_OBJ_CHUNK, p, MIB, CF_SEAL_COMPRESS, 0);
+	free(p);
+}
+
 static void
 t_seal_args(void)
 {
@@ -1533,6 +1575,7 @@ main(int argc, char **argv)
 	T_RUN(t_roundtrip_types);
 	T_RUN(t_roundtrip_large);
 	T_RUN(t_compress);
+	T_RUN(t_probe);
 	T_RUN(t_seal_args);
 	T_RUN(t_header);
 	T_RUN(t_truncate_extend);

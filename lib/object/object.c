@@ -144,6 +144,9 @@ compress_chunk(const uint8_t *src, size_t len, uint8_t *dst)
 	ZSTD_CCtx *cctx = NULL;
 	size_t n = 0;
 
+	/* Random bytes (most of a typical dataset's bytes) never shrink. */
+	if (cf_object_incompressible(src, len))
+		goto out;
 	if ((cctx = ZSTD_createCCtx()) == NULL)
 		goto out;
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx,
