@@ -30,6 +30,7 @@
 #include "statcache.h"
 
 #define READ_WINDOW	((size_t)CF_CHUNK_MAX)
+#define READ_STEP	((size_t)2 << 20)	/* bytes read at a time */
 #define NAMES_MAX	((size_t)1 << 24)	/* entries of one folder */
 
 struct pending {
@@ -104,10 +105,12 @@ warn(struct push *p, const char *msg, const uint8_t *path, size_t len)
  * batch of at most CF_PUSH_BATCH_COUNT objects and CF_PUSH_BATCH_BYTES of
  * plaintext.  Full batches go through a queue of CF_PUSH_QUEUE batches to
  * CF_PUSH_UPLOADERS uploader threads; each asks the server which objects
- * of its batch it has (have-which), seals the others on CF_PUSH_SEALERS
- * threads and uploads them with parallel put requests on its own
- * connection.  Memory is bounded by (CF_PUSH_QUEUE + CF_PUSH_UPLOADERS +
- * 1) batches whatever the size of the data.
+ * of its batch it has (have-which), seals the others straight into one
+ * put frame and sends it on its own connection, so that one uploader
+ * seals while the other waits for the server's fsync.  Memory is bounded
+ * by (CF_PUSH_QUEUE + CF_PUSH_UPLOADERS + 1) batches of plaintext plus one
+ * frame per uploader (a plaintext is freed once sealed), whatever the
+ * size of the data.
  */
 
 static void
@@ -137,59 +140,27 @@ batch_new(struct batch **bp)
 	return 0;
 }
 
-struct sealjob {
-	struct uploader *u;
-	struct batch *b;
-	const uint8_t *have;
-	uint8_t **blobs;
-	size_t *lens;
-	size_t k, nworkers;
-	int r;
-};
-
-static void *
-seal_worker(void *arg)
-{
-	struct sealjob *j = arg;
-	uint8_t id[CF_ID_BYTES];
-	const struct cf_objkey *key;
-	size_t i;
-	int r = 0;
-
-	for (i = j->k; i < j->b->n && r == 0; i += j->nworkers) {
-		struct pending *o = &j->b->items[i];
-		if (j->have[i])
-			continue;
-		key = o->type == CF_OBJ_CHUNK ? &j->u->ckey : &j->u->mkey;
-		r = cf_object_seal(key, o->type, j->u->drive_id, o->plain, o->len,
-		    o->type == CF_OBJ_CHUNK ? CF_SEAL_COMPRESS : 0, id,
-		    &j->blobs[i], &j->lens[i]);
-		if (r == 0 && memcmp(id, o->id, CF_ID_BYTES) != 0)
-			r = COFFER_EINTERNAL;
-	}
-	j->r = r;
-	return NULL;
-}
-
-/* have-which, seal in parallel, put-many: one batch. */
+/*
+ * have-which, then seal each missing object straight into the put frame
+ * (one allocation, no copy of the sealed blob) with nonces drawn once per
+ * batch, and put the frame.  Each plaintext is wiped and freed as soon as
+ * it is sealed, so a batch in flight holds about one batch of bytes.
+ */
 static int
 upload_batch(struct uploader *u, struct cf_client *net, struct batch *b)
 {
-	struct sealjob jobs[CF_PUSH_SEALERS];
-	pthread_t th[CF_PUSH_SEALERS];
-	uint8_t (*ids)[CF_ID_BYTES] = NULL, *have = NULL, **blobs = NULL;
-	size_t *lens = NULL, i, k, nitems = 0, started = 0;
-	struct cf_frame_item *items = NULL;
+	uint8_t (*ids)[CF_ID_BYTES] = NULL, *have = NULL, *nonces = NULL;
+	uint8_t *frame = NULL, *q, id[CF_ID_BYTES];
+	struct cf_frame_w f;
+	const struct cf_objkey *key;
+	size_t i, k, need = 0, room = CF_FRAME_HDR_BYTES, bound, flen = 0, bl;
 	uint64_t stored = 0, chunks = 0, bytes = 0;
-	int r = 0;
+	int r = 0, open = 0;
 
 	if (b->n == 0)
 		return 0;
 	if ((ids = malloc(b->n * CF_ID_BYTES)) == NULL ||
-	    (have = calloc(b->n, 1)) == NULL ||
-	    (blobs = calloc(b->n, sizeof(*blobs))) == NULL ||
-	    (lens = calloc(b->n, sizeof(*lens))) == NULL ||
-	    (items = calloc(b->n, sizeof(*items))) == NULL) {
+	    (have = calloc(b->n, 1)) == NULL) {
 		r = COFFER_ENOMEM;
 		goto out;
 	}
@@ -198,56 +169,69 @@ upload_batch(struct uploader *u, struct cf_client *net, struct batch *b)
 	if ((r = cf_client_objects_have(net, u->drive_id,
 	    (const uint8_t (*)[CF_ID_BYTES])ids, b->n, have)) != 0)
 		goto out;
-	for (k = 0; k < CF_PUSH_SEALERS; k++) {
-		jobs[k].u = u;
-		jobs[k].b = b;
-		jobs[k].have = have;
-		jobs[k].blobs = blobs;
-		jobs[k].lens = lens;
-		jobs[k].k = k;
-		jobs[k].nworkers = CF_PUSH_SEALERS;
-		jobs[k].r = 0;
-	}
-	/* Worker 0 runs here; the others on their own threads. */
-	for (k = 1; k < CF_PUSH_SEALERS; k++) {
-		if (pthread_create(&th[k], NULL, seal_worker, &jobs[k]) != 0)
-			break;
-		started = k;
-	}
-	for (i = started + 1; i < CF_PUSH_SEALERS; i++)
-		(void)seal_worker(&jobs[i]);	/* a thread we could not start */
-	(void)seal_worker(&jobs[0]);
-	for (k = 1; k <= started; k++)
-		pthread_join(th[k], NULL);
-	for (k = 0; k < CF_PUSH_SEALERS; k++)
-		if (jobs[k].r != 0 && r == 0)
-			r = jobs[k].r;
-	if (r != 0)
-		goto out;
 	for (i = 0; i < b->n; i++) {
+		if (have[i]) {
+			/* Stored already: its plaintext is not needed. */
+			cf_wipefree(b->items[i].plain, b->items[i].len);
+			b->items[i].plain = NULL;
+			continue;
+		}
+		need++;
+		room += CF_FRAME_ITEM_HDR_BYTES +
+		    cf_object_seal_bound(b->items[i].len);
+	}
+	if (need == 0)
+		goto out;
+	/* One getrandom for the batch rather than one per object. */
+	if ((nonces = malloc(need * CF_OBJ_NONCE_BYTES)) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	randombytes_buf(nonces, need * CF_OBJ_NONCE_BYTES);
+	cf_frame_begin(&f);
+	open = 1;
+	if ((r = cf_frame_room(&f, room)) != 0)
+		goto out;
+	for (i = 0, k = 0; i < b->n; i++) {
+		struct pending *o = &b->items[i];
+
 		if (have[i])
 			continue;
-		items[nitems].id = b->items[i].id;
-		items[nitems].data = blobs[i];
-		items[nitems].len = lens[i];
-		nitems++;
-		if (b->items[i].type == CF_OBJ_CHUNK)
+		key = o->type == CF_OBJ_CHUNK ? &u->ckey : &u->mkey;
+		bound = cf_object_seal_bound(o->len);
+		if ((q = cf_frame_add_open(&f, o->id, bound)) == NULL) {
+			r = f.w.err != 0 ? f.w.err : COFFER_ETOOBIG;
+			goto out;
+		}
+		r = cf_object_seal_into(key, o->type, u->drive_id, o->plain,
+		    o->len, o->type == CF_OBJ_CHUNK ? CF_SEAL_COMPRESS : 0,
+		    o->id, nonces + k * CF_OBJ_NONCE_BYTES, id, q, bound, &bl);
+		cf_frame_add_close(&f, q, bound, r == 0 ? bl : bound + 1);
+		if (r != 0)
+			goto out;
+		k++;
+		cf_wipefree(o->plain, o->len);
+		o->plain = NULL;
+		if (o->type == CF_OBJ_CHUNK)
 			chunks++;
-		bytes += lens[i];
+		bytes += bl;
 	}
-	if (nitems > 0 && (r = cf_client_objects_put_many(net, u->drive_id,
-	    items, nitems, CF_PUSH_PUTS, &stored)) != 0)
+	open = 0;
+	if ((r = cf_frame_finish(&f, &frame, &flen)) != 0)
+		goto out;
+	if ((r = cf_client_objects_put_frame(net, u->drive_id, frame, flen,
+	    &stored)) != 0)
 		goto out;
 	pthread_mutex_lock(&u->mu);
 	u->chunks_uploaded += chunks;
 	u->bytes_uploaded += bytes;
 	pthread_mutex_unlock(&u->mu);
 out:
-	for (i = 0; blobs != NULL && i < b->n; i++)
-		free(blobs[i]);
-	free(blobs);
-	free(lens);
-	free(items);
+	if (open)
+		cf_frame_abort(&f);
+	free(frame);
+	if (nonces != NULL)
+		cf_wipefree(nonces, need * CF_OBJ_NONCE_BYTES);
 	free(have);
 	free(ids);
 	return r;
@@ -572,11 +556,11 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 	const struct cf_sc_entry *hit;
 	struct cf_sc_entry sce;
 	struct cf_ref *chunks = NULL, *nc;
-	size_t nchunks = 0, capchunks = 0, have = 0, got, cut, i;
+	size_t nchunks = 0, capchunks = 0, have = 0, off = 0, got, cut, i, want;
 	struct cf_ref *refs = NULL;
 	struct stat st2;
 	uint8_t id[CF_ID_BYTES];
-	int eof = 0, cacheable = 0, r;
+	int eof = 0, cacheable = 0, more = 0, r;
 
 	memset(&sce, 0, sizeof(sce));
 	if ((r = cf_list_builder_new(p->mkey.id_key, emit_cb, p, &lb)) != 0)
@@ -600,25 +584,41 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 	 */
 	if ((r = settle(fd, st, &cacheable)) != 0)
 		goto out;
+	/*
+	 * The unchunked bytes are buf[off, have).  Read READ_STEP at a time
+	 * (more only while the chunker asks for it) and move the rest to the
+	 * front only when the window's end is reached: a byte is moved about
+	 * once at most, not once per chunk cut before it.
+	 */
 	for (;;) {
-		if (!eof && have < READ_WINDOW) {
-			if ((r = read_some(fd, p->buf + have, READ_WINDOW - have,
-			    &got, &eof)) != 0)
+		if (!eof && (more || have - off < READ_STEP)) {
+			if (have + READ_STEP > READ_WINDOW && off > 0) {
+				memmove(p->buf, p->buf + off, have - off);
+				have -= off;
+				off = 0;
+			}
+			want = READ_WINDOW - have < READ_STEP ?
+			    READ_WINDOW - have : READ_STEP;
+			if ((r = read_some(fd, p->buf + have, want, &got,
+			    &eof)) != 0)
 				goto out;
 			have += got;
 			p->res->bytes_read += got;
+			more = 0;
 		}
-		if (have == 0)
+		if (have == off)
 			break;
-		if ((cut = cf_chunker_cut(p->chunker, p->buf, have, eof)) == 0) {
+		if ((cut = cf_chunker_cut(p->chunker, p->buf + off, have - off,
+		    eof)) == 0) {
 			if (eof) {
 				r = COFFER_EINTERNAL;
 				goto out;
 			}
+			more = 1;
 			continue;
 		}
-		cf_object_id(p->ckey.id_key, CF_OBJ_CHUNK, p->buf, cut, id);
-		if ((r = object(p, CF_OBJ_CHUNK, p->buf, cut, id)) != 0 ||
+		cf_object_id(p->ckey.id_key, CF_OBJ_CHUNK, p->buf + off, cut, id);
+		if ((r = object(p, CF_OBJ_CHUNK, p->buf + off, cut, id)) != 0 ||
 		    (r = cf_list_builder_add(lb, id, (uint32_t)cut)) != 0)
 			goto out;
 		if (nchunks == capchunks) {
@@ -632,8 +632,7 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 		memcpy(chunks[nchunks].id, id, CF_ID_BYTES);
 		chunks[nchunks].len = (uint32_t)cut;
 		nchunks++;
-		memmove(p->buf, p->buf + cut, have - cut);
-		have -= cut;
+		off += cut;
 	}
 	/* Cache it only if it did not change while read and is not too new. */
 	if (cacheable && fstat(fd, &st2) == 0 && same_stat(st, &st2)) {

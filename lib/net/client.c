@@ -1207,6 +1207,30 @@ out:
 }
 
 int
+cf_client_objects_put_frame(struct cf_client *c,
+    const uint8_t drive[static CF_ID_BYTES], const uint8_t *frame,
+    size_t flen, uint64_t *storedp)
+{
+	uint8_t *resp = NULL;
+	size_t rlen = 0;
+	json_t *out = NULL;
+	int rc;
+
+	*storedp = 0;
+	if ((rc = fcall(c, drive, "put", frame, flen, &resp, &rlen)) != 0)
+		goto out;
+	if ((out = parse_json(resp, rlen)) == NULL) {
+		rc = COFFER_ENOTAUTHENTIC;
+		goto out;
+	}
+	rc = ju64(out, "stored", storedp);
+out:
+	json_decref(out);
+	free(resp);
+	return rc;
+}
+
+int
 cf_client_objects_get(struct cf_client *c,
     const uint8_t drive[static CF_ID_BYTES], const uint8_t (*ids)[CF_ID_BYTES],
     size_t n, uint8_t **framep, size_t *framelenp,
