@@ -22,7 +22,7 @@ typedef void cf_warn_fn(void *ctx, const char *msg, const uint8_t *path,
  * (CF_PUSH_QUEUE + CF_PUSH_UPLOADERS + 1) batches of plaintext, and one
  * put frame (sealed) per uploader.
  */
-#define CF_PUSH_BATCH_BYTES	((size_t)8 << 20)	/* plaintext per upload batch */
+#define CF_PUSH_BATCH_BYTES	((size_t)4 << 20)	/* plaintext per upload batch */
 #define CF_PUSH_BATCH_COUNT	4096			/* objects per upload batch */
 #define CF_PUSH_QUEUE		1	/* full batches waiting for an uploader */
 #define CF_PUSH_UPLOADERS	2	/* threads sealing and uploading, one put each */
