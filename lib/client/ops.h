@@ -49,7 +49,9 @@ struct cf_push_result {
 	uint64_t chunks_uploaded;
 	uint64_t bytes_uploaded;	/* sealed bytes of every object uploaded */
 	uint64_t skipped;		/* special files and unreadable entries */
-	int delta_too_big;		/* ETOOBIG: past CF_PUSH_DELTA_IDS_MAX */
+	int delta_too_big;		/* ETOOBIG: one file past the delta cap */
+	uint64_t split_versions;	/* versions made before the last one, for
+					   a change past the delta cap */
 	uint8_t commit_id[CF_ID_BYTES];
 };
 
