@@ -1394,8 +1394,14 @@ cf_client_objects_put_many(struct cf_client *c,
 		}
 		if (active == 0)
 			break;
+		/*
+		 * Wait only while a transfer runs: with none, poll has no
+		 * socket to wait on and sleeps its whole timeout (1 s) before
+		 * the finished ones are collected.
+		 */
 		if (curl_multi_perform(c->multi, &running) != CURLM_OK ||
-		    curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK) {
+		    (running > 0 &&
+		    curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)) {
 			rc = COFFER_EUNREACHABLE;
 			/* Still collect what finished, then drop the rest. */
 		}
@@ -1569,8 +1575,10 @@ cf_client_objects_get_many(struct cf_client *c,
 		}
 		if (active == 0)
 			break;
+		/* As in put_many: no poll (a 1 s sleep) once none runs. */
 		if (curl_multi_perform(c->multi, &running) != CURLM_OK ||
-		    curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)
+		    (running > 0 &&
+		    curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK))
 			rc = COFFER_EUNREACHABLE;
 		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
