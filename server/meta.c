@@ -17,6 +17,7 @@
 #define NONCE_MEM_MIN		1024		/* slots, a power of two */
 #define NONCE_MEM_MAX		((size_t)1 << 19)	/* 29 MiB at most */
 #define NONCE_KEY_BYTES		(32 + 16)	/* device || nonce */
+#define NONCE_SPILL_S		60	/* seconds of spilling once full */
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS accounts("
@@ -173,6 +174,7 @@ struct nonce_mem {
 	pthread_mutex_t lock;
 	struct nonce_slot *slot;
 	size_t cap, n;
+	uint64_t spill_until;	/* full at the largest size: spill till then */
 	uint8_t hkey[crypto_shorthash_KEYBYTES];	/* SipHash: no chosen collisions */
 };
 
@@ -506,8 +508,23 @@ nm_use(struct nonce_mem *nm, const uint8_t key[NONCE_KEY_BYTES],
 		rc = COFFER_ECONFLICT;
 		goto out;
 	}
-	if (2 * (nm->n + 1) > nm->cap && (rc = nm_rebuild(nm, now)) != 0)
-		goto out;
+	if (2 * (nm->n + 1) > nm->cap) {
+		/*
+		 * At the largest size, a rebuild that frees little would be
+		 * paid again by the next request: spill to the durable table
+		 * for NONCE_SPILL_S instead.
+		 */
+		if (nm->cap == NONCE_MEM_MAX && now < nm->spill_until) {
+			rc = COFFER_ETOOBIG;
+			goto out;
+		}
+		rc = nm_rebuild(nm, now);
+		if (nm->cap == NONCE_MEM_MAX &&
+		    (rc == COFFER_ETOOBIG || 8 * nm->n > 3 * nm->cap))
+			nm->spill_until = now + NONCE_SPILL_S;
+		if (rc != 0)
+			goto out;
+	}
 	e = nm_find(nm, nm->slot, nm->cap, key);
 	memcpy(e->key, key, NONCE_KEY_BYTES);
 	e->expires = expires;
