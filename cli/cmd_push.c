@@ -61,10 +61,10 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (r == COFFER_ETOOBIG && res.delta_too_big) {
-		cli_error(cli, r, "this push changes more objects than one "
-		    "version may carry (%d ids in its reference delta): push "
-		    "part of the folder first, then the rest",
-		    CF_PUSH_DELTA_IDS_MAX);
+		cli_error(cli, r, "one file of this push changes more chunks "
+		    "than one version may carry (a reference delta holds at "
+		    "most %d ids; a bigger change is split into several "
+		    "versions, one file cannot be)", CF_PUSH_DELTA_IDS_MAX);
 		r = 1;
 		goto out;
 	}

@@ -517,6 +517,21 @@ out:
 }
 
 /*
+ * 1 if ${q} only reads (GET, or a batched get of objects): its nonce need
+ * not survive a crash (docs/API.md §2).  objects/have is not one: it
+ * protects the objects it names.
+ */
+static int
+is_read(const struct rq *q)
+{
+	size_t n = q->nseg;
+
+	return strcmp(q->method, "GET") == 0 ||
+	    (strcmp(q->method, "POST") == 0 && n == 7 &&
+	    strcmp(q->seg[5], "objects") == 0 && strcmp(q->seg[6], "get") == 0);
+}
+
+/*
  * Verify the signature with ${pk} for one of the origins this server
  * answers to, and use the nonce (inside the caller's transaction).
  */
@@ -569,8 +584,9 @@ auth_verify(struct rq *q, const uint8_t pk[static CF_SIGN_PK_BYTES])
 		fail(q, MHD_HTTP_UNAUTHORIZED, "bad request signature");
 		goto out;
 	}
-	if ((rc = srv_meta_nonce_use(q->s->meta, q->dev, q->nonce,
-	    q->now)) != 0) {
+	/* Nonces of reads live in memory: docs/API.md §2. */
+	if ((rc = (is_read(q) ? srv_meta_nonce_use_read :
+	    srv_meta_nonce_use)(q->s->meta, q->dev, q->nonce, q->now)) != 0) {
 		if (rc == COFFER_ECONFLICT)
 			fail(q, MHD_HTTP_UNAUTHORIZED, "replayed request (nonce seen)");
 		else

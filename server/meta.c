@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "coffer/err.h"
@@ -11,6 +12,12 @@
 
 #define PATH_MAX_LEN	4096
 #define NONCE_PURGE_EVERY	256
+#define NONCE_TTL		600	/* seconds a nonce is remembered */
+/* The nonces of read requests, in memory (docs/API.md §2). */
+#define NONCE_MEM_MIN		1024		/* slots, a power of two */
+#define NONCE_MEM_MAX		((size_t)1 << 19)	/* 29 MiB at most */
+#define NONCE_KEY_BYTES		(32 + 16)	/* device || nonce */
+#define NONCE_SPILL_S		60	/* seconds of spilling once full */
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS accounts("
@@ -59,7 +66,7 @@ static const char schema[] =
 
 enum {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
-	S_NONCE_INS, S_NONCE_PURGE,
+	S_NONCE_INS, S_NONCE_PURGE, S_NONCE_HAS,
 	S_INVITE_INS, S_INVITE_USE,
 	S_ACCT_INS, S_ACCT_BY_NAME, S_ACCT_STATE, S_ACCT_SET_CHAIN,
 	S_ACCT_SET_RK, S_ACCT_RK,
@@ -85,6 +92,7 @@ static const char *const sql[S_COUNT] = {
 	[S_NONCE_INS] = "INSERT INTO nonces(device, nonce, expires) "
 	    "VALUES(?1, ?2, ?3)",
 	[S_NONCE_PURGE] = "DELETE FROM nonces WHERE expires < ?1",
+	[S_NONCE_HAS] = "SELECT 1 FROM nonces WHERE device = ?1 AND nonce = ?2",
 	[S_INVITE_INS] = "INSERT INTO invites(hash, expires) VALUES(?1, ?2)",
 	[S_INVITE_USE] = "UPDATE invites SET used = 1 WHERE hash = ?1 "
 	    "AND used = 0 AND expires >= ?2",
@@ -164,7 +172,23 @@ static const char *const sql[S_COUNT] = {
 	    "JOIN drives d ON o.drive = d.id WHERE d.account = a.id)",
 };
 
+/* One slot of the in-memory nonce table; expires == 0: empty. */
+struct nonce_slot {
+	uint8_t key[NONCE_KEY_BYTES];
+	uint64_t expires;
+};
+
+/* Open addressing, linear probing, at most half full; never shrinks. */
+struct nonce_mem {
+	pthread_mutex_t lock;
+	struct nonce_slot *slot;
+	size_t cap, n;
+	uint64_t spill_until;	/* full at the largest size: spill till then */
+	uint8_t hkey[crypto_shorthash_KEYBYTES];	/* SipHash: no chosen collisions */
+};
+
 struct srv_meta {
+	struct nonce_mem nm;
 	sqlite3 *db;
 	sqlite3_stmt *st[S_COUNT];
 	pthread_mutex_t lock;
@@ -286,6 +310,8 @@ srv_meta_open(const char *dir, struct srv_meta **mp)
 		goto out;
 	}
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->nm.lock, NULL);
+	randombytes_buf(m->nm.hkey, sizeof(m->nm.hkey));
 	k = snprintf(path, sizeof(path), "%s/meta.db", dir);
 	if (k < 0 || (size_t)k >= sizeof(path)) {
 		rc = COFFER_EINVAL;
@@ -330,6 +356,8 @@ srv_meta_close(struct srv_meta *m)
 		sqlite3_finalize(m->st[k]);
 	sqlite3_close(m->db);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->nm.lock);
+	free(m->nm.slot);
 	free(m);
 }
 
@@ -372,12 +400,18 @@ srv_meta_rollback(struct srv_meta *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
+static int nm_seen(struct nonce_mem *, const uint8_t *, const uint8_t *);
+
 int
 srv_meta_nonce_use(struct srv_meta *m, const uint8_t *device,
     const uint8_t *nonce, uint64_t now)
 {
 	sqlite3_stmt *s;
 	int rc;
+
+	/* A nonce is used once per device, whichever table holds it. */
+	if (nm_seen(&m->nm, device, nonce))
+		return COFFER_ECONFLICT;
 
 	if (++m->nonce_calls % NONCE_PURGE_EVERY == 1) {
 		s = st(m, S_NONCE_PURGE);
@@ -388,10 +422,150 @@ srv_meta_nonce_use(struct srv_meta *m, const uint8_t *device,
 	s = st(m, S_NONCE_INS);
 	bind_id(s, 1, device);
 	bind_blob(s, 2, nonce, 16);
-	bind_u64(s, 3, now + 600);
+	bind_u64(s, 3, now + NONCE_TTL);
 	if ((rc = run(s)) == COFFER_EEXIST)
 		rc = COFFER_ECONFLICT;
 out:
+	return rc;
+}
+
+/* ---- nonces of read requests: in memory ---- */
+
+static size_t
+nm_home(const struct nonce_mem *nm, const uint8_t key[NONCE_KEY_BYTES],
+    size_t cap)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v = 0;
+	size_t i;
+
+	crypto_shorthash(h, key, NONCE_KEY_BYTES, nm->hkey);
+	for (i = 0; i < sizeof(h); i++)
+		v = (v << 8) | h[i];
+	return (size_t)(v & (cap - 1));
+}
+
+/* The slot holding ${key}, or the empty slot where it would go. */
+static struct nonce_slot *
+nm_find(const struct nonce_mem *nm, struct nonce_slot *slot, size_t cap,
+    const uint8_t key[NONCE_KEY_BYTES])
+{
+	size_t i = nm_home(nm, key, cap);
+
+	while (slot[i].expires != 0 &&
+	    memcmp(slot[i].key, key, NONCE_KEY_BYTES) != 0)
+		i = (i + 1) & (cap - 1);
+	return &slot[i];
+}
+
+/*
+ * Make room for one more: drop the expired entries and size the table
+ * to at most a quarter full.  COFFER_ETOOBIG if even NONCE_MEM_MAX slots
+ * would be more than half full.
+ */
+static int
+nm_rebuild(struct nonce_mem *nm, uint64_t now)
+{
+	struct nonce_slot *ns;
+	size_t i, live = 0, cap = NONCE_MEM_MIN;
+
+	for (i = 0; i < nm->cap; i++)
+		if (nm->slot[i].expires >= now)
+			live++;
+	while (cap < NONCE_MEM_MAX && cap < 4 * (live + 1))
+		cap *= 2;
+	if (2 * (live + 1) > cap)
+		return COFFER_ETOOBIG;
+	if ((ns = calloc(cap, sizeof(*ns))) == NULL)
+		return COFFER_ENOMEM;
+	for (i = 0; i < nm->cap; i++)
+		if (nm->slot[i].expires >= now)
+			*nm_find(nm, ns, cap, nm->slot[i].key) = nm->slot[i];
+	free(nm->slot);
+	nm->slot = ns;
+	nm->cap = cap;
+	nm->n = live;
+	return 0;
+}
+
+/* 1 if ${nonce} of ${device} is in the table. */
+static int
+nm_seen(struct nonce_mem *nm, const uint8_t *device, const uint8_t *nonce)
+{
+	uint8_t key[NONCE_KEY_BYTES];
+	int seen;
+
+	memcpy(key, device, 32);
+	memcpy(key + 32, nonce, 16);
+	pthread_mutex_lock(&nm->lock);
+	seen = nm->cap > 0 && nm_find(nm, nm->slot, nm->cap, key)->expires != 0;
+	pthread_mutex_unlock(&nm->lock);
+	return seen;
+}
+
+/* 0 added, ECONFLICT seen, ETOOBIG full. */
+static int
+nm_use(struct nonce_mem *nm, const uint8_t key[NONCE_KEY_BYTES],
+    uint64_t expires, uint64_t now)
+{
+	struct nonce_slot *e;
+	int rc = 0;
+
+	pthread_mutex_lock(&nm->lock);
+	/* Seen, even if expired since: its time stamp is stale by then. */
+	if (nm->cap > 0 && (e = nm_find(nm, nm->slot, nm->cap, key))->expires != 0) {
+		rc = COFFER_ECONFLICT;
+		goto out;
+	}
+	if (2 * (nm->n + 1) > nm->cap) {
+		/*
+		 * At the largest size, a rebuild that frees little would be
+		 * paid again by the next request: spill to the durable table
+		 * for NONCE_SPILL_S instead.
+		 */
+		if (nm->cap == NONCE_MEM_MAX && now < nm->spill_until) {
+			rc = COFFER_ETOOBIG;
+			goto out;
+		}
+		rc = nm_rebuild(nm, now);
+		if (nm->cap == NONCE_MEM_MAX &&
+		    (rc == COFFER_ETOOBIG || 8 * nm->n > 3 * nm->cap))
+			nm->spill_until = now + NONCE_SPILL_S;
+		if (rc != 0)
+			goto out;
+	}
+	e = nm_find(nm, nm->slot, nm->cap, key);
+	memcpy(e->key, key, NONCE_KEY_BYTES);
+	e->expires = expires;
+	nm->n++;
+out:
+	pthread_mutex_unlock(&nm->lock);
+	return rc;
+}
+
+int
+srv_meta_nonce_use_read(struct srv_meta *m, const uint8_t *device,
+    const uint8_t *nonce, uint64_t now)
+{
+	uint8_t key[NONCE_KEY_BYTES];
+	sqlite3_stmt *s;
+	int rc;
+
+	/* Spilled to the durable table once (memory full): refused there too. */
+	s = st(m, S_NONCE_HAS);
+	bind_id(s, 1, device);
+	bind_blob(s, 2, nonce, 16);
+	rc = row(s);
+	sqlite3_reset(s);
+	if (rc == 0)
+		return COFFER_ECONFLICT;
+	if (rc != COFFER_ENOENT)
+		return rc;
+	memcpy(key, device, 32);
+	memcpy(key + 32, nonce, 16);
+	rc = nm_use(&m->nm, key, now + NONCE_TTL, now);
+	if (rc == COFFER_ETOOBIG || rc == COFFER_ENOMEM)
+		rc = srv_meta_nonce_use(m, device, nonce, now);
 	return rc;
 }
 

@@ -44,6 +44,15 @@ void srv_meta_rollback(struct srv_meta *m);
 int srv_meta_nonce_use(struct srv_meta *m, const uint8_t *device,
     const uint8_t *nonce, uint64_t now);
 
+/*
+ * The same for the nonce of a read request (GET, objects/get): kept in
+ * memory for the TTL (bounded; spilled to the durable table when full),
+ * so that a read commits nothing (docs/API.md §2).  ECONFLICT if seen in
+ * memory or in the durable table.
+ */
+int srv_meta_nonce_use_read(struct srv_meta *m, const uint8_t *device,
+    const uint8_t *nonce, uint64_t now);
+
 /* Invites: store the hash of a token; use one (EDENIED if unknown, used
  * or expired). */
 int srv_meta_invite_add(struct srv_meta *m, const uint8_t hash[static 32],

@@ -916,6 +916,26 @@ cmd_authz(void)
 	EXPECT_RC(cf_client_quota(ca, &used, &limit, &nobj), COFFER_EDENIED);
 	EXPECT_RC(cf_client_objects_put(ca, drive, items, 1, &stored),
 	    COFFER_EDENIED);
+	/*
+	 * Reads keep their nonces in memory, writes in the durable table
+	 * (docs/API.md §2): a nonce is refused across both, either way.
+	 */
+	randombytes_buf(nonce, sizeof(nonce));
+	cf_client_test_hooks(ca, 0, nonce);
+	EXPECT_RC(cf_client_objects_put(ca, drive, items, 1, &stored), 0);
+	EXPECT_RC(cf_client_quota(ca, &used, &limit, &nobj), COFFER_EDENIED);
+	EXPECT_RC(cf_client_objects_get(ca, drive, (const uint8_t (*)[32])ids,
+	    1, &frame, &fl, &it, &nit, &trunc), COFFER_EDENIED);
+	randombytes_buf(nonce, sizeof(nonce));
+	cf_client_test_hooks(ca, 0, nonce);
+	EXPECT_RC(cf_client_objects_get(ca, drive, (const uint8_t (*)[32])ids,
+	    1, &frame, &fl, &it, &nit, &trunc), 0);
+	free(frame);
+	free(it);
+	EXPECT_RC(cf_client_objects_get(ca, drive, (const uint8_t (*)[32])ids,
+	    1, &frame, &fl, &it, &nit, &trunc), COFFER_EDENIED);
+	EXPECT_RC(cf_client_objects_put(ca, drive, items, 1, &stored),
+	    COFFER_EDENIED);
 	cf_client_test_hooks(ca, 0, NULL);
 	EXPECT_RC(cf_client_quota(ca, &used, &limit, &nobj), 0);
 	/* A signature by the wrong key is refused. */

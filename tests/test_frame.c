@@ -39,6 +39,65 @@ roundtrip(void)
 	free(buf);
 }
 
+/* Objects written in place (the push seals straight into the frame). */
+static void
+in_place(void)
+{
+	struct cf_frame_w f, g;
+	struct cf_frame_item *it = NULL;
+	uint8_t id1[CF_ID_BYTES], id2[CF_ID_BYTES], id3[CF_ID_BYTES];
+	uint8_t *q, *buf = NULL, *buf2 = NULL;
+	size_t len = 0, len2 = 0, n = 0;
+
+	memset(id1, 1, sizeof(id1));
+	memset(id2, 2, sizeof(id2));
+	memset(id3, 3, sizeof(id3));
+	cf_frame_begin(&f);
+	CHECK_RC(cf_frame_room(&f, 4096), 0);
+	q = cf_frame_add_open(&f, id1, 500);
+	CHECK(q != NULL);
+	if (q != NULL) {
+		memset(q, 0x11, 300);
+		cf_frame_add_close(&f, q, 500, 300);	/* shorter than reserved */
+	}
+	q = cf_frame_add_open(&f, id2, 100);
+	CHECK(q != NULL);
+	if (q != NULL)
+		cf_frame_add_close(&f, q, 100, 101);	/* a failure: dropped */
+	q = cf_frame_add_open(&f, id3, 0);
+	CHECK(q != NULL);
+	if (q != NULL)
+		cf_frame_add_close(&f, q, 0, 0);
+	/* Past the caps: refused, the frame unchanged. */
+	CHECK(cf_frame_add_open(&f, id2, (size_t)CF_FRAME_OBJ_MAX + 1) == NULL);
+	CHECK(cf_frame_add_open(&f, id2, CF_FRAME_MAX) == NULL);
+	CHECK_RC(cf_frame_room(&f, CF_FRAME_MAX), COFFER_ETOOBIG);
+	CHECK_RC(cf_frame_finish(&f, &buf, &len), 0);
+	CHECK(len == CF_FRAME_HDR_BYTES + 2 * CF_FRAME_ITEM_HDR_BYTES + 300);
+	CHECK_RC(cf_frame_decode(buf, len, COFFER_EFORMAT, &it, &n), 0);
+	CHECK(n == 2);
+	if (n == 2) {
+		CHECK(memcmp(it[0].id, id1, CF_ID_BYTES) == 0);
+		CHECK(it[0].len == 300 && it[0].data[0] == 0x11 &&
+		    it[0].data[299] == 0x11);
+		CHECK(memcmp(it[1].id, id3, CF_ID_BYTES) == 0 && it[1].len == 0);
+	}
+	/* The same bytes as a frame built the usual way. */
+	cf_frame_begin(&g);
+	{
+		uint8_t d[300];
+
+		memset(d, 0x11, sizeof(d));
+		CHECK_RC(cf_frame_add(&g, id1, d, sizeof(d)), 0);
+		CHECK_RC(cf_frame_add(&g, id3, NULL, 0), 0);
+	}
+	CHECK_RC(cf_frame_finish(&g, &buf2, &len2), 0);
+	CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
+	free(it);
+	free(buf);
+	free(buf2);
+}
+
 static void
 empty_frame(void)
 {
@@ -161,6 +220,7 @@ main(void)
 	if (sodium_init() < 0)
 		return 1;
 	T_RUN(roundtrip);
+	T_RUN(in_place);
 	T_RUN(empty_frame);
 	T_RUN(malformed_refused);
 	T_RUN(duplicates_found);

@@ -637,6 +637,86 @@ t_compress(void)
 	free(p);
 }
 
+/* The probe that spares zstd the random chunks (body.c). */
+static void
+t_probe(void)
+{
+	uint8_t *p = xmalloc(MIB);
+	size_t i;
+
+	tu_fill(p, MIB, 31);
+	CHECK(cf_object_incompressible(p, MIB) == 1);
+	CHECK(cf_object_incompressible(p, 4096) == 1);
+	/* Too short to judge: zstd is tried. */
+	CHECK(cf_object_incompressible(p, 4095) == 0);
+	CHECK(cf_object_incompressible(p, 0) == 0);
+	/* One compressible window anywhere is enough to try. */
+	fill_text(p + MIB - 8192, 8192, 32);
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	fill_text(p + MIB / 2, MIB / 2, 32);
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	roundtrip(CF_OBJ_CHUNK, p, MIB, CF_SEAL_COMPRESS, 1);
+	/* ...while random bytes in every window are not. */
+	tu_fill(p, MIB / 2, 36);
+	CHECK(cf_object_incompressible(p, MIB / 2) == 1);
+	/* 4 random bits a byte: ~4 bits of entropy, compressed. */
+	tu_fill(p, MIB, 33);
+	for (i = 0; i < MIB; i++)
+		p[i] &= 0x0f;
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	roundtrip(CF_OBJ_CHUNK, p, MIB, CF_SEAL_COMPRESS, 1);
+	/* 7 random bits a byte: still worth a try (and it shrinks). */
+	tu_fill(p, MIB, 34);
+	for (i = 0; i < MIB; i++)
+		p[i] &= 0x7f;
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	roundtrip(CF_OBJ_CHUNK, p, MIB, CF_SEAL_COMPRESS, 1);
+	memset(p, 0, MIB);
+	CHECK(cf_object_incompressible(p, MIB) == 0);
+	/* Random: stored as is, and the blob is the uncompressed size. */
+	tu_fill(p, MIB, 35);
+	roundtrip(CF_OBJ_CHUNK, p, MIB, CF_SEAL_COMPRESS, 0);
+	free(p);
+}
+
+/* Sealing into the caller's buffer (a put frame). */
+static void
+t_seal_into(void)
+{
+	struct lk l;
+	uint8_t *p = xmalloc(MIB), *buf, id[32], want[32], nonce[24];
+	size_t cap = cf_object_seal_bound(MIB), bl = 99, i;
+
+	buf = xmalloc(cap);
+	fill_text(p, MIB, 41);
+	randombytes_buf(nonce, sizeof(nonce));
+	cf_object_id(KA.id_key, CF_OBJ_CHUNK, p, MIB, want);
+	/* With the id given (not hashed again) and with it computed. */
+	CHECK_RC(cf_object_seal_into(&KA, CF_OBJ_CHUNK, DRIVE1, p, MIB,
+	    CF_SEAL_COMPRESS, want, nonce, id, buf, cap, &bl), 0);
+	CHECK(memcmp(id, want, 32) == 0 && bl < cap);
+	CHECK(memcmp(buf + 37, nonce, 24) == 0);
+	for (i = bl; i < cap && buf[i] == 0; i++)
+		;
+	CHECK(i == cap);	/* no zstd scratch (plaintext) left behind */
+	lk_init(&l, &KA, LK_MATCH);
+	CHECK(open_ok(buf, bl, CF_OBJ_CHUNK, DRIVE1, want, &l, p, MIB));
+	CHECK_RC(cf_object_seal_into(&KA, CF_OBJ_TREE, DRIVE1, p, 1000, 0,
+	    NULL, nonce, id, buf, cap, &bl), 0);
+	cf_object_id(KA.id_key, CF_OBJ_TREE, p, 1000, want);
+	CHECK(memcmp(id, want, 32) == 0);
+	lk_init(&l, &KA, LK_MATCH);
+	CHECK(open_ok(buf, bl, CF_OBJ_TREE, DRIVE1, want, &l, p, 1000));
+	/* Too little room: refused, nothing written. */
+	memset(buf, 0xee, cap);
+	CHECK_RC(cf_object_seal_into(&KA, CF_OBJ_CHUNK, DRIVE1, p, MIB, 0,
+	    NULL, nonce, id, buf, cap - 1, &bl), COFFER_EINVAL);
+	CHECK(bl == 0 && buf[0] == 0xee);
+	CHECK(cf_object_seal_bound((size_t)CF_OBJ_PLAIN_MAX + 1) == 0);
+	free(buf);
+	free(p);
+}
+
 static void
 t_seal_args(void)
 {
@@ -1533,6 +1613,8 @@ main(int argc, char **argv)
 	T_RUN(t_roundtrip_types);
 	T_RUN(t_roundtrip_large);
 	T_RUN(t_compress);
+	T_RUN(t_probe);
+	T_RUN(t_seal_into);
 	T_RUN(t_seal_args);
 	T_RUN(t_header);
 	T_RUN(t_truncate_extend);

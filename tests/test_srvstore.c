@@ -318,6 +318,63 @@ meta_directory(void)
 	srv_meta_close(m);
 }
 
+/* Nonces of reads: in memory (API §2), spilled to the durable table when full. */
+static void
+meta_read_nonces(void)
+{
+	struct srv_meta *m = NULL;
+	uint8_t dev[32], n1[16], n2[16], n3[16], x[16];
+	uint32_t i;
+	int rc = 0;
+
+	CHECK_RC(srv_meta_open(dir, &m), 0);
+	if (m == NULL)
+		return;
+	memset(dev, 7, sizeof(dev));
+	memset(n1, 0x31, sizeof(n1));
+	memset(n2, 0x32, sizeof(n2));
+	memset(n3, 0x33, sizeof(n3));
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_nonce_use_read(m, dev, n1, 5000), 0);
+	CHECK_RC(srv_meta_nonce_use_read(m, dev, n1, 5001), COFFER_ECONFLICT);
+	/* One nonce per device, whichever table holds it. */
+	CHECK_RC(srv_meta_nonce_use(m, dev, n1, 5001), COFFER_ECONFLICT);
+	CHECK_RC(srv_meta_nonce_use(m, dev, n2, 5001), 0);
+	CHECK_RC(srv_meta_nonce_use_read(m, dev, n2, 5001), COFFER_ECONFLICT);
+	CHECK_RC(srv_meta_commit(m), 0);
+	/* Fill the memory: 2^18 nonces, then the next one spills. */
+	memset(x, 0, sizeof(x));
+	CHECK_RC(srv_meta_begin(m), 0);
+	for (i = 0; i < ((uint32_t)1 << 18) - 1 && rc == 0; i++) {
+		x[0] = (uint8_t)(i >> 24);
+		x[1] = (uint8_t)(i >> 16);
+		x[2] = (uint8_t)(i >> 8);
+		x[3] = (uint8_t)i;
+		x[15] = 0xaa;
+		rc = srv_meta_nonce_use_read(m, dev, x, 5002);
+	}
+	CHECK_RC(rc, 0);
+	CHECK_RC(srv_meta_nonce_use_read(m, dev, x, 5002), COFFER_ECONFLICT);
+	CHECK_RC(srv_meta_nonce_use_read(m, dev, n3, 5002), 0);	/* spilled */
+	CHECK_RC(srv_meta_nonce_use_read(m, dev, n3, 5003), COFFER_ECONFLICT);
+	CHECK_RC(srv_meta_commit(m), 0);
+	srv_meta_close(m);
+	/*
+	 * A restart forgets the reads kept in memory (the accepted cost),
+	 * never the durable nonces nor the spilled ones.
+	 */
+	m = NULL;
+	CHECK_RC(srv_meta_open(dir, &m), 0);
+	if (m == NULL)
+		return;
+	CHECK_RC(srv_meta_begin(m), 0);
+	CHECK_RC(srv_meta_nonce_use_read(m, dev, n1, 5004), 0);
+	CHECK_RC(srv_meta_nonce_use_read(m, dev, n2, 5004), COFFER_ECONFLICT);
+	CHECK_RC(srv_meta_nonce_use_read(m, dev, n3, 5004), COFFER_ECONFLICT);
+	CHECK_RC(srv_meta_commit(m), 0);
+	srv_meta_close(m);
+}
+
 int
 main(void)
 {
@@ -327,6 +384,7 @@ main(void)
 	T_RUN(objstore_roundtrip);
 	T_RUN(meta_basics);
 	T_RUN(meta_directory);
+	T_RUN(meta_read_nonces);
 	tu_rmrf(dir);
 	free(dir);
 	T_DONE("srvstore");

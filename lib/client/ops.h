@@ -17,12 +17,15 @@
 typedef void cf_warn_fn(void *ctx, const char *msg, const uint8_t *path,
     size_t pathlen);
 
-#define CF_PUSH_BATCH_BYTES	((size_t)32 << 20)	/* plaintext per upload batch */
+/*
+ * The push pipeline's bounds (lib/client/push.c): in flight at most
+ * (CF_PUSH_QUEUE + CF_PUSH_UPLOADERS + 1) batches of plaintext, and one
+ * put frame (sealed) per uploader.
+ */
+#define CF_PUSH_BATCH_BYTES	((size_t)4 << 20)	/* plaintext per upload batch */
 #define CF_PUSH_BATCH_COUNT	4096			/* objects per upload batch */
-#define CF_PUSH_QUEUE		2	/* full batches waiting for an uploader */
-#define CF_PUSH_UPLOADERS	2	/* threads uploading batches at once */
-#define CF_PUSH_SEALERS		4	/* threads compressing and sealing */
-#define CF_PUSH_PUTS		4	/* put requests in flight */
+#define CF_PUSH_QUEUE		1	/* full batches waiting for an uploader */
+#define CF_PUSH_UPLOADERS	2	/* threads sealing and uploading, one put each */
 /* Ids one reference delta may carry (start + stop; docs/API.md §4). */
 #define CF_PUSH_DELTA_IDS_MAX	262144
 #define CF_PUSH_RETRIES		8			/* head conflicts before giving up */
@@ -46,7 +49,9 @@ struct cf_push_result {
 	uint64_t chunks_uploaded;
 	uint64_t bytes_uploaded;	/* sealed bytes of every object uploaded */
 	uint64_t skipped;		/* special files and unreadable entries */
-	int delta_too_big;		/* ETOOBIG: past CF_PUSH_DELTA_IDS_MAX */
+	int delta_too_big;		/* ETOOBIG: one file past the delta cap */
+	uint64_t split_versions;	/* versions made before the last one, for
+					   a change past the delta cap */
 	uint8_t commit_id[CF_ID_BYTES];
 };
 

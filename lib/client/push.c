@@ -30,6 +30,7 @@
 #include "statcache.h"
 
 #define READ_WINDOW	((size_t)CF_CHUNK_MAX)
+#define READ_STEP	((size_t)2 << 20)	/* bytes read at a time */
 #define NAMES_MAX	((size_t)1 << 24)	/* entries of one folder */
 
 struct pending {
@@ -88,6 +89,7 @@ struct push {
 	cf_warn_fn *warn;
 	void *wctx;
 	struct cf_push_result *res;
+	size_t delta_cap;		/* ids in one delta */
 };
 
 static void
@@ -104,10 +106,12 @@ warn(struct push *p, const char *msg, const uint8_t *path, size_t len)
  * batch of at most CF_PUSH_BATCH_COUNT objects and CF_PUSH_BATCH_BYTES of
  * plaintext.  Full batches go through a queue of CF_PUSH_QUEUE batches to
  * CF_PUSH_UPLOADERS uploader threads; each asks the server which objects
- * of its batch it has (have-which), seals the others on CF_PUSH_SEALERS
- * threads and uploads them with parallel put requests on its own
- * connection.  Memory is bounded by (CF_PUSH_QUEUE + CF_PUSH_UPLOADERS +
- * 1) batches whatever the size of the data.
+ * of its batch it has (have-which), seals the others straight into one
+ * put frame and sends it on its own connection, so that one uploader
+ * seals while the other waits for the server's fsync.  Memory is bounded
+ * by (CF_PUSH_QUEUE + CF_PUSH_UPLOADERS + 1) batches of plaintext plus one
+ * frame per uploader (a plaintext is freed once sealed), whatever the
+ * size of the data.
  */
 
 static void
@@ -137,59 +141,27 @@ batch_new(struct batch **bp)
 	return 0;
 }
 
-struct sealjob {
-	struct uploader *u;
-	struct batch *b;
-	const uint8_t *have;
-	uint8_t **blobs;
-	size_t *lens;
-	size_t k, nworkers;
-	int r;
-};
-
-static void *
-seal_worker(void *arg)
-{
-	struct sealjob *j = arg;
-	uint8_t id[CF_ID_BYTES];
-	const struct cf_objkey *key;
-	size_t i;
-	int r = 0;
-
-	for (i = j->k; i < j->b->n && r == 0; i += j->nworkers) {
-		struct pending *o = &j->b->items[i];
-		if (j->have[i])
-			continue;
-		key = o->type == CF_OBJ_CHUNK ? &j->u->ckey : &j->u->mkey;
-		r = cf_object_seal(key, o->type, j->u->drive_id, o->plain, o->len,
-		    o->type == CF_OBJ_CHUNK ? CF_SEAL_COMPRESS : 0, id,
-		    &j->blobs[i], &j->lens[i]);
-		if (r == 0 && memcmp(id, o->id, CF_ID_BYTES) != 0)
-			r = COFFER_EINTERNAL;
-	}
-	j->r = r;
-	return NULL;
-}
-
-/* have-which, seal in parallel, put-many: one batch. */
+/*
+ * have-which, then seal each missing object straight into the put frame
+ * (one allocation, no copy of the sealed blob) with nonces drawn once per
+ * batch, and put the frame.  Each plaintext is wiped and freed as soon as
+ * it is sealed, so a batch in flight holds about one batch of bytes.
+ */
 static int
 upload_batch(struct uploader *u, struct cf_client *net, struct batch *b)
 {
-	struct sealjob jobs[CF_PUSH_SEALERS];
-	pthread_t th[CF_PUSH_SEALERS];
-	uint8_t (*ids)[CF_ID_BYTES] = NULL, *have = NULL, **blobs = NULL;
-	size_t *lens = NULL, i, k, nitems = 0, started = 0;
-	struct cf_frame_item *items = NULL;
+	uint8_t (*ids)[CF_ID_BYTES] = NULL, *have = NULL, *nonces = NULL;
+	uint8_t *frame = NULL, *q, id[CF_ID_BYTES];
+	struct cf_frame_w f;
+	const struct cf_objkey *key;
+	size_t i, k, need = 0, room = CF_FRAME_HDR_BYTES, bound, flen = 0, bl;
 	uint64_t stored = 0, chunks = 0, bytes = 0;
-	int r = 0;
+	int r = 0, open = 0;
 
 	if (b->n == 0)
 		return 0;
 	if ((ids = malloc(b->n * CF_ID_BYTES)) == NULL ||
-	    (have = calloc(b->n, 1)) == NULL ||
-	    (blobs = calloc(b->n, sizeof(*blobs))) == NULL ||
-	    (lens = calloc(b->n, sizeof(*lens))) == NULL ||
-	    (items = calloc(b->n, sizeof(*items))) == NULL) {
+	    (have = calloc(b->n, 1)) == NULL) {
 		r = COFFER_ENOMEM;
 		goto out;
 	}
@@ -198,56 +170,69 @@ upload_batch(struct uploader *u, struct cf_client *net, struct batch *b)
 	if ((r = cf_client_objects_have(net, u->drive_id,
 	    (const uint8_t (*)[CF_ID_BYTES])ids, b->n, have)) != 0)
 		goto out;
-	for (k = 0; k < CF_PUSH_SEALERS; k++) {
-		jobs[k].u = u;
-		jobs[k].b = b;
-		jobs[k].have = have;
-		jobs[k].blobs = blobs;
-		jobs[k].lens = lens;
-		jobs[k].k = k;
-		jobs[k].nworkers = CF_PUSH_SEALERS;
-		jobs[k].r = 0;
-	}
-	/* Worker 0 runs here; the others on their own threads. */
-	for (k = 1; k < CF_PUSH_SEALERS; k++) {
-		if (pthread_create(&th[k], NULL, seal_worker, &jobs[k]) != 0)
-			break;
-		started = k;
-	}
-	for (i = started + 1; i < CF_PUSH_SEALERS; i++)
-		(void)seal_worker(&jobs[i]);	/* a thread we could not start */
-	(void)seal_worker(&jobs[0]);
-	for (k = 1; k <= started; k++)
-		pthread_join(th[k], NULL);
-	for (k = 0; k < CF_PUSH_SEALERS; k++)
-		if (jobs[k].r != 0 && r == 0)
-			r = jobs[k].r;
-	if (r != 0)
-		goto out;
 	for (i = 0; i < b->n; i++) {
+		if (have[i]) {
+			/* Stored already: its plaintext is not needed. */
+			cf_wipefree(b->items[i].plain, b->items[i].len);
+			b->items[i].plain = NULL;
+			continue;
+		}
+		need++;
+		room += CF_FRAME_ITEM_HDR_BYTES +
+		    cf_object_seal_bound(b->items[i].len);
+	}
+	if (need == 0)
+		goto out;
+	/* One getrandom for the batch rather than one per object. */
+	if ((nonces = malloc(need * CF_OBJ_NONCE_BYTES)) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	randombytes_buf(nonces, need * CF_OBJ_NONCE_BYTES);
+	cf_frame_begin(&f);
+	open = 1;
+	if ((r = cf_frame_room(&f, room)) != 0)
+		goto out;
+	for (i = 0, k = 0; i < b->n; i++) {
+		struct pending *o = &b->items[i];
+
 		if (have[i])
 			continue;
-		items[nitems].id = b->items[i].id;
-		items[nitems].data = blobs[i];
-		items[nitems].len = lens[i];
-		nitems++;
-		if (b->items[i].type == CF_OBJ_CHUNK)
+		key = o->type == CF_OBJ_CHUNK ? &u->ckey : &u->mkey;
+		bound = cf_object_seal_bound(o->len);
+		if ((q = cf_frame_add_open(&f, o->id, bound)) == NULL) {
+			r = f.w.err != 0 ? f.w.err : COFFER_ETOOBIG;
+			goto out;
+		}
+		r = cf_object_seal_into(key, o->type, u->drive_id, o->plain,
+		    o->len, o->type == CF_OBJ_CHUNK ? CF_SEAL_COMPRESS : 0,
+		    o->id, nonces + k * CF_OBJ_NONCE_BYTES, id, q, bound, &bl);
+		cf_frame_add_close(&f, q, bound, r == 0 ? bl : bound + 1);
+		if (r != 0)
+			goto out;
+		k++;
+		cf_wipefree(o->plain, o->len);
+		o->plain = NULL;
+		if (o->type == CF_OBJ_CHUNK)
 			chunks++;
-		bytes += lens[i];
+		bytes += bl;
 	}
-	if (nitems > 0 && (r = cf_client_objects_put_many(net, u->drive_id,
-	    items, nitems, CF_PUSH_PUTS, &stored)) != 0)
+	open = 0;
+	if ((r = cf_frame_finish(&f, &frame, &flen)) != 0)
+		goto out;
+	if ((r = cf_client_objects_put_frame(net, u->drive_id, frame, flen,
+	    &stored)) != 0)
 		goto out;
 	pthread_mutex_lock(&u->mu);
 	u->chunks_uploaded += chunks;
 	u->bytes_uploaded += bytes;
 	pthread_mutex_unlock(&u->mu);
 out:
-	for (i = 0; blobs != NULL && i < b->n; i++)
-		free(blobs[i]);
-	free(blobs);
-	free(lens);
-	free(items);
+	if (open)
+		cf_frame_abort(&f);
+	free(frame);
+	if (nonces != NULL)
+		cf_wipefree(nonces, need * CF_OBJ_NONCE_BYTES);
 	free(have);
 	free(ids);
 	return r;
@@ -572,11 +557,11 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 	const struct cf_sc_entry *hit;
 	struct cf_sc_entry sce;
 	struct cf_ref *chunks = NULL, *nc;
-	size_t nchunks = 0, capchunks = 0, have = 0, got, cut, i;
+	size_t nchunks = 0, capchunks = 0, have = 0, off = 0, got, cut, i, want;
 	struct cf_ref *refs = NULL;
 	struct stat st2;
 	uint8_t id[CF_ID_BYTES];
-	int eof = 0, cacheable = 0, r;
+	int eof = 0, cacheable = 0, more = 0, r;
 
 	memset(&sce, 0, sizeof(sce));
 	if ((r = cf_list_builder_new(p->mkey.id_key, emit_cb, p, &lb)) != 0)
@@ -600,25 +585,41 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 	 */
 	if ((r = settle(fd, st, &cacheable)) != 0)
 		goto out;
+	/*
+	 * The unchunked bytes are buf[off, have).  Read READ_STEP at a time
+	 * (more only while the chunker asks for it) and move the rest to the
+	 * front only when the window's end is reached: a byte is moved about
+	 * once at most, not once per chunk cut before it.
+	 */
 	for (;;) {
-		if (!eof && have < READ_WINDOW) {
-			if ((r = read_some(fd, p->buf + have, READ_WINDOW - have,
-			    &got, &eof)) != 0)
+		if (!eof && (more || have - off < READ_STEP)) {
+			if (have + READ_STEP > READ_WINDOW && off > 0) {
+				memmove(p->buf, p->buf + off, have - off);
+				have -= off;
+				off = 0;
+			}
+			want = READ_WINDOW - have < READ_STEP ?
+			    READ_WINDOW - have : READ_STEP;
+			if ((r = read_some(fd, p->buf + have, want, &got,
+			    &eof)) != 0)
 				goto out;
 			have += got;
 			p->res->bytes_read += got;
+			more = 0;
 		}
-		if (have == 0)
+		if (have == off)
 			break;
-		if ((cut = cf_chunker_cut(p->chunker, p->buf, have, eof)) == 0) {
+		if ((cut = cf_chunker_cut(p->chunker, p->buf + off, have - off,
+		    eof)) == 0) {
 			if (eof) {
 				r = COFFER_EINTERNAL;
 				goto out;
 			}
+			more = 1;
 			continue;
 		}
-		cf_object_id(p->ckey.id_key, CF_OBJ_CHUNK, p->buf, cut, id);
-		if ((r = object(p, CF_OBJ_CHUNK, p->buf, cut, id)) != 0 ||
+		cf_object_id(p->ckey.id_key, CF_OBJ_CHUNK, p->buf + off, cut, id);
+		if ((r = object(p, CF_OBJ_CHUNK, p->buf + off, cut, id)) != 0 ||
 		    (r = cf_list_builder_add(lb, id, (uint32_t)cut)) != 0)
 			goto out;
 		if (nchunks == capchunks) {
@@ -632,8 +633,7 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 		memcpy(chunks[nchunks].id, id, CF_ID_BYTES);
 		chunks[nchunks].len = (uint32_t)cut;
 		nchunks++;
-		memmove(p->buf, p->buf + cut, have - cut);
-		have -= cut;
+		off += cut;
 	}
 	/* Cache it only if it did not change while read and is not too new. */
 	if (cacheable && fstat(fd, &st2) == 0 && same_stat(st, &st2)) {
@@ -970,9 +970,9 @@ parent_set(struct push *p, const struct cf_drivepin *pin, struct cf_commit *pc)
 
 static int
 commit_and_move(struct push *p, struct cf_drivepin *pin,
-    const uint8_t root[static CF_ID_BYTES], int *donep)
+    const uint8_t root[static CF_ID_BYTES], const struct cf_idset *child,
+    int *donep)
 {
-	struct cf_idset child = { NULL, 0 };
 	struct cf_delta *delta = NULL;
 	struct cf_commit c;
 	struct cf_frame_item item;
@@ -984,10 +984,9 @@ commit_and_move(struct push *p, struct cf_drivepin *pin,
 	int r;
 
 	*donep = 0;
-	if ((r = cf_idhash_sorted(&p->child, &child)) != 0 ||
-	    (r = cf_delta_compute(&p->parent, &child, &delta)) != 0)
+	if ((r = cf_delta_compute(&p->parent, child, &delta)) != 0)
 		goto out;
-	if (delta->start.n + delta->stop.n > CF_PUSH_DELTA_IDS_MAX) {
+	if (delta->start.n + delta->stop.n > p->delta_cap) {
 		r = COFFER_ETOOBIG;	/* the server's cap on one delta */
 		p->res->delta_too_big = 1;
 		goto out;
@@ -1038,10 +1037,478 @@ commit_and_move(struct push *p, struct cf_drivepin *pin,
 	memcpy(p->res->commit_id, cid, CF_ID_BYTES);
 	*donep = 1;
 out:
-	cf_delta_idset_clear(&child);
 	cf_delta_free(delta);
 	free(dbuf);
 	free(blob);
+	return r;
+}
+
+
+/* ---- a change past the delta cap: several versions (issue #5) ---- */
+
+/*
+ * A delta may carry at most CF_PUSH_DELTA_IDS_MAX ids (the server's cap).
+ * A bigger change goes up as several versions, each a valid snapshot
+ * whose delta from the one before fits: version k holds the new folder's
+ * entries for the names handled so far (in the order of a depth-first
+ * walk) and the previous version's entries for the others, so that ids
+ * present in both stay live all along.  An entry too big for what is left
+ * of the budget is entered and mixed the same way, one level down.
+ *
+ * The environment variable COFFER_TEST_DELTA_CAP lowers the cap (never
+ * raises it, at least SPLIT_CAP_MIN): tests push a change past a small cap.
+ */
+#define DELTA_CAP_ENV	"COFFER_TEST_DELTA_CAP"
+#define SPLIT_CAP_MIN	16
+#define SPLIT_ROUNDS_MAX	100000
+
+static size_t
+delta_cap(void)
+{
+	const char *e = getenv(DELTA_CAP_ENV);
+	unsigned long long v;
+	char *end;
+
+	if (e == NULL || *e == '\0')
+		return CF_PUSH_DELTA_IDS_MAX;
+	errno = 0;
+	v = strtoull(e, &end, 10);
+	if (errno != 0 || *end != '\0' || v >= CF_PUSH_DELTA_IDS_MAX)
+		return CF_PUSH_DELTA_IDS_MAX;
+	return v < SPLIT_CAP_MIN ? SPLIT_CAP_MIN : (size_t)v;
+}
+
+static int
+split_load(void *ctx, uint8_t type, const uint8_t id[static CF_ID_BYTES],
+    uint8_t **plainp, size_t *lenp)
+{
+	struct push *p = ctx;
+
+	return cf_session_fetch_one(p->s, p->dk, p->epoch, type, id, plainp,
+	    lenp, NULL);
+}
+
+/* The entries of one folder (a leaf, or an index and its parts). */
+struct sfolder {
+	struct cf_tree *top;
+	struct cf_tree **parts;
+	size_t nparts;
+	const struct cf_tree_entry **e;	/* pointers into the trees */
+	size_t n;
+};
+
+static void
+sfolder_free(struct sfolder *f)
+{
+	size_t i;
+
+	cf_tree_free(f->top);
+	for (i = 0; i < f->nparts; i++)
+		cf_tree_free(f->parts[i]);
+	free(f->parts);
+	free(f->e);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Load the folder ${id}; a NULL ${id} is an empty folder. */
+static int
+sfolder_load(struct push *p, const uint8_t *id, struct sfolder *f)
+{
+	struct cf_tree_check chk;
+	uint8_t *plain = NULL;
+	size_t len = 0, i, j, total = 0, k = 0;
+	int r = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (id == NULL)
+		goto out;
+	if ((r = split_load(p, CF_OBJ_TREE, id, &plain, &len)) != 0 ||
+	    (r = cf_tree_decode(plain, len, &f->top)) != 0)
+		goto out;
+	if (f->top->kind == CF_TREE_LEAF) {
+		total = f->top->n;
+	} else {
+		if ((f->parts = calloc(f->top->n, sizeof(*f->parts))) == NULL) {
+			r = COFFER_ENOMEM;
+			goto out;
+		}
+		cf_tree_check_init(&chk, f->top);
+		for (i = 0; i < f->top->n; i++) {
+			cf_wipefree(plain, len);
+			plain = NULL;
+			if ((r = split_load(p, CF_OBJ_TREE, f->top->parts[i].id,
+			    &plain, &len)) != 0 ||
+			    (r = cf_tree_decode(plain, len, &f->parts[i])) != 0)
+				goto out;
+			f->nparts++;
+			if ((r = cf_tree_check_part(&chk, f->parts[i])) != 0)
+				goto out;
+			total += f->parts[i]->n;
+		}
+		if ((r = cf_tree_check_end(&chk)) != 0)
+			goto out;
+	}
+	if (total > 0 && (f->e = calloc(total, sizeof(*f->e))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	if (f->top->kind == CF_TREE_LEAF) {
+		for (i = 0; i < f->top->n; i++)
+			f->e[k++] = &f->top->entries[i];
+	} else {
+		for (i = 0; i < f->nparts; i++)
+			for (j = 0; j < f->parts[i]->n; j++)
+				f->e[k++] = &f->parts[i]->entries[j];
+	}
+	f->n = k;
+out:
+	cf_wipefree(plain, len);
+	if (r != 0)
+		sfolder_free(f);
+	return r;
+}
+
+/* 1 if two entries are the same (so the same ids). */
+static int
+entry_same(const struct cf_tree_entry *a, const struct cf_tree_entry *b)
+{
+	if (a->type != b->type || a->mode != b->mode ||
+	    a->mtime_sec != b->mtime_sec || a->mtime_nsec != b->mtime_nsec ||
+	    a->size != b->size)
+		return 0;
+	switch (a->type) {
+	case CF_TREE_FILE:
+		return a->how == b->how && a->nrefs == b->nrefs &&
+		    (a->nrefs == 0 ||
+		    memcmp(a->refs, b->refs, a->nrefs * sizeof(*a->refs)) == 0);
+	case CF_TREE_DIR:
+		return memcmp(a->subtree, b->subtree, CF_ID_BYTES) == 0;
+	default:
+		return a->targetlen == b->targetlen &&
+		    memcmp(a->target, b->target, a->targetlen) == 0;
+	}
+}
+
+/*
+ * The ids an entry brings (sorted): a folder's walk, a file's refs; for a
+ * file of chunk lists, its lists only (*extrap then counts an upper bound
+ * on their chunks).
+ */
+static int
+entry_ids(struct push *p, const struct cf_tree_entry *e, struct cf_idset *out,
+    size_t *extrap)
+{
+	struct cf_idhash h;
+	size_t i;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	*extrap = 0;
+	if (e == NULL)
+		return 0;
+	if (e->type == CF_TREE_DIR)
+		return cf_version_collect(p->s, p->dk, p->epoch, e->subtree, out);
+	if (e->type != CF_TREE_FILE)
+		return 0;
+	cf_idhash_init(&h);
+	for (i = 0; i < e->nrefs && r >= 0; i++)
+		r = cf_idhash_add(&h, e->refs[i].id);
+	if (r >= 0)
+		r = cf_idhash_sorted(&h, out);
+	cf_idhash_clear(&h);
+	if (e->how == CF_FILE_LISTS)
+		*extrap = (size_t)(e->size / CF_CHUNK_MIN) + 1;
+	return r < 0 ? r : 0;
+}
+
+/*
+ * An upper bound on the ids that switching ${ce} (live now, or NULL) for
+ * ${ne} (or NULL) adds to a delta from the set ${cur}: the new ids that
+ * are not live, and the old ones the new entry does not keep.
+ */
+static int
+switch_cost(struct push *p, const struct cf_idset *cur,
+    const struct cf_tree_entry *ce, const struct cf_tree_entry *ne,
+    size_t *costp)
+{
+	struct cf_idset ci, ni;
+	size_t cx = 0, nx = 0, i, cost = 0;
+	int r;
+
+	if ((r = entry_ids(p, ce, &ci, &cx)) != 0 ||
+	    (r = entry_ids(p, ne, &ni, &nx)) != 0)
+		goto out;
+	for (i = 0; i < ni.n; i++)
+		if (!cf_idset_has(cur, ni.ids + i * CF_ID_BYTES))
+			cost++;
+	for (i = 0; i < ci.n; i++)
+		if (!cf_idset_has(&ni, ci.ids + i * CF_ID_BYTES))
+			cost++;
+	*costp = cost + cx + nx;
+out:
+	cf_delta_idset_clear(&ci);
+	cf_delta_idset_clear(&ni);
+	return r;
+}
+
+/* The trees a mixed version needs, sealed, to put before its commit. */
+struct mixout {
+	struct push *p;
+	struct cf_frame_item *items;
+	uint8_t (*ids)[CF_ID_BYTES];
+	uint8_t **blobs;
+	size_t n, cap;
+};
+
+static void
+mixout_clear(struct mixout *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		free(m->blobs[i]);
+	free(m->items);
+	free(m->ids);
+	free(m->blobs);
+	m->items = NULL;
+	m->ids = NULL;
+	m->blobs = NULL;
+	m->n = m->cap = 0;
+}
+
+static int
+mix_emit(void *ctx, uint8_t type, const uint8_t *plain, size_t len,
+    const uint8_t id[static CF_ID_BYTES])
+{
+	struct mixout *m = ctx;
+	struct cf_frame_item *ni;
+	uint8_t (*nid)[CF_ID_BYTES], got[CF_ID_BYTES], *blob = NULL, **nb;
+	size_t bl = 0, nc;
+	int r;
+
+	if (m->n == m->cap) {
+		nc = m->cap == 0 ? 16 : 2 * m->cap;
+		if ((ni = realloc(m->items, nc * sizeof(*ni))) == NULL)
+			return COFFER_ENOMEM;
+		m->items = ni;
+		if ((nid = realloc(m->ids, nc * sizeof(*nid))) == NULL)
+			return COFFER_ENOMEM;
+		m->ids = nid;
+		if ((nb = realloc(m->blobs, nc * sizeof(*nb))) == NULL)
+			return COFFER_ENOMEM;
+		m->blobs = nb;
+		m->cap = nc;
+	}
+	if ((r = cf_object_seal(&m->p->mkey, type, m->p->dk->drive_id, plain,
+	    len, 0, got, &blob, &bl)) != 0)
+		return r;
+	if (memcmp(got, id, CF_ID_BYTES) != 0) {
+		free(blob);
+		return COFFER_EINTERNAL;
+	}
+	memcpy(m->ids[m->n], id, CF_ID_BYTES);
+	m->blobs[m->n] = blob;
+	m->items[m->n].data = blob;
+	m->items[m->n].len = bl;
+	m->n++;
+	return 0;
+}
+
+/*
+ * The folder mixing ${cid} (live now; NULL: none) and ${nid} (the target;
+ * NULL: none): the target's entries while the budget lasts, then the old
+ * ones.  ${*usedp} counts the budget spent, ${*stopp} is set once it is
+ * exhausted, ${*progressp} once anything moved towards the target.
+ */
+static int
+mix_folder(struct push *p, const struct cf_idset *cur, const uint8_t *cid,
+    const uint8_t *nid, size_t budget, size_t *usedp, int *stopp,
+    int *progressp, struct mixout *mo, unsigned depth,
+    uint8_t root[static CF_ID_BYTES])
+{
+	struct sfolder cf, nf;
+	struct cf_tree_entry *out = NULL, sub;
+	const struct cf_tree_entry *ce, *ne, *de;
+	size_t i = 0, j = 0, k = 0, cost;
+	uint8_t subid[CF_ID_BYTES];
+	int c, r, subprog;
+
+	memset(&cf, 0, sizeof(cf));
+	memset(&nf, 0, sizeof(nf));
+	if (depth > CF_WALK_DEPTH_MAX) {
+		r = COFFER_ETOOBIG;
+		goto out;
+	}
+	if ((r = sfolder_load(p, cid, &cf)) != 0 ||
+	    (r = sfolder_load(p, nid, &nf)) != 0)
+		goto out;
+	if (cf.n + nf.n > 0 &&
+	    (out = calloc(cf.n + nf.n, sizeof(*out))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	while (i < cf.n || j < nf.n) {
+		ce = i < cf.n ? cf.e[i] : NULL;
+		ne = j < nf.n ? nf.e[j] : NULL;
+		if (ce != NULL && ne != NULL)
+			c = cf_tree_name_cmp(ce->name, ce->namelen, ne->name,
+			    ne->namelen);
+		else
+			c = ce != NULL ? -1 : 1;
+		if (c < 0)
+			ne = NULL, i++;
+		else if (c > 0)
+			ce = NULL, j++;
+		else
+			i++, j++;
+		if (ce != NULL && ne != NULL && entry_same(ce, ne)) {
+			out[k++] = *ne;
+			continue;
+		}
+		if (*stopp) {
+			if (ce != NULL)
+				out[k++] = *ce;
+			continue;
+		}
+		if ((r = switch_cost(p, cur, ce, ne, &cost)) != 0)
+			goto out;
+		if (*usedp + cost <= budget) {
+			*usedp += cost;
+			*progressp = 1;
+			if (ne != NULL)
+				out[k++] = *ne;
+			continue;
+		}
+		/* Too big at once: mix the folder one level down. */
+		*stopp = 1;
+		if ((ce == NULL || ce->type != CF_TREE_DIR) &&
+		    (ne == NULL || ne->type != CF_TREE_DIR)) {
+			if (ce != NULL)
+				out[k++] = *ce;
+			continue;
+		}
+		*stopp = 0;
+		subprog = 0;
+		if ((r = mix_folder(p, cur,
+		    ce != NULL && ce->type == CF_TREE_DIR ? ce->subtree : NULL,
+		    ne != NULL && ne->type == CF_TREE_DIR ? ne->subtree : NULL,
+		    budget, usedp, stopp, &subprog, mo, depth + 1, subid)) != 0)
+			goto out;
+		*stopp = 1;
+		if (!subprog) {
+			if (ce != NULL)
+				out[k++] = *ce;
+			continue;
+		}
+		*progressp = 1;
+		/* The folder's own fields: the target's if it is one. */
+		de = ne != NULL && ne->type == CF_TREE_DIR ? ne : ce;
+		sub = *de;
+		memcpy(sub.subtree, subid, CF_ID_BYTES);
+		out[k++] = sub;
+	}
+	r = cf_tree_build(out, k, p->mkey.id_key, mix_emit, mo, root);
+out:
+	free(out);
+	sfolder_free(&cf);
+	sfolder_free(&nf);
+	return r;
+}
+
+/*
+ * Commit ${root} (the scanned folder) as one version or, if its delta
+ * from the head is past the cap, as several (see above).  ${*donep} = 0
+ * if the head moved meanwhile (the caller re-parents).
+ */
+static int
+commit_split(struct push *p, struct cf_drivepin *pin, struct cf_commit *pc,
+    const uint8_t root[static CF_ID_BYTES], int *donep)
+{
+	struct cf_idset child = { NULL, 0 }, mset = { NULL, 0 };
+	struct cf_delta *delta = NULL;
+	struct mixout mo;
+	uint8_t mroot[CF_ID_BYTES], cur_root[CF_ID_BYTES];
+	uint64_t stored = 0;
+	size_t budget, used, rounds = 0, fit, i;
+	int r, stop, progress, have_cur;
+
+	*donep = 0;
+	memset(&mo, 0, sizeof(mo));
+	mo.p = p;
+	have_cur = pin->n > 0;
+	if (have_cur)
+		memcpy(cur_root, pc->root_id, CF_ID_BYTES);
+	if ((r = cf_idhash_sorted(&p->child, &child)) != 0)
+		goto out;
+	for (;;) {
+		cf_delta_free(delta);
+		delta = NULL;
+		if ((r = cf_delta_compute(&p->parent, &child, &delta)) != 0)
+			goto out;
+		fit = delta->start.n + delta->stop.n <= p->delta_cap;
+		if (fit)
+			break;
+		if (++rounds > SPLIT_ROUNDS_MAX) {
+			r = COFFER_ETOOBIG;
+			goto out;
+		}
+		/* A budget that leaves room for the mixed folders' own trees. */
+		for (budget = p->delta_cap / 2; ; budget /= 2) {
+			mixout_clear(&mo);
+			cf_delta_idset_clear(&mset);
+			used = 0;
+			stop = progress = 0;
+			if (budget == 0) {
+				r = COFFER_ETOOBIG;	/* one file past the cap */
+				p->res->delta_too_big = 1;
+				goto out;
+			}
+			if ((r = mix_folder(p, &p->parent,
+			    have_cur ? cur_root : NULL, root, budget, &used,
+			    &stop, &progress, &mo, 1, mroot)) != 0)
+				goto out;
+			if (!progress)
+				continue;
+			/* Put the mixed trees, then measure the real delta. */
+			for (i = 0; i < mo.n; i++)
+				mo.items[i].id = mo.ids[i];
+			if (mo.n > 0 && (r = cf_client_objects_put(p->s->net,
+			    p->dk->drive_id, mo.items, mo.n, &stored)) != 0)
+				goto out;
+			for (i = 0; i < mo.n; i++)
+				p->res->bytes_uploaded += mo.items[i].len;
+			if ((r = cf_version_collect(p->s, p->dk, p->epoch, mroot,
+			    &mset)) != 0)
+				goto out;
+			cf_delta_free(delta);
+			delta = NULL;
+			if ((r = cf_delta_compute(&p->parent, &mset, &delta)) != 0)
+				goto out;
+			if (delta->start.n + delta->stop.n <= p->delta_cap)
+				break;
+		}
+		if ((r = commit_and_move(p, pin, mroot, &mset, donep)) != 0 ||
+		    !*donep)
+			goto out;
+		*donep = 0;
+		p->res->split_versions++;
+		warn(p, "the change was past the server's cap on one reference "
+		    "delta: pushed part of it as a version of its own", NULL, 0);
+		/* The new head is the base of the next step. */
+		cf_delta_idset_clear(&p->parent);
+		p->parent = mset;
+		mset.ids = NULL;
+		mset.n = 0;
+		memcpy(cur_root, mroot, CF_ID_BYTES);
+		have_cur = 1;
+		memcpy(pc->root_id, mroot, CF_ID_BYTES);
+	}
+	r = commit_and_move(p, pin, root, &child, donep);
+out:
+	mixout_clear(&mo);
+	cf_delta_free(delta);
+	cf_delta_idset_clear(&child);
+	cf_delta_idset_clear(&mset);
 	return r;
 }
 
@@ -1135,6 +1602,7 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 	p.warn = warnfn;
 	p.wctx = wctx;
 	p.epoch = cf_session_epoch(s);
+	p.delta_cap = delta_cap();
 	if ((r = cf_session_drive(s, drive, drive_id, &dk)) != 0)
 		goto out;
 	p.dk = dk;
@@ -1182,7 +1650,7 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 			memcpy(res->commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
 			break;
 		}
-		if ((r = commit_and_move(&p, pin, root, &done)) != 0)
+		if ((r = commit_split(&p, pin, &pc, root, &done)) != 0)
 			goto out;
 		if (done)
 			break;

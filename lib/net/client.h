@@ -172,6 +172,10 @@ int cf_client_objects_have(struct cf_client *c,
 int cf_client_objects_put(struct cf_client *c,
     const uint8_t drive[static CF_ID_BYTES], const struct cf_frame_item *items,
     size_t n, uint64_t *storedp);
+/* Upload a frame the caller built (cf_frame_*); ${*storedp} new objects. */
+int cf_client_objects_put_frame(struct cf_client *c,
+    const uint8_t drive[static CF_ID_BYTES], const uint8_t *frame,
+    size_t flen, uint64_t *storedp);
 /**
  * cf_client_objects_put_many(c, drive, items, n, parallel, storedp):
  * Upload any number of objects: cut into frames of about

@@ -132,6 +132,53 @@ out:
 }
 
 int
+cf_frame_room(struct cf_frame_w *f, size_t n)
+{
+	size_t len = f->w.len;
+
+	if (f->w.err != 0)
+		return f->w.err;
+	if (n > CF_FRAME_MAX - len)
+		return COFFER_ETOOBIG;
+	if (cf_wr_reserve(&f->w, n) == NULL)
+		return f->w.err;
+	f->w.len = len;
+	return 0;
+}
+
+uint8_t *
+cf_frame_add_open(struct cf_frame_w *f, const uint8_t id[static CF_ID_BYTES],
+    size_t maxlen)
+{
+	uint8_t *q = NULL;
+
+	if (f->w.err != 0)
+		goto out;
+	if (f->count >= CF_FRAME_COUNT_MAX || maxlen > CF_FRAME_OBJ_MAX ||
+	    cf_frame_size_with(f, maxlen) > CF_FRAME_MAX)
+		goto out;
+	cf_wr_bytes(&f->w, id, CF_ID_BYTES);
+	cf_wr_u32(&f->w, 0);		/* patched by close */
+	q = cf_wr_reserve(&f->w, maxlen);
+out:
+	return q;
+}
+
+void
+cf_frame_add_close(struct cf_frame_w *f, uint8_t *q, size_t maxlen,
+    size_t len)
+{
+	if (f->w.err != 0 || len > maxlen) {
+		/* Nothing of it stays: the frame may still be finished. */
+		f->w.len = (size_t)(q - f->w.p) - CF_FRAME_ITEM_HDR_BYTES;
+		return;
+	}
+	cf_be32enc(q - 4, (uint32_t)len);
+	f->w.len -= maxlen - len;
+	f->count++;
+}
+
+int
 cf_frame_finish(struct cf_frame_w *f, uint8_t **bufp, size_t *lenp)
 {
 	*bufp = NULL;

@@ -78,6 +78,26 @@ int cf_frame_add(struct cf_frame_w *f, const uint8_t id[static CF_ID_BYTES],
 size_t cf_frame_size_with(const struct cf_frame_w *f, size_t len);
 
 /**
+ * cf_frame_room(f, n):
+ * Make room for ${n} more bytes at once (one allocation instead of
+ * growing by doubling).  COFFER_ETOOBIG past CF_FRAME_MAX.
+ */
+int cf_frame_room(struct cf_frame_w *f, size_t n);
+
+/**
+ * cf_frame_add_open(f, id, maxlen), cf_frame_add_close(f, q, maxlen, len):
+ * Append one object written in place: open() writes the item header and
+ * returns where at most ${maxlen} bytes of it go (NULL if a cap would be
+ * passed or allocation failed); the caller writes them and close() sets
+ * the length to ${len} <= ${maxlen}.  Closing with ${len} > ${maxlen}
+ * drops the item.  Nothing else may touch ${f} in between.
+ */
+uint8_t *cf_frame_add_open(struct cf_frame_w *f,
+    const uint8_t id[static CF_ID_BYTES], size_t maxlen);
+void cf_frame_add_close(struct cf_frame_w *f, uint8_t *q, size_t maxlen,
+    size_t len);
+
+/**
  * cf_frame_finish(f, bufp, lenp):
  * Hand the encoded frame to the caller (malloc'd; free with free()).
  */

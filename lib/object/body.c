@@ -57,6 +57,55 @@ le32dec(const uint8_t *p)
 	    ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
+/*
+ * The compressibility probe: windows of PROBE_WINDOW bytes spread evenly
+ * over the chunk, at most PROBE_WINDOWS of them.  A window is "flat" when
+ * its byte histogram has a collision entropy (Renyi order 2, a lower bound
+ * on the Shannon entropy) of at least 7.5 bits a byte:
+ *
+ *     -log2(sum p_i^2) >= 7.5  <=>  PROBE_FLAT * sum c_i^2 <= n^2
+ *
+ * with PROBE_FLAT = 181 ~ 2^7.5.  Random bytes give ~8 bits; text 4-5;
+ * bytes with 4 random bits 4; half random, half 4-bit ~5.8.
+ */
+#define PROBE_WINDOW	4096
+#define PROBE_WINDOWS	8
+#define PROBE_FLAT	181
+#define PROBE_MIN	PROBE_WINDOW	/* shorter chunks: always try */
+
+static int
+window_flat(const uint8_t *p, size_t n)
+{
+	uint32_t c[256];
+	uint64_t sq = 0;
+	size_t i;
+
+	memset(c, 0, sizeof(c));
+	for (i = 0; i < n; i++)
+		c[p[i]]++;
+	for (i = 0; i < 256; i++)
+		sq += (uint64_t)c[i] * c[i];
+	return (uint64_t)PROBE_FLAT * sq <= (uint64_t)n * n;
+}
+
+int
+cf_object_incompressible(const uint8_t *p, size_t len)
+{
+	size_t k, nw, step;
+
+	if (len < PROBE_MIN)
+		return 0;
+	nw = len / PROBE_WINDOW;
+	if (nw > PROBE_WINDOWS)
+		nw = PROBE_WINDOWS;
+	/* Windows at 0, step, 2 step, ...: the last one ends at most at len. */
+	step = nw > 1 ? (len - PROBE_WINDOW) / (nw - 1) : 0;
+	for (k = 0; k < nw; k++)
+		if (!window_flat(p + k * step, PROBE_WINDOW))
+			return 0;
+	return 1;
+}
+
 int
 cf_object_zstd_frame_ok(const uint8_t *p, size_t n, size_t plain_len)
 {

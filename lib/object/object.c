@@ -39,8 +39,14 @@
 #define BODY_OFF_PLAIN_LEN	1
 #define BODY_OFF_PAYLOAD_LEN	5
 
-/* zstd level for chunks (FORMAT §7 leaves it to the writer). */
-#define ZSTD_LEVEL	3
+/*
+ * zstd level for chunks (FORMAT §7 leaves it to the writer).  Level 1,
+ * measured on the bench dataset (docs/PERFORMANCE.md §7): 39 % less client
+ * CPU for the whole push than level 3, and a repository no bigger (each
+ * chunk is compressed alone, so level 3's larger match search finds
+ * little more; on bytes with 4 random bits level 1 even does better).
+ */
+#define ZSTD_LEVEL	1
 
 _Static_assert(AD_BYTES == 131, "FORMAT §6: the AD is 131 bytes");
 _Static_assert(CF_OBJ_HDR_BYTES == CF_OBJ_OFF_CMT + CF_OBJ_CMT_BYTES,
@@ -144,6 +150,9 @@ compress_chunk(const uint8_t *src, size_t len, uint8_t *dst)
 	ZSTD_CCtx *cctx = NULL;
 	size_t n = 0;
 
+	/* Random bytes (most of a typical dataset's bytes) never shrink. */
+	if (cf_object_incompressible(src, len))
+		goto out;
 	if ((cctx = ZSTD_createCCtx()) == NULL)
 		goto out;
 	if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx,
@@ -164,29 +173,46 @@ out:
 	return n;
 }
 
+size_t
+cf_object_seal_bound(size_t len)
+{
+	size_t b;
+
+	if (len > CF_OBJ_PLAIN_MAX)
+		return 0;
+	/* padme is monotonic: a compressed body fits in this as well. */
+	b = cf_padme(CF_OBJ_BODY_HDR_BYTES + len);
+	return CF_OBJ_HDR_BYTES + b + CF_OBJ_MAC_BYTES;
+}
+
 int
-cf_object_seal(const struct cf_objkey *k, uint8_t type,
+cf_object_seal_into(const struct cf_objkey *k, uint8_t type,
     const uint8_t drive_id[static CF_ID_BYTES], const uint8_t *plain,
-    size_t len, int flags, uint8_t idout[static CF_ID_BYTES], uint8_t **blobp,
+    size_t len, int flags, const uint8_t *known_id,
+    const uint8_t nonce[static CF_OBJ_NONCE_BYTES],
+    uint8_t idout[static CF_ID_BYTES], uint8_t *blob, size_t cap,
     size_t *bloblenp)
 {
 	uint8_t id[CF_ID_BYTES], kid[CF_ID_BYTES];
 	uint8_t kenc[CF_KEY_BYTES], ad[AD_BYTES];
-	uint8_t *blob = NULL, *body, *np;
-	size_t alloc = 0, bodylen, bloblen, payload_len, zlen = 0;
+	uint8_t *body;
+	size_t bodylen, bloblen = 0, payload_len, zlen = 0;
 	uint8_t comp = CF_OBJ_COMP_NONE;
-	int rc;
+	int rc, dirty = 0;
 
-	*blobp = NULL;
 	*bloblenp = 0;
 	memset(idout, 0, CF_ID_BYTES);
 	if (!cf_object_type_ok(type) || (plain == NULL && len > 0) ||
-	    (flags & ~CF_SEAL_COMPRESS) != 0) {
+	    (flags & ~CF_SEAL_COMPRESS) != 0 || blob == NULL) {
 		rc = COFFER_EINVAL;
 		goto out;
 	}
 	if (len > CF_OBJ_PLAIN_MAX) {
 		rc = COFFER_ETOOBIG;
+		goto out;
+	}
+	if (cap < cf_object_seal_bound(len)) {
+		rc = COFFER_EINVAL;
 		goto out;
 	}
 	/* A header naming another key would make a blob nobody can open. */
@@ -195,19 +221,12 @@ cf_object_seal(const struct cf_objkey *k, uint8_t type,
 		rc = COFFER_EINVAL;
 		goto out;
 	}
-	cf_object_id(k->id_key, type, plain, len, id);
-
-	/*
-	 * Room for the uncompressed body; padme is monotonic, so a
-	 * compressed body (strictly smaller payload) fits as well.
-	 */
-	alloc = CF_OBJ_HDR_BYTES + cf_padme(CF_OBJ_BODY_HDR_BYTES + len) +
-	    CF_OBJ_MAC_BYTES;
-	if ((blob = malloc(alloc)) == NULL) {
-		rc = COFFER_ENOMEM;
-		goto out;
-	}
+	if (known_id != NULL)
+		memcpy(id, known_id, CF_ID_BYTES);
+	else
+		cf_object_id(k->id_key, type, plain, len, id);
 	body = blob + CF_OBJ_HDR_BYTES;
+	dirty = 1;
 
 	/* Body: comp || plain_len || payload_len || payload || zero[pad] */
 	payload_len = len;
@@ -231,7 +250,7 @@ cf_object_seal(const struct cf_objkey *k, uint8_t type,
 	memcpy(blob, CF_OBJ_TAG, CF_OBJ_TAG_BYTES);
 	blob[CF_OBJ_OFF_VERSION] = CF_OBJ_VERSION;
 	memcpy(blob + CF_OBJ_OFF_KEYID, k->key_id, CF_ID_BYTES);
-	randombytes_buf(blob + CF_OBJ_OFF_NONCE, CF_OBJ_NONCE_BYTES);
+	memcpy(blob + CF_OBJ_OFF_NONCE, nonce, CF_OBJ_NONCE_BYTES);
 	obj_ad(type, drive_id, id, blob, ad);
 	obj_commitment(k->enc_key, blob + CF_OBJ_OFF_NONCE, ad,
 	    blob + CF_OBJ_OFF_CMT);
@@ -243,24 +262,62 @@ cf_object_seal(const struct cf_objkey *k, uint8_t type,
 		rc = COFFER_EINTERNAL;
 		goto out;
 	}
-
-	/* Give back what compression saved; the rest may hold zstd scratch. */
-	if (alloc > bloblen) {
-		sodium_memzero(blob + bloblen, alloc - bloblen);
-		if ((np = realloc(blob, bloblen)) != NULL) {
-			blob = np;
-			alloc = bloblen;
-		}
-	}
+	/* What compression saved may hold zstd scratch (plaintext). */
+	sodium_memzero(blob + bloblen, cap - bloblen);
+	dirty = 0;
 	memcpy(idout, id, CF_ID_BYTES);
+	*bloblenp = bloblen;
+	rc = 0;
+out:
+	/* Before encryption the buffer holds plaintext. */
+	if (dirty)
+		sodium_memzero(blob, cap);
+	sodium_memzero(kenc, sizeof(kenc));
+	return rc;
+}
+
+int
+cf_object_seal(const struct cf_objkey *k, uint8_t type,
+    const uint8_t drive_id[static CF_ID_BYTES], const uint8_t *plain,
+    size_t len, int flags, uint8_t idout[static CF_ID_BYTES], uint8_t **blobp,
+    size_t *bloblenp)
+{
+	uint8_t nonce[CF_OBJ_NONCE_BYTES];
+	uint8_t *blob = NULL, *np;
+	size_t alloc = 0, bloblen = 0;
+	int rc;
+
+	*blobp = NULL;
+	*bloblenp = 0;
+	memset(idout, 0, CF_ID_BYTES);
+	if (!cf_object_type_ok(type) || (plain == NULL && len > 0) ||
+	    (flags & ~CF_SEAL_COMPRESS) != 0) {
+		rc = COFFER_EINVAL;
+		goto out;
+	}
+	if (len > CF_OBJ_PLAIN_MAX) {
+		rc = COFFER_ETOOBIG;
+		goto out;
+	}
+	alloc = cf_object_seal_bound(len);
+	if ((blob = malloc(alloc)) == NULL) {
+		rc = COFFER_ENOMEM;
+		goto out;
+	}
+	randombytes_buf(nonce, sizeof(nonce));
+	if ((rc = cf_object_seal_into(k, type, drive_id, plain, len, flags,
+	    NULL, nonce, idout, blob, alloc, &bloblen)) != 0)
+		goto out;
+	/* Give back what compression saved (already wiped). */
+	if (alloc > bloblen && (np = realloc(blob, bloblen)) != NULL) {
+		blob = np;
+		alloc = bloblen;
+	}
 	*blobp = blob;
 	*bloblenp = bloblen;
 	blob = NULL;
-	rc = 0;
 out:
-	/* Before encryption the blob holds plaintext. */
-	cf_wipefree(blob, alloc);
-	sodium_memzero(kenc, sizeof(kenc));
+	free(blob);	/* seal_into wiped it on failure */
 	return rc;
 }
 

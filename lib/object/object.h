@@ -95,6 +95,32 @@ void cf_object_id(const uint8_t id_key[static CF_KEY_BYTES], uint8_t type,
 size_t cf_padme(size_t len);
 
 /**
+ * cf_object_seal_bound(len):
+ * The room cf_object_seal_into() needs for ${len} bytes of plaintext
+ * (the uncompressed blob's size); 0 if ${len} > CF_OBJ_PLAIN_MAX.
+ */
+size_t cf_object_seal_bound(size_t len);
+
+/**
+ * cf_object_seal_into(k, type, drive_id, plain, len, flags, known_id,
+ *     nonce, id, blob, cap, bloblenp):
+ * As cf_object_seal(), but into the caller's ${blob} of ${cap} >=
+ * cf_object_seal_bound(len) bytes (a frame being built, say), with the
+ * caller's fresh random ${nonce} (never reused under a key).  If
+ * ${known_id} is not NULL it is taken as the object's id, which the caller
+ * computed with cf_object_id() and ${k}->id_key (saving a second hash of
+ * the plaintext); a wrong one makes an object nobody can open.  The bytes
+ * of ${blob} past ${*bloblenp} are zero on success; on failure all
+ * ${cap} bytes are.
+ */
+int cf_object_seal_into(const struct cf_objkey *k, uint8_t type,
+    const uint8_t drive_id[static CF_ID_BYTES], const uint8_t *plain,
+    size_t len, int flags, const uint8_t *known_id,
+    const uint8_t nonce[static CF_OBJ_NONCE_BYTES],
+    uint8_t idout[static CF_ID_BYTES], uint8_t *blob, size_t cap,
+    size_t *bloblenp);
+
+/**
  * cf_object_seal(k, type, drive_id, plain, len, flags, id, blobp, bloblenp):
  * Compute the object's ${id} (with ${k}->id_key) and seal ${plain} under
  * ${k}->enc_key (FORMAT §6, §7).  With CF_SEAL_COMPRESS a chunk is

@@ -54,6 +54,18 @@ int cf_object_body_parse(const uint8_t *body, size_t len, uint8_t type,
 int cf_object_body_inflate(const struct cf_objbody *b, uint8_t *out);
 
 /**
+ * cf_object_incompressible(p, len):
+ * 1 if the chunk ${p} of ${len} bytes looks incompressible (every sampled
+ * window has a near-flat byte histogram), so that zstd need not be tried;
+ * 0 if compression is worth a try.  A cheap heuristic (a few windows of
+ * 4 KiB), never a rule of the format: storing a chunk uncompressed is
+ * always valid (FORMAT §7).  It misses data that is flat byte by byte but
+ * repeats at a distance (a random block copied twice), which is stored
+ * uncompressed.
+ */
+int cf_object_incompressible(const uint8_t *p, size_t len);
+
+/**
  * cf_object_zstd_frame_ok(p, n, plain_len):
  * 1 if ${p} is exactly one zstd frame of ${n} bytes that declares a
  * content size of ${plain_len}, needs no dictionary and asks for a window
