@@ -57,6 +57,22 @@ void cli_progress(void *ctx, const char *what, uint64_t done, uint64_t total);
 /* Clear the progress line, if one was shown. */
 void cli_progress_end(struct cli *cli);
 
+struct cf_chain_change;
+
+/*
+ * A device name (another device's choice) made safe for a terminal:
+ * control characters become '?'.  ${out} holds CF_DEVICE_NAME_MAX + 1.
+ */
+void cli_safe_name(char *out, const char *name);
+
+/*
+ * One device-chain entry as a line on stderr: what, to which device (name
+ * and full id), by whom, when, in which epoch.  ${me}: this device's id,
+ * or NULL.
+ */
+void cli_chain_change(struct cli *cli, const struct cf_chain_change *ch,
+    const uint8_t *me);
+
 /* The host name cut to a device name's length (the default --name). */
 void cli_device_name(char *out, size_t outlen);
 

@@ -20,7 +20,6 @@
 #include "cli.h"
 
 #define HEX_ID_BYTES		(2 * CF_ID_BYTES + 1)
-#define SHORT_ID_CHARS		16	/* of an id shown to a person */
 #define TIME_TEXT_BYTES		32
 #define RECOVERY_INPUT_MAX	256	/* a typed recovery key, with spaces */
 #define JOIN_TIMEOUT_MAX	86400
@@ -34,61 +33,6 @@ time_text(uint64_t t, char out[static TIME_TEXT_BYTES])
 	if (gmtime_r(&tt, &tm) == NULL ||
 	    strftime(out, TIME_TEXT_BYTES, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
 		snprintf(out, TIME_TEXT_BYTES, "%llu", (unsigned long long)t);
-}
-
-/* "NAME (0123456789abcdef)" or the short id alone. */
-static void
-who(char *out, size_t outlen, const char *name, const uint8_t *id, int is_rk)
-{
-	char hex[HEX_ID_BYTES];
-
-	cli_hex(hex, id, CF_ID_BYTES);
-	hex[SHORT_ID_CHARS] = '\0';
-	if (is_rk)
-		snprintf(out, outlen, "the recovery key (%s)", hex);
-	else if (name[0] != '\0')
-		snprintf(out, outlen, "'%s' (%s)", name, hex);
-	else
-		snprintf(out, outlen, "device %s", hex);
-}
-
-/* One chain entry as a line on stderr. */
-static void
-print_change(struct cli *cli, const struct cf_chain_change *ch)
-{
-	char by[CF_DEVICE_NAME_MAX + HEX_ID_BYTES + 32];
-	char subj[CF_DEVICE_NAME_MAX + HEX_ID_BYTES + 32];
-	char when[TIME_TEXT_BYTES];
-	const char *what;
-
-	who(by, sizeof(by), ch->signer_name, ch->signer_id, ch->signer_is_rk);
-	subj[0] = '\0';
-	if (ch->has_subject)
-		who(subj, sizeof(subj), ch->subject_name, ch->subject_id, 0);
-	time_text(ch->time, when);
-	switch (ch->type) {
-	case CF_ENTRY_GENESIS:
-		what = "account created with device";
-		break;
-	case CF_ENTRY_ADD:
-		what = "device added:";
-		break;
-	case CF_ENTRY_REMOVE:
-		what = "device removed:";
-		break;
-	case CF_ENTRY_ROTATE:
-		what = "account key rotated";
-		break;
-	case CF_ENTRY_SETRK:
-		what = "recovery key replaced";
-		break;
-	default:
-		what = "entry";
-		break;
-	}
-	fprintf(stderr, "%s:   #%llu %s %s%sby %s, %s (epoch %llu)\n", cli->prog,
-	    (unsigned long long)ch->seq, what, subj, subj[0] ? ", " : "", by,
-	    when, (unsigned long long)ch->epoch);
 }
 
 static void
@@ -176,6 +120,7 @@ device_approve(struct cli *cli, int argc, char **argv)
 {
 	struct cf_session *s = NULL;
 	char name[CF_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
+	char safe[CF_DEVICE_NAME_MAX + 1];
 	uint8_t id[CF_ID_BYTES];
 	int r;
 
@@ -204,8 +149,10 @@ device_approve(struct cli *cli, int argc, char **argv)
 	cli_hex(hex, id, CF_ID_BYTES);
 	if (cli->json)
 		cli_json(json_pack("{s:s, s:s}", "approved", hex, "name", name));
-	else
-		printf("Approved '%s' (%s).\n", name, hex);
+	else {
+		cli_safe_name(safe, name);
+		printf("Approved '%s' (%s).\n", safe, hex);
+	}
 out:
 	cf_session_free(s);
 	return r;
@@ -217,6 +164,7 @@ device_list(struct cli *cli)
 	struct cf_session *s = NULL;
 	struct cf_device_info *v = NULL;
 	char hex[HEX_ID_BYTES], by[HEX_ID_BYTES], when[TIME_TEXT_BYTES];
+	char safe[CF_DEVICE_NAME_MAX + 1];
 	json_t *arr = NULL, *o;
 	size_t n = 0, i;
 	int r;
@@ -242,7 +190,8 @@ device_list(struct cli *cli)
 			json_array_append_new(arr, o);
 		} else {
 			time_text(v[i].added_at, when);
-			printf("%s  %-20s added %s%s\n", hex, v[i].name, when,
+			cli_safe_name(safe, v[i].name);
+			printf("%s  %-20s added %s%s\n", hex, safe, when,
 			    v[i].this_device ? "  (this device)" : "");
 		}
 	}
@@ -330,7 +279,7 @@ print_history(void *ctx, const struct cf_chain_change *ch, size_t n)
 	fprintf(stderr, "%s: the account's device chain (verified, and its "
 	    "recovery registration is this key's):\n", cli->prog);
 	for (i = 0; i < n; i++)
-		print_change(cli, &ch[i]);
+		cli_chain_change(cli, &ch[i], NULL);
 }
 
 /* Read the recovery key: one line from stdin (a prompt if it is a terminal). */

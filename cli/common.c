@@ -95,26 +95,68 @@ entry_kind(uint8_t t)
 
 /*
  * who(out, outlen, name, id, idchars, is_rk, me): a device as a person
- * reads it: its name (opened with the epoch keys) and the first
- * ${idchars} hex digits of its id.
+ * reads it: its name (opened with the epoch keys; control characters
+ * shown as '?', since a name is another device's choice and goes to a
+ * terminal) and the first ${idchars} hex digits of its id.
  */
+void
+cli_safe_name(char *out, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i < CF_DEVICE_NAME_MAX; i++)
+		out[i] = (unsigned char)name[i] < 0x20 ||
+		    (unsigned char)name[i] == 0x7f ? '?' : name[i];
+	out[i] = '\0';
+}
+
 static void
 who(char *out, size_t outlen, const char *name, const uint8_t *id,
     size_t idchars, int is_rk, int me)
 {
-	char hex[2 * CF_ID_BYTES + 1];
+	char hex[2 * CF_ID_BYTES + 1], safe[CF_DEVICE_NAME_MAX + 1];
 
 	cli_hex(hex, id, CF_ID_BYTES);
 	if (idchars < 2 * CF_ID_BYTES)
 		hex[idchars] = '\0';
+	cli_safe_name(safe, name);
 	if (is_rk)
 		snprintf(out, outlen, "the recovery key (%s)", hex);
-	else if (name[0] != '\0')
-		snprintf(out, outlen, "'%s' (%s)%s", name, hex,
+	else if (safe[0] != '\0')
+		snprintf(out, outlen, "'%s' (%s)%s", safe, hex,
 		    me ? " (this device)" : "");
 	else
 		snprintf(out, outlen, "device %s%s", hex,
 		    me ? " (this device)" : "");
+}
+
+void
+cli_chain_change(struct cli *cli, const struct cf_chain_change *ch,
+    const uint8_t *me)
+{
+	char by[CF_DEVICE_NAME_MAX + 2 * CF_ID_BYTES + 48];
+	char subj[CF_DEVICE_NAME_MAX + 2 * CF_ID_BYTES + 48];
+	char when[32];
+	struct tm tm;
+	time_t t;
+
+	who(by, sizeof(by), ch->signer_name, ch->signer_id, 16,
+	    ch->signer_is_rk, me != NULL &&
+	    sodium_memcmp(ch->signer_id, me, CF_ID_BYTES) == 0);
+	subj[0] = '\0';
+	if (ch->has_subject)
+		who(subj, sizeof(subj), ch->subject_name, ch->subject_id,
+		    2 * CF_ID_BYTES, 0, me != NULL &&
+		    sodium_memcmp(ch->subject_id, me, CF_ID_BYTES) == 0);
+	t = (time_t)ch->time;
+	if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
+	    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(when, sizeof(when), "%llu",
+		    (unsigned long long)ch->time);
+	fprintf(stderr, "%s:   device chain entry %llu: %s %s%sby %s, "
+	    "%s (epoch %llu)\n", cli->prog, (unsigned long long)ch->seq,
+	    entry_kind(ch->type), subj, subj[0] ? ", " : "", by, when,
+	    (unsigned long long)ch->epoch);
 }
 
 /*
@@ -127,11 +169,6 @@ static void
 chain_changes(struct cli *cli, const struct cf_session *s)
 {
 	struct cf_chain_change *ch = NULL;
-	char by[CF_DEVICE_NAME_MAX + 2 * CF_ID_BYTES + 48];
-	char subj[CF_DEVICE_NAME_MAX + 2 * CF_ID_BYTES + 48];
-	char when[32];
-	struct tm tm;
-	time_t t;
 	size_t n = 0, i;
 
 	if (s->chain_before >= s->chain->n)
@@ -146,27 +183,8 @@ chain_changes(struct cli *cli, const struct cf_session *s)
 	}
 	fprintf(stderr, "%s: the account's device chain changed since this "
 	    "device last looked:\n", cli->prog);
-	for (i = 0; i < n; i++) {
-		who(by, sizeof(by), ch[i].signer_name, ch[i].signer_id, 16,
-		    ch[i].signer_is_rk, sodium_memcmp(ch[i].signer_id,
-		    s->keys->device_id, CF_ID_BYTES) == 0);
-		subj[0] = '\0';
-		if (ch[i].has_subject)
-			who(subj, sizeof(subj), ch[i].subject_name,
-			    ch[i].subject_id, 2 * CF_ID_BYTES, 0,
-			    sodium_memcmp(ch[i].subject_id, s->keys->device_id,
-			    CF_ID_BYTES) == 0);
-		t = (time_t)ch[i].time;
-		if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
-		    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-			snprintf(when, sizeof(when), "%llu",
-			    (unsigned long long)ch[i].time);
-		fprintf(stderr, "%s:   device chain entry %llu: %s %s%sby %s, "
-		    "%s (epoch %llu)\n", cli->prog,
-		    (unsigned long long)ch[i].seq, entry_kind(ch[i].type), subj,
-		    subj[0] ? ", " : "", by, when,
-		    (unsigned long long)ch[i].epoch);
-	}
+	for (i = 0; i < n; i++)
+		cli_chain_change(cli, &ch[i], s->keys->device_id);
 	free(ch);
 }
 
