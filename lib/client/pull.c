@@ -11,6 +11,8 @@
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -716,6 +718,7 @@ struct pfile {
 	struct pdir *dir;
 	char name[CF_TREE_NAME_MAX + 1];
 	char tmp[64];
+	pthread_mutex_t omu;		/* fd, made, tmp */
 	int fd;				/* -1 until its first chunk */
 	int made;			/* the temporary name exists */
 	mode_t mode;
@@ -751,6 +754,8 @@ struct pwrite {
 	int done;			/* the producer cut everything */
 	int err;
 	struct pfile *live;
+	uint64_t ntmp;			/* temporary names made */
+	char tmpbase[2 * TMP_RAND_BYTES + 1];
 	size_t ndirs, held;		/* open folder handles; the producer's */
 	struct pbatch *cur;		/* the producer's batch being cut */
 };
@@ -799,21 +804,34 @@ pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Under pw->mu: make the temporary file of ${f} if not yet there. */
+/*
+ * Make the temporary file of ${f} if not yet there: a name random for
+ * this pull and a counter (no syscall for randomness per file), made
+ * with O_EXCL | O_NOFOLLOW; only threads writing the same file wait.
+ */
 static int
-pfile_open(struct pfile *f)
+pfile_open(struct pwrite *pw, struct pfile *f, int *fdp)
 {
-	int r;
+	uint64_t k;
+	int r = 0;
 
-	if (f->fd >= 0)
-		return 0;
-	if ((r = tmp_name(f->tmp, sizeof(f->tmp))) != 0)
-		return r;
-	if ((f->fd = openat(f->dir->fd, f->tmp, O_WRONLY | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-		return COFFER_EIO;
-	f->made = 1;
-	return 0;
+	pthread_mutex_lock(&f->omu);
+	if (f->fd < 0) {
+		pthread_mutex_lock(&pw->mu);
+		k = pw->ntmp++;
+		pthread_mutex_unlock(&pw->mu);
+		if (snprintf(f->tmp, sizeof(f->tmp), "%s%s-%" PRIx64, TMP_PREFIX,
+		    pw->tmpbase, k) >= (int)sizeof(f->tmp))
+			r = COFFER_EINTERNAL;
+		else if ((f->fd = openat(f->dir->fd, f->tmp, O_WRONLY | O_CREAT |
+		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+			r = COFFER_EIO;
+		else
+			f->made = 1;
+	}
+	*fdp = f->fd;
+	pthread_mutex_unlock(&f->omu);
+	return r;
 }
 
 /*
@@ -830,12 +848,8 @@ pfile_finish(struct pwrite *pw, struct pfile *f)
 
 	if (f->written != f->size)
 		return COFFER_ENOTAUTHENTIC;
-	pthread_mutex_lock(&pw->mu);
-	r = pfile_open(f);		/* an empty file has no chunk */
-	pthread_mutex_unlock(&pw->mu);
-	if (r != 0)
+	if ((r = pfile_open(pw, f, &fd)) != 0)	/* an empty file has no chunk */
 		return r;
-	fd = f->fd;
 	f->fd = -1;
 	if (fchmod(fd, f->mode) != 0 || futimens(fd, f->ts) != 0) {
 		close(fd);
@@ -843,11 +857,18 @@ pfile_finish(struct pwrite *pw, struct pfile *f)
 	}
 	if (close(fd) != 0)
 		return COFFER_EIO;
-	/* rename replaces a file or a symlink (never followed) atomically. */
-	if ((r = clear_dir(f->dir->fd, f->name)) != 0)
-		return r;
-	if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0)
-		return COFFER_EIO;
+	/*
+	 * rename replaces a file or a symlink (never followed) atomically;
+	 * not a folder: that is removed first.
+	 */
+	if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0) {
+		if (errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST)
+			return COFFER_EIO;
+		if ((r = clear_dir(f->dir->fd, f->name)) != 0)
+			return r;
+		if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0)
+			return COFFER_EIO;
+	}
 	f->made = 0;
 	pthread_mutex_lock(&pw->mu);
 	if (f->prev != NULL)
@@ -863,6 +884,7 @@ pfile_finish(struct pwrite *pw, struct pfile *f)
 		    pw->w->res->files, 0);
 	pthread_mutex_unlock(&pw->mu);
 	pdir_release(pw, f->dir);
+	pthread_mutex_destroy(&f->omu);
 	free(f);
 	return 0;
 }
@@ -895,16 +917,14 @@ batch_cb(void *vctx, size_t i, const uint8_t *plain, size_t len)
 	struct pbatch *b = wk->b;
 	struct ptarget *t;
 	size_t k;
-	int r;
+	int fd, r;
 
 	if (len != b->lens[i])
 		return COFFER_ENOTAUTHENTIC;
 	for (k = b->head[i]; k != SIZE_MAX; k = t->next) {
 		t = &b->t[k];
-		pthread_mutex_lock(&pw->mu);
-		r = pfile_open(t->f);
-		pthread_mutex_unlock(&pw->mu);
-		if (r != 0 || (r = pwrite_all(t->f->fd, plain, len, t->off)) != 0 ||
+		if ((r = pfile_open(pw, t->f, &fd)) != 0 ||
+		    (r = pwrite_all(fd, plain, len, t->off)) != 0 ||
 		    (r = pfile_done(pw, t->f, len)) != 0)
 			return r;
 	}
@@ -1066,6 +1086,10 @@ produce_file(struct pwrite *pw, struct pdir *d, const struct cf_tree_entry *e)
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return COFFER_ENOMEM;
+	if (pthread_mutex_init(&f->omu, NULL) != 0) {
+		free(f);
+		return COFFER_EINTERNAL;
+	}
 	memcpy(f->name, e->name, e->namelen);
 	f->name[e->namelen] = '\0';
 	f->fd = -1;
@@ -1187,7 +1211,8 @@ produce_dir(struct pwrite *pw, struct pdir *d,
 static unsigned
 pull_workers(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	/* One per core, and one more to fetch while the others open. */
+	long n = sysconf(_SC_NPROCESSORS_ONLN) + 1;
 
 	if (n < 2)
 		n = 2;
@@ -1209,12 +1234,15 @@ write_files(struct wctx *w, int dfd, const uint8_t root[static CF_ID_BYTES])
 	struct pdir *top;
 	struct pfile *f;
 	struct pbatch *b;
+	uint8_t rnd[TMP_RAND_BYTES];
 	unsigned n = 0, k, want = pull_workers();
 	int r;
 
 	memset(&pw, 0, sizeof(pw));
 	memset(wk, 0, sizeof(wk));
 	pw.w = w;
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(pw.tmpbase, sizeof(pw.tmpbase), rnd, sizeof(rnd));
 	if ((top = malloc(sizeof(*top))) == NULL)
 		return COFFER_ENOMEM;
 	if ((top->fd = dup(dfd)) < 0) {
@@ -1273,6 +1301,7 @@ write_files(struct wctx *w, int dfd, const uint8_t root[static CF_ID_BYTES])
 		if (f->made)
 			(void)unlinkat(f->dir->fd, f->tmp, 0);
 		pdir_release(&pw, f->dir);
+		pthread_mutex_destroy(&f->omu);
 		free(f);
 	}
 	pdir_release(&pw, top);
