@@ -72,10 +72,6 @@ int cf_push(struct cf_session *s, const char *drive, const char *dir,
 #define CF_PULL_DELETE		0x2	/* remove local entries the version lacks */
 #define CF_PULL_KEEP_MODES	0x4	/* keep setuid/setgid/sticky bits */
 
-/* Verified chunks a pull keeps in memory between checking and writing. */
-#define CF_PULL_KEEP_BYTES	((size_t)256 << 20)
-#define CF_PULL_FETCHERS	4	/* connections fetching chunks at once */
-
 struct cf_pull_result {
 	uint64_t version;
 	uint64_t files, dirs, symlinks;

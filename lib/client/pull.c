@@ -11,6 +11,8 @@
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,7 +31,12 @@
 
 #define TMP_PREFIX		".coffer-tmp-"
 #define TMP_RAND_BYTES		8
-#define CHUNK_BATCH		16	/* chunks per get-many request */
+#define PULL_BATCH_BYTES	((size_t)4 << 20)	/* chunk bytes per get */
+#define PULL_BATCH_IDS		256	/* ids per get (session.c asks 256) */
+#define PULL_BATCH_TARGETS	1024	/* places chunks go, per batch */
+#define PULL_QUEUE		4	/* batches cut and waiting */
+#define PULL_WORKERS_MAX	8	/* threads fetching, opening, writing */
+#define PULL_DIRS_MAX		256	/* folder handles open for files */
 #define MAP_MIN			256
 
 /* ---- a map of verified plaintexts (trees and lists of one version) ---- */
@@ -515,118 +522,6 @@ struct wctx {
 	void *wctx;
 };
 
-struct chunkw {
-	int fd;
-	const struct cf_ref *refs;
-	uint64_t written;
-};
-
-static int
-chunk_write_cb(void *vctx, size_t i, const uint8_t *plain, size_t len)
-{
-	struct chunkw *c = vctx;
-	size_t off = 0;
-	ssize_t k;
-
-	if (len != c->refs[i].len)
-		return COFFER_ENOTAUTHENTIC;
-	while (off < len) {
-		k = write(c->fd, plain + off, len - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return COFFER_EIO;
-		off += (size_t)k;
-	}
-	c->written += len;
-	return 0;
-}
-
-static int
-write_all_fd(int fd, const uint8_t *p, size_t len)
-{
-	size_t off = 0;
-	ssize_t k;
-
-	while (off < len) {
-		k = write(fd, p + off, len - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return COFFER_EIO;
-		off += (size_t)k;
-	}
-	return 0;
-}
-
-/* Fetch, verify and write the ${n} chunks ${refs} (none of them kept). */
-static int
-fetch_write(struct wctx *w, int fd, const struct cf_ref *refs, size_t n,
-    uint8_t (*ids)[CF_ID_BYTES], uint64_t *writtenp)
-{
-	struct chunkw c;
-	size_t j;
-	int r;
-
-	if (n == 0)
-		return 0;
-	for (j = 0; j < n; j++)
-		memcpy(ids[j], refs[j].id, CF_ID_BYTES);
-	c.fd = fd;
-	c.refs = refs;
-	c.written = 0;
-	r = cf_session_fetch(w->s, w->dk, w->max_epoch, CF_OBJ_CHUNK,
-	    (const uint8_t (*)[CF_ID_BYTES])ids, n, chunk_write_cb, &c);
-	*writtenp += c.written;
-	return r;
-}
-
-/*
- * Write the chunks ${refs} to ${fd}: from the verified chunks kept in
- * memory, or fetched and verified again for those that were not kept.
- */
-static int
-write_chunks(struct wctx *w, int fd, const struct cf_ref *refs, size_t n,
-    uint64_t *writtenp)
-{
-	uint8_t (*ids)[CF_ID_BYTES] = NULL;
-	struct mapslot *ms;
-	size_t i, miss = 0;
-	int r = 0;
-
-	if (n == 0)
-		return 0;
-	if ((ids = malloc(CHUNK_BATCH * CF_ID_BYTES)) == NULL)
-		return COFFER_ENOMEM;
-	for (i = 0; i < n; i++) {
-		ms = map_find(&w->v->map, refs[i].id, CF_OBJ_CHUNK);
-		if (ms == NULL) {
-			if (++miss == CHUNK_BATCH) {
-				if ((r = fetch_write(w, fd, refs + i + 1 - miss,
-				    miss, ids, writtenp)) != 0)
-					goto out;
-				miss = 0;
-			}
-			continue;
-		}
-		if ((r = fetch_write(w, fd, refs + i - miss, miss, ids,
-		    writtenp)) != 0)
-			goto out;
-		miss = 0;
-		if (ms->len != refs[i].len) {
-			r = COFFER_ENOTAUTHENTIC;
-			goto out;
-		}
-		if ((r = write_all_fd(fd, ms->plain, ms->len)) != 0)
-			goto out;
-		*writtenp += ms->len;
-	}
-	r = fetch_write(w, fd, refs + n - miss, miss, ids, writtenp);
-out:
-	free(ids);
-	return r;
-}
-
 static int
 tmp_name(char *out, size_t outlen)
 {
@@ -681,79 +576,6 @@ clear_name(int dfd, const char *name, int keepdir)
 	return rm_at(dfd, name, 1);
 }
 
-static int
-write_file(struct wctx *w, int dfd, const char *name,
-    const struct cf_tree_entry *e)
-{
-	char tmp[64];
-	struct timespec ts[2];
-	struct cf_list *l = NULL;
-	struct mapslot *ms;
-	uint64_t written = 0, sum = 0;
-	int fd = -1, made = 0, r;
-	size_t i;
-
-	if ((r = tmp_name(tmp, sizeof(tmp))) != 0)
-		goto out;
-	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0) {
-		r = COFFER_EIO;
-		goto out;
-	}
-	made = 1;
-	if (e->how == CF_FILE_CHUNKS) {
-		if ((r = write_chunks(w, fd, e->refs, e->nrefs, &written)) != 0)
-			goto out;
-	} else {
-		for (i = 0; i < e->nrefs; i++) {
-			/* Lists were verified in the walk; they are in the map. */
-			if ((ms = map_find(&w->v->map, e->refs[i].id,
-			    CF_OBJ_LIST)) == NULL) {
-				r = COFFER_EINTERNAL;
-				goto out;
-			}
-			if ((r = cf_list_decode(ms->plain, ms->len, &l)) != 0 ||
-			    (r = cf_list_check_one(e, i, l, &sum)) != 0 ||
-			    (r = write_chunks(w, fd, l->chunks, l->n,
-			    &written)) != 0)
-				goto out;
-			cf_list_free(l);
-			l = NULL;
-		}
-	}
-	if (written != e->size) {
-		r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	times_of(e, ts);
-	if (fchmod(fd, (mode_t)mode_of(w, e->mode)) != 0 ||
-	    futimens(fd, ts) != 0 || close(fd) != 0) {
-		fd = -1;
-		r = COFFER_EIO;
-		goto out;
-	}
-	fd = -1;
-	/* rename replaces a file or a symlink (never followed) atomically. */
-	if ((r = clear_dir(dfd, name)) != 0)
-		goto out;
-	if (renameat(dfd, tmp, dfd, name) != 0) {
-		r = COFFER_EIO;
-		goto out;
-	}
-	made = 0;
-	w->res->files++;
-	w->res->bytes += written;
-	if (w->s->progress != NULL)
-		w->s->progress(w->s->progress_ctx, "pull: files written",
-		    w->res->files, 0);
-out:
-	cf_list_free(l);
-	if (fd >= 0)
-		close(fd);
-	if (made)
-		unlinkat(dfd, tmp, 0);
-	return r;
-}
 
 static int
 write_symlink(struct wctx *w, int dfd, const char *name,
@@ -839,69 +661,6 @@ delete_extra(struct wctx *w, int dfd, const struct folder *f)
 	return r;
 }
 
-static int
-write_dir(struct wctx *w, int dfd, const uint8_t id[static CF_ID_BYTES],
-    uint32_t depth)
-{
-	struct folder f;
-	char name[CF_TREE_NAME_MAX + 1];
-	struct timespec ts[2];
-	const struct cf_tree_entry *e;
-	size_t i;
-	int fd = -1, r, pass;
-
-	if ((r = folder_load(vload_cb, w->v, id, &f)) != 0)
-		return r;
-	if ((w->flags & CF_PULL_DELETE) && (r = delete_extra(w, dfd, &f)) != 0)
-		goto out;
-	/* Folders and files first, then symlinks. */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < f.n; i++) {
-			e = f.e[i];
-			memcpy(name, e->name, e->namelen);
-			name[e->namelen] = '\0';
-			if (pass == 1) {
-				if (e->type == CF_TREE_SYMLINK &&
-				    (r = write_symlink(w, dfd, name, e)) != 0)
-					goto out;
-				continue;
-			}
-			if (e->type == CF_TREE_FILE) {
-				if ((r = write_file(w, dfd, name, e)) != 0)
-					goto out;
-			} else if (e->type == CF_TREE_DIR) {
-				if ((r = clear_name(dfd, name, 1)) != 0)
-					goto out;
-				if (mkdirat(dfd, name, 0700) != 0 && errno != EEXIST) {
-					r = COFFER_EIO;
-					goto out;
-				}
-				if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY |
-				    O_NOFOLLOW | O_CLOEXEC)) < 0) {
-					r = COFFER_EIO;
-					goto out;
-				}
-				(void)fchmod(fd, 0700);
-				if ((r = write_dir(w, fd, e->subtree, depth + 1)) != 0)
-					goto out;
-				times_of(e, ts);
-				if (fchmod(fd, (mode_t)mode_of(w, e->mode)) != 0 ||
-				    futimens(fd, ts) != 0) {
-					r = COFFER_EIO;
-					goto out;
-				}
-				close(fd);
-				fd = -1;
-				w->res->dirs++;
-			}
-		}
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	folder_free(&f);
-	return r;
-}
 
 static int
 dir_empty(int dfd, int *emptyp)
@@ -928,141 +687,680 @@ dir_empty(int dfd, int *emptyp)
 	return 0;
 }
 
-struct prefetch {
-	struct cf_session *s;
-	struct vload *v;
-	pthread_mutex_t mu;		/* next, kept, the map, err */
-	size_t next;			/* next batch to fetch */
-	size_t kept;			/* bytes kept in memory */
-	size_t done;
+
+/*
+ * ---- writing files in parallel ----
+ *
+ * Once every tree and list of the version is verified, the main thread
+ * (the producer) walks the folders from memory, makes each folder (mode
+ * 0700 until the end) and cuts the chunks of the files into batches of
+ * about PULL_BATCH_BYTES; worker threads, each with a connection of its
+ * own, fetch a batch in one get request, open each chunk (decrypt,
+ * check its id and length) and write it at its offset into the file's
+ * temporary name.  The thread that writes a file's last chunk checks its
+ * size, sets its mode and times and renames it into place.  At most
+ * PULL_QUEUE batches wait, so memory does not grow with the version.
+ * Symlinks, deletions and folder modes and times come last (finish_dir),
+ * once every file is in place.  On any error everything stops and each
+ * temporary file is removed: what a refused pull leaves in the target is
+ * files whose every chunk was verified.
+ */
+
+/* A folder handle shared by the files being written in it. */
+struct pdir {
+	int fd;
+	size_t refs;			/* under pw->mu */
+};
+
+/* A file being written (on the live list until renamed into place). */
+struct pfile {
+	struct pfile *prev, *next;
+	struct pdir *dir;
+	char name[CF_TREE_NAME_MAX + 1];
+	char tmp[64];
+	pthread_mutex_t omu;		/* fd, made, tmp */
+	int fd;				/* -1 until its first chunk */
+	int made;			/* the temporary name exists */
+	mode_t mode;
+	struct timespec ts[2];
+	uint64_t size, written;
+	size_t pending;			/* chunks to write; +1 while cut */
+};
+
+/* One place a chunk goes. */
+struct ptarget {
+	struct pfile *f;
+	uint64_t off;
+	size_t next;			/* next target of the same id */
+};
+
+struct pbatch {
+	struct pbatch *next;
+	size_t n, nt;
+	size_t bytes;
+	uint8_t ids[PULL_BATCH_IDS][CF_ID_BYTES];
+	uint32_t lens[PULL_BATCH_IDS];
+	size_t head[PULL_BATCH_IDS];	/* first target of each id */
+	size_t hash[2 * PULL_BATCH_IDS];/* id -> index + 1 (0: empty) */
+	struct ptarget t[PULL_BATCH_TARGETS];
+};
+
+struct pwrite {
+	struct wctx *w;
+	pthread_mutex_t mu;		/* everything below */
+	pthread_cond_t cv;		/* the queue, err, ndirs changed */
+	struct pbatch *qhead, *qtail;
+	size_t nq;
+	int done;			/* the producer cut everything */
 	int err;
+	struct pfile *live;
+	uint64_t ntmp;			/* temporary names made */
+	char tmpbase[2 * TMP_RAND_BYTES + 1];
+	size_t ndirs, held;		/* open folder handles; the producer's */
+	struct pbatch *cur;		/* the producer's batch being cut */
 };
 
-struct prefetch_one {
-	struct prefetch *pf;
-	struct cf_client *net;
-	size_t base;
-};
-
-static int
-prefetch_cb(void *vctx, size_t i, const uint8_t *plain, size_t len)
+static void
+pdir_release(struct pwrite *pw, struct pdir *d)
 {
-	struct prefetch_one *o = vctx;
-	struct prefetch *pf = o->pf;
-	const struct cf_ref *ref = &pf->v->chunkv[o->base + i];
-	uint8_t *copy;
-	int r = 0;
+	int last;
 
-	if (len != ref->len)
-		return COFFER_ENOTAUTHENTIC;
-	pthread_mutex_lock(&pf->mu);
-	if (pf->kept + len <= CF_PULL_KEEP_BYTES) {
-		pf->kept += len;	/* reserve before copying */
-		pthread_mutex_unlock(&pf->mu);
-		if ((copy = malloc(len + 1)) == NULL)
-			return COFFER_ENOMEM;
-		memcpy(copy, plain, len);
-		pthread_mutex_lock(&pf->mu);
-		if ((r = map_put(&pf->v->map, ref->id, CF_OBJ_CHUNK, copy,
-		    len)) != 0)
-			free(copy);
+	pthread_mutex_lock(&pw->mu);
+	last = --d->refs == 0;
+	if (last)
+		pw->ndirs--;
+	pthread_cond_broadcast(&pw->cv);
+	pthread_mutex_unlock(&pw->mu);
+	if (last) {
+		close(d->fd);
+		free(d);
 	}
-	pthread_mutex_unlock(&pf->mu);
-	return r;
 }
 
-static void *
-prefetch_worker(void *arg)
+static void
+pw_fail(struct pwrite *pw, int r)
 {
-	struct prefetch_one *o = arg;
-	struct prefetch *pf = o->pf;
-	struct vload *v = pf->v;
-	uint8_t (*ids)[CF_ID_BYTES] = NULL;
-	size_t i, b, j;
-	int r = 0;
+	pthread_mutex_lock(&pw->mu);
+	if (pw->err == 0)
+		pw->err = r;
+	pthread_cond_broadcast(&pw->cv);
+	pthread_mutex_unlock(&pw->mu);
+}
 
-	if ((ids = malloc(CHUNK_BATCH * CF_ID_BYTES)) == NULL)
-		r = COFFER_ENOMEM;
-	while (r == 0) {
-		pthread_mutex_lock(&pf->mu);
-		if (pf->err != 0 || pf->next >= v->nchunkv) {
-			pthread_mutex_unlock(&pf->mu);
-			break;
-		}
-		i = pf->next;
-		b = v->nchunkv - i < CHUNK_BATCH ? v->nchunkv - i : CHUNK_BATCH;
-		pf->next += b;
-		pthread_mutex_unlock(&pf->mu);
-		for (j = 0; j < b; j++)
-			memcpy(ids[j], v->chunkv[i + j].id, CF_ID_BYTES);
-		o->base = i;
-		r = cf_session_fetch_net(o->net, v->dk, v->max_epoch,
-		    CF_OBJ_CHUNK, (const uint8_t (*)[CF_ID_BYTES])ids, b,
-		    prefetch_cb, o);
-		pthread_mutex_lock(&pf->mu);
-		pf->done += b;
-		if (r == 0 && o == arg && pf->s->progress != NULL &&
-		    o->net == pf->s->net)
-			pf->s->progress(pf->s->progress_ctx,
-			    "pull: chunks verified", pf->done, v->nchunkv);
-		pthread_mutex_unlock(&pf->mu);
+static int
+pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t k;
+
+	while (done < len) {
+		k = pwrite(fd, p + done, len - done, (off_t)(off + done));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return COFFER_EIO;
+		done += (size_t)k;
 	}
-	if (r != 0) {
-		pthread_mutex_lock(&pf->mu);
-		if (pf->err == 0)
-			pf->err = r;
-		pthread_mutex_unlock(&pf->mu);
-	}
-	free(ids);
-	return NULL;
+	return 0;
 }
 
 /*
- * Fetch and open every chunk of the version before anything is written,
- * so that a tampered chunk stops the pull with the target untouched; keep
- * up to CF_PULL_KEEP_BYTES of them so they need not be fetched again.
- * CF_PULL_FETCHERS connections fetch in parallel (one client each).
+ * Make the temporary file of ${f} if not yet there: a name random for
+ * this pull and a counter (no syscall for randomness per file), made
+ * with O_EXCL | O_NOFOLLOW; only threads writing the same file wait.
  */
 static int
-prefetch(struct cf_session *s, struct vload *v)
+pfile_open(struct pwrite *pw, struct pfile *f, int *fdp)
 {
-	struct prefetch pf;
-	struct prefetch_one one[CF_PULL_FETCHERS];
-	pthread_t th[CF_PULL_FETCHERS];
-	size_t k, n = 1;
+	uint64_t k;
+	int r = 0;
+
+	pthread_mutex_lock(&f->omu);
+	if (f->fd < 0) {
+		pthread_mutex_lock(&pw->mu);
+		k = pw->ntmp++;
+		pthread_mutex_unlock(&pw->mu);
+		if (snprintf(f->tmp, sizeof(f->tmp), "%s%s-%" PRIx64, TMP_PREFIX,
+		    pw->tmpbase, k) >= (int)sizeof(f->tmp))
+			r = COFFER_EINTERNAL;
+		else if ((f->fd = openat(f->dir->fd, f->tmp, O_WRONLY | O_CREAT |
+		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+			r = COFFER_EIO;
+		else
+			f->made = 1;
+	}
+	*fdp = f->fd;
+	pthread_mutex_unlock(&f->omu);
+	return r;
+}
+
+/*
+ * Every chunk of ${f} is written (pending reached 0, so no other thread
+ * holds it): check its size, set its mode and times, rename it into
+ * place, and drop it.  On an error it stays on the live list for the
+ * clean-up to remove its temporary name.
+ */
+static int
+pfile_finish(struct pwrite *pw, struct pfile *f)
+{
+	struct cf_session *s = pw->w->s;
+	int r, fd;
+
+	if (f->written != f->size)
+		return COFFER_ENOTAUTHENTIC;
+	if ((r = pfile_open(pw, f, &fd)) != 0)	/* an empty file has no chunk */
+		return r;
+	f->fd = -1;
+	if (fchmod(fd, f->mode) != 0 || futimens(fd, f->ts) != 0) {
+		close(fd);
+		return COFFER_EIO;
+	}
+	if (close(fd) != 0)
+		return COFFER_EIO;
+	/*
+	 * rename replaces a file or a symlink (never followed) atomically;
+	 * not a folder: that is removed first.
+	 */
+	if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0) {
+		if (errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST)
+			return COFFER_EIO;
+		if ((r = clear_dir(f->dir->fd, f->name)) != 0)
+			return r;
+		if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0)
+			return COFFER_EIO;
+	}
+	f->made = 0;
+	pthread_mutex_lock(&pw->mu);
+	if (f->prev != NULL)
+		f->prev->next = f->next;
+	else
+		pw->live = f->next;
+	if (f->next != NULL)
+		f->next->prev = f->prev;
+	pw->w->res->files++;
+	pw->w->res->bytes += f->written;
+	if (s->progress != NULL)
+		s->progress(s->progress_ctx, "pull: files written",
+		    pw->w->res->files, 0);
+	pthread_mutex_unlock(&pw->mu);
+	pdir_release(pw, f->dir);
+	pthread_mutex_destroy(&f->omu);
+	free(f);
+	return 0;
+}
+
+/* One more of ${f}'s chunks (${len} bytes) is written, or cut. */
+static int
+pfile_done(struct pwrite *pw, struct pfile *f, size_t len)
+{
+	int last;
+
+	pthread_mutex_lock(&pw->mu);
+	f->written += len;
+	last = --f->pending == 0;
+	pthread_mutex_unlock(&pw->mu);
+	return last ? pfile_finish(pw, f) : 0;
+}
+
+struct pwork {
+	struct pwrite *pw;
+	struct cf_client *net;
+	struct pbatch *b;
+};
+
+/* A chunk of the batch, opened and of the right length: write it out. */
+static int
+batch_cb(void *vctx, size_t i, const uint8_t *plain, size_t len)
+{
+	struct pwork *wk = vctx;
+	struct pwrite *pw = wk->pw;
+	struct pbatch *b = wk->b;
+	struct ptarget *t;
+	size_t k;
+	int fd, r;
+
+	if (len != b->lens[i])
+		return COFFER_ENOTAUTHENTIC;
+	for (k = b->head[i]; k != SIZE_MAX; k = t->next) {
+		t = &b->t[k];
+		if ((r = pfile_open(pw, t->f, &fd)) != 0 ||
+		    (r = pwrite_all(fd, plain, len, t->off)) != 0 ||
+		    (r = pfile_done(pw, t->f, len)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static void *
+pwrite_worker(void *arg)
+{
+	struct pwork *wk = arg;
+	struct pwrite *pw = wk->pw;
+	struct pbatch *b;
+	int r = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&pw->mu);
+		while (pw->qhead == NULL && !pw->done && pw->err == 0)
+			pthread_cond_wait(&pw->cv, &pw->mu);
+		if (pw->err != 0 || pw->qhead == NULL) {
+			pthread_mutex_unlock(&pw->mu);
+			break;
+		}
+		b = pw->qhead;
+		if ((pw->qhead = b->next) == NULL)
+			pw->qtail = NULL;
+		pw->nq--;
+		pthread_cond_broadcast(&pw->cv);
+		pthread_mutex_unlock(&pw->mu);
+		wk->b = b;
+		r = cf_session_fetch_net(wk->net, pw->w->dk, pw->w->max_epoch,
+		    CF_OBJ_CHUNK, (const uint8_t (*)[CF_ID_BYTES])b->ids, b->n,
+		    batch_cb, wk);
+		wk->b = NULL;
+		free(b);
+		if (r != 0) {
+			pw_fail(pw, r);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Hand the batch being cut to the workers (waiting for room). */
+static int
+batch_flush(struct pwrite *pw)
+{
+	struct pbatch *b = pw->cur;
 	int r;
 
-	if (v->nchunkv == 0)
+	if (b == NULL || b->n == 0)
 		return 0;
-	memset(&pf, 0, sizeof(pf));
-	memset(one, 0, sizeof(one));
-	pf.s = s;
-	pf.v = v;
-	if (pthread_mutex_init(&pf.mu, NULL) != 0)
-		return COFFER_EINTERNAL;
-	one[0].pf = &pf;
-	one[0].net = s->net;
-	/* More connections only when there is more than one batch. */
-	for (k = 1; k < CF_PULL_FETCHERS && k * CHUNK_BATCH < v->nchunkv; k++) {
-		one[k].pf = &pf;
-		if (cf_session_client(s, &one[k].net) != 0)
+	pw->cur = NULL;
+	pthread_mutex_lock(&pw->mu);
+	while (pw->nq >= PULL_QUEUE && pw->err == 0)
+		pthread_cond_wait(&pw->cv, &pw->mu);
+	if ((r = pw->err) == 0) {
+		b->next = NULL;
+		if (pw->qtail != NULL)
+			pw->qtail->next = b;
+		else
+			pw->qhead = b;
+		pw->qtail = b;
+		pw->nq++;
+		pthread_cond_broadcast(&pw->cv);
+	}
+	pthread_mutex_unlock(&pw->mu);
+	if (r != 0) {
+		/* Not queued: its targets are never written. */
+		pw->cur = b;
+	}
+	return r;
+}
+
+/* Add the chunk ${ref}, to go at ${off} of ${f}, to the batch. */
+static int
+batch_add(struct pwrite *pw, struct pfile *f, const struct cf_ref *ref,
+    uint64_t off)
+{
+	struct pbatch *b;
+	size_t h, i;
+	int r;
+
+	b = pw->cur;
+	if (b != NULL && (b->nt == PULL_BATCH_TARGETS ||
+	    b->n == PULL_BATCH_IDS ||
+	    (b->n > 0 && b->bytes + ref->len > PULL_BATCH_BYTES))) {
+		/* Unless the id is in it already (then it costs nothing). */
+		for (h = (size_t)cf_be64dec(ref->id) & (2 * PULL_BATCH_IDS - 1);
+		    b->hash[h] != 0; h = (h + 1) & (2 * PULL_BATCH_IDS - 1))
+			if (!memcmp(b->ids[b->hash[h] - 1], ref->id, CF_ID_BYTES))
+				break;
+		if (b->hash[h] == 0 || b->nt == PULL_BATCH_TARGETS) {
+			if ((r = batch_flush(pw)) != 0)
+				return r;
+			b = NULL;
+		}
+	}
+	if (b == NULL) {
+		if ((b = malloc(sizeof(*b))) == NULL)
+			return COFFER_ENOMEM;
+		b->n = b->nt = b->bytes = 0;
+		memset(b->hash, 0, sizeof(b->hash));
+		pw->cur = b;
+	}
+	for (h = (size_t)cf_be64dec(ref->id) & (2 * PULL_BATCH_IDS - 1);
+	    b->hash[h] != 0; h = (h + 1) & (2 * PULL_BATCH_IDS - 1))
+		if (!memcmp(b->ids[b->hash[h] - 1], ref->id, CF_ID_BYTES))
 			break;
-		if (pthread_create(&th[k], NULL, prefetch_worker, &one[k]) != 0) {
-			cf_client_free(one[k].net);
-			one[k].net = NULL;
+	if (b->hash[h] != 0) {
+		i = b->hash[h] - 1;
+		if (b->lens[i] != ref->len)
+			return COFFER_ENOTAUTHENTIC;	/* one id, two lengths */
+	} else {
+		i = b->n++;
+		memcpy(b->ids[i], ref->id, CF_ID_BYTES);
+		b->lens[i] = ref->len;
+		b->head[i] = SIZE_MAX;
+		b->hash[h] = i + 1;
+		b->bytes += ref->len;
+	}
+	b->t[b->nt].f = f;
+	b->t[b->nt].off = off;
+	b->t[b->nt].next = b->head[i];
+	b->head[i] = b->nt++;
+	pthread_mutex_lock(&pw->mu);
+	f->pending++;
+	pthread_mutex_unlock(&pw->mu);
+	return 0;
+}
+
+static int
+cut_refs(struct pwrite *pw, struct pfile *f, const struct cf_ref *refs,
+    size_t n, uint64_t *offp)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (refs[i].len > f->size - *offp)
+			return COFFER_ENOTAUTHENTIC;
+		if ((r = batch_add(pw, f, &refs[i], *offp)) != 0)
+			return r;
+		*offp += refs[i].len;
+	}
+	return 0;
+}
+
+/* Cut the file ${e} in the folder ${d} into batches. */
+static int
+produce_file(struct pwrite *pw, struct pdir *d, const struct cf_tree_entry *e)
+{
+	struct wctx *w = pw->w;
+	struct cf_list *l = NULL;
+	struct mapslot *ms;
+	struct pfile *f;
+	uint64_t off = 0, sum = 0;
+	size_t i;
+	int r = 0;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return COFFER_ENOMEM;
+	if (pthread_mutex_init(&f->omu, NULL) != 0) {
+		free(f);
+		return COFFER_EINTERNAL;
+	}
+	memcpy(f->name, e->name, e->namelen);
+	f->name[e->namelen] = '\0';
+	f->fd = -1;
+	f->mode = (mode_t)mode_of(w, e->mode);
+	times_of(e, f->ts);
+	f->size = e->size;
+	f->dir = d;
+	f->pending = 1;			/* ours while we cut it */
+	pthread_mutex_lock(&pw->mu);
+	d->refs++;
+	if ((f->next = pw->live) != NULL)
+		f->next->prev = f;
+	pw->live = f;
+	pthread_mutex_unlock(&pw->mu);
+	if (e->how == CF_FILE_CHUNKS) {
+		r = cut_refs(pw, f, e->refs, e->nrefs, &off);
+	} else {
+		for (i = 0; i < e->nrefs && r == 0; i++) {
+			/* Lists were verified in the walk; they are in the map. */
+			if ((ms = map_find(&w->v->map, e->refs[i].id,
+			    CF_OBJ_LIST)) == NULL) {
+				r = COFFER_EINTERNAL;
+				break;
+			}
+			if ((r = cf_list_decode(ms->plain, ms->len, &l)) == 0 &&
+			    (r = cf_list_check_one(e, i, l, &sum)) == 0)
+				r = cut_refs(pw, f, l->chunks, l->n, &off);
+			cf_list_free(l);
+			l = NULL;
+		}
+	}
+	if (r == 0 && off != e->size)
+		r = COFFER_ENOTAUTHENTIC;
+	if (r != 0)
+		return r;		/* the clean-up removes it */
+	return pfile_done(pw, f, 0);
+}
+
+/* Make the folder ${name} in ${d} (mode 0700 until finish_dir). */
+static int
+produce_mkdir(struct pwrite *pw, struct pdir *d, const char *name,
+    struct pdir **ndp)
+{
+	struct pdir *nd;
+	int fd, full, r;
+
+	*ndp = NULL;
+	/*
+	 * Not too many folder handles open: hand over what is cut (the
+	 * files holding them) and let the workers catch up.
+	 */
+	pthread_mutex_lock(&pw->mu);
+	full = pw->ndirs - pw->held >= PULL_DIRS_MAX;
+	pthread_mutex_unlock(&pw->mu);
+	if (full && (r = batch_flush(pw)) != 0)
+		return r;
+	pthread_mutex_lock(&pw->mu);
+	while (pw->ndirs - pw->held >= PULL_DIRS_MAX && pw->err == 0)
+		pthread_cond_wait(&pw->cv, &pw->mu);
+	r = pw->err;
+	pthread_mutex_unlock(&pw->mu);
+	if (r != 0)
+		return r;
+	if ((r = clear_name(d->fd, name, 1)) != 0)
+		return r;
+	if (mkdirat(d->fd, name, 0700) != 0 && errno != EEXIST)
+		return COFFER_EIO;
+	if ((fd = openat(d->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return COFFER_EIO;
+	(void)fchmod(fd, 0700);
+	if ((nd = malloc(sizeof(*nd))) == NULL) {
+		close(fd);
+		return COFFER_ENOMEM;
+	}
+	nd->fd = fd;
+	nd->refs = 1;
+	pthread_mutex_lock(&pw->mu);
+	pw->ndirs++;
+	pw->held++;
+	pthread_mutex_unlock(&pw->mu);
+	*ndp = nd;
+	return 0;
+}
+
+static int
+produce_dir(struct pwrite *pw, struct pdir *d,
+    const uint8_t id[static CF_ID_BYTES])
+{
+	struct folder f;
+	struct pdir *nd;
+	const struct cf_tree_entry *e;
+	char name[CF_TREE_NAME_MAX + 1];
+	size_t i;
+	int r;
+
+	if ((r = folder_load(vload_cb, pw->w->v, id, &f)) != 0)
+		return r;
+	for (i = 0; i < f.n && r == 0; i++) {
+		e = f.e[i];
+		if (e->type == CF_TREE_FILE) {
+			r = produce_file(pw, d, e);
+		} else if (e->type == CF_TREE_DIR) {
+			memcpy(name, e->name, e->namelen);
+			name[e->namelen] = '\0';
+			if ((r = produce_mkdir(pw, d, name, &nd)) != 0)
+				break;
+			r = produce_dir(pw, nd, e->subtree);
+			pthread_mutex_lock(&pw->mu);
+			pw->held--;
+			pthread_mutex_unlock(&pw->mu);
+			pdir_release(pw, nd);
+		}
+	}
+	folder_free(&f);
+	return r;
+}
+
+static unsigned
+pull_workers(void)
+{
+	/* One per core, and one more to fetch while the others open. */
+	long n = sysconf(_SC_NPROCESSORS_ONLN) + 1;
+
+	if (n < 2)
+		n = 2;
+	if (n > PULL_WORKERS_MAX)
+		n = PULL_WORKERS_MAX;
+	return (unsigned)n;
+}
+
+/*
+ * Write every file of the folder ${root} into ${dfd}, chunks fetched
+ * and opened by worker threads.  On an error no temporary file is left.
+ */
+static int
+write_files(struct wctx *w, int dfd, const uint8_t root[static CF_ID_BYTES])
+{
+	struct pwrite pw;
+	struct pwork wk[PULL_WORKERS_MAX];
+	pthread_t th[PULL_WORKERS_MAX];
+	struct pdir *top;
+	struct pfile *f;
+	struct pbatch *b;
+	uint8_t rnd[TMP_RAND_BYTES];
+	unsigned n = 0, k, want = pull_workers();
+	int r;
+
+	memset(&pw, 0, sizeof(pw));
+	memset(wk, 0, sizeof(wk));
+	pw.w = w;
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(pw.tmpbase, sizeof(pw.tmpbase), rnd, sizeof(rnd));
+	if ((top = malloc(sizeof(*top))) == NULL)
+		return COFFER_ENOMEM;
+	if ((top->fd = dup(dfd)) < 0) {
+		free(top);
+		return COFFER_EIO;
+	}
+	top->refs = 1;
+	pw.ndirs = pw.held = 1;
+	if (pthread_mutex_init(&pw.mu, NULL) != 0) {
+		close(top->fd);
+		free(top);
+		return COFFER_EINTERNAL;
+	}
+	if (pthread_cond_init(&pw.cv, NULL) != 0) {
+		pthread_mutex_destroy(&pw.mu);
+		close(top->fd);
+		free(top);
+		return COFFER_EINTERNAL;
+	}
+	for (k = 0; k < want; k++) {
+		wk[k].pw = &pw;
+		if ((r = cf_session_client(w->s, &wk[k].net)) != 0)
+			break;
+		if (pthread_create(&th[k], NULL, pwrite_worker, &wk[k]) != 0) {
+			cf_client_free(wk[k].net);
+			wk[k].net = NULL;
 			break;
 		}
 		n = k + 1;
 	}
-	(void)prefetch_worker(&one[0]);
-	for (k = 1; k < n; k++) {
+	if (n == 0)
+		r = COFFER_EINTERNAL;
+	else if ((r = produce_dir(&pw, top, root)) == 0)
+		r = batch_flush(&pw);
+	if (r != 0)
+		pw_fail(&pw, r);
+	pthread_mutex_lock(&pw.mu);
+	pw.done = 1;
+	pthread_cond_broadcast(&pw.cv);
+	pthread_mutex_unlock(&pw.mu);
+	for (k = 0; k < n; k++) {
 		pthread_join(th[k], NULL);
-		cf_client_free(one[k].net);
+		cf_client_free(wk[k].net);
 	}
-	r = pf.err;
-	pthread_mutex_destroy(&pf.mu);
+	r = pw.err;
+	/* Clean up after an error: batches never run, temporary files. */
+	free(pw.cur);
+	while ((b = pw.qhead) != NULL) {
+		pw.qhead = b->next;
+		free(b);
+	}
+	while ((f = pw.live) != NULL) {
+		pw.live = f->next;
+		if (f->fd >= 0)
+			close(f->fd);
+		if (f->made)
+			(void)unlinkat(f->dir->fd, f->tmp, 0);
+		pdir_release(&pw, f->dir);
+		pthread_mutex_destroy(&f->omu);
+		free(f);
+	}
+	pdir_release(&pw, top);
+	pthread_cond_destroy(&pw.cv);
+	pthread_mutex_destroy(&pw.mu);
 	return r;
 }
+
+/*
+ * After every file is in place: symlinks, deletions (--delete), and each
+ * folder's mode and times once its contents are done.
+ */
+static int
+finish_dir(struct wctx *w, int dfd, const uint8_t id[static CF_ID_BYTES])
+{
+	struct folder f;
+	char name[CF_TREE_NAME_MAX + 1];
+	struct timespec ts[2];
+	const struct cf_tree_entry *e;
+	size_t i;
+	int fd, r;
+
+	if ((r = folder_load(vload_cb, w->v, id, &f)) != 0)
+		return r;
+	if ((w->flags & CF_PULL_DELETE) && (r = delete_extra(w, dfd, &f)) != 0)
+		goto out;
+	for (i = 0; i < f.n && r == 0; i++) {
+		e = f.e[i];
+		memcpy(name, e->name, e->namelen);
+		name[e->namelen] = '\0';
+		if (e->type == CF_TREE_SYMLINK)
+			r = write_symlink(w, dfd, name, e);
+	}
+	for (i = 0; i < f.n && r == 0; i++) {
+		e = f.e[i];
+		if (e->type != CF_TREE_DIR)
+			continue;
+		memcpy(name, e->name, e->namelen);
+		name[e->namelen] = '\0';
+		if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC)) < 0) {
+			r = COFFER_EIO;
+			break;
+		}
+		if ((r = finish_dir(w, fd, e->subtree)) == 0) {
+			times_of(e, ts);
+			if (fchmod(fd, (mode_t)mode_of(w, e->mode)) != 0 ||
+			    futimens(fd, ts) != 0)
+				r = COFFER_EIO;
+			else
+				w->res->dirs++;
+		}
+		close(fd);
+	}
+out:
+	folder_free(&f);
+	return r;
+}
+
 
 int
 cf_pull(struct cf_session *s, const char *drive, uint64_t version,
@@ -1087,7 +1385,6 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 	v.dk = dk;
 	v.max_epoch = cf_chain_epoch_at(s->chain, c.chain_seq);
 	v.keep = 1;
-	v.collect_chunks = 1;
 	memset(&wp, 0, sizeof(wp));
 	wp.load = vload_cb;
 	wp.visit = vvisit_cb;
@@ -1098,21 +1395,7 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 			r = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
-	/* A non-empty target needs --overwrite: say so before fetching. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if ((r = dir_empty(dfd, &empty)) != 0)
-			goto out;
-		if (!empty && !(flags & CF_PULL_OVERWRITE)) {
-			r = COFFER_EEXIST;
-			goto out;
-		}
-		close(dfd);
-		dfd = -1;
-	}
-	/* 2. Fetch and verify every chunk, keeping what fits in memory. */
-	if ((r = prefetch(s, &v)) != 0)
-		goto out;
-	/* 3. Only now touch the target. */
+	/* 2. Only now touch the target: a non-empty one needs --overwrite. */
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		r = COFFER_EIO;
 		goto out;
@@ -1135,7 +1418,13 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 	w.res = res;
 	w.warn = warnfn;
 	w.wctx = wctx;
-	r = write_dir(&w, dfd, c.root_id, 1);
+	/*
+	 * 3. Every file, each chunk verified before it is written to a
+	 * temporary name, each file renamed once all its chunks are; then
+	 * symlinks, deletions and folder modes and times.
+	 */
+	if ((r = write_files(&w, dfd, c.root_id)) == 0)
+		r = finish_dir(&w, dfd, c.root_id);
 out:
 	if (dfd >= 0)
 		close(dfd);
@@ -1334,23 +1623,6 @@ out:
 
 /* ---- check ---- */
 
-struct chunkcheck {
-	const struct cf_ref *refs;
-	uint64_t bytes;
-};
-
-static int
-chunk_check_cb(void *vctx, size_t i, const uint8_t *plain, size_t len)
-{
-	struct chunkcheck *c = vctx;
-
-	(void)plain;
-	if (len != c->refs[i].len)
-		return COFFER_ENOTAUTHENTIC;
-	c->bytes += len;
-	return 0;
-}
-
 struct plainbuf {
 	uint8_t *p;
 	size_t len;
@@ -1429,6 +1701,136 @@ out:
 	return r;
 }
 
+/*
+ * check --read-data: worker threads (one per core), each with a
+ * connection, take the next run of chunks of about PULL_BATCH_BYTES,
+ * fetch it in one get request and open each chunk; so one thread's
+ * fetch overlaps another's opening.
+ */
+struct ccheck {
+	struct cf_session *s;
+	const struct cf_drive_keys *dk;
+	const struct vload *v;
+	pthread_mutex_t mu;		/* next, done, bytes, err */
+	size_t next, done;
+	uint64_t bytes;
+	int err;
+};
+
+struct ccheck_one {
+	struct ccheck *cc;
+	struct cf_client *net;
+	size_t base;
+	uint64_t bytes;
+};
+
+static int
+ccheck_cb(void *vctx, size_t i, const uint8_t *plain, size_t len)
+{
+	struct ccheck_one *o = vctx;
+
+	(void)plain;
+	if (len != o->cc->v->chunkv[o->base + i].len)
+		return COFFER_ENOTAUTHENTIC;
+	o->bytes += len;
+	return 0;
+}
+
+static void *
+ccheck_worker(void *arg)
+{
+	struct ccheck_one *o = arg;
+	struct ccheck *cc = o->cc;
+	const struct vload *v = cc->v;
+	uint8_t (*ids)[CF_ID_BYTES];
+	size_t i, b, bytes;
+	int r = 0;
+
+	if ((ids = malloc(PULL_BATCH_IDS * CF_ID_BYTES)) == NULL)
+		r = COFFER_ENOMEM;
+	while (r == 0) {
+		pthread_mutex_lock(&cc->mu);
+		if (cc->err != 0 || cc->next >= v->nchunkv) {
+			pthread_mutex_unlock(&cc->mu);
+			break;
+		}
+		i = cc->next;
+		for (b = 0, bytes = 0; i + b < v->nchunkv && b < PULL_BATCH_IDS &&
+		    (b == 0 || bytes + v->chunkv[i + b].len <= PULL_BATCH_BYTES);
+		    b++)
+			bytes += v->chunkv[i + b].len;
+		cc->next += b;
+		pthread_mutex_unlock(&cc->mu);
+		for (size_t j = 0; j < b; j++)
+			memcpy(ids[j], v->chunkv[i + j].id, CF_ID_BYTES);
+		o->base = i;
+		o->bytes = 0;
+		r = cf_session_fetch_net(o->net, cc->dk, cf_session_epoch(cc->s),
+		    CF_OBJ_CHUNK, (const uint8_t (*)[CF_ID_BYTES])ids, b,
+		    ccheck_cb, o);
+		pthread_mutex_lock(&cc->mu);
+		if (r == 0) {
+			cc->done += b;
+			cc->bytes += o->bytes;
+			if (cc->s->progress != NULL)
+				cc->s->progress(cc->s->progress_ctx,
+				    "check: chunks read", cc->done, v->nchunkv);
+		}
+		pthread_mutex_unlock(&cc->mu);
+	}
+	if (r != 0) {
+		pthread_mutex_lock(&cc->mu);
+		if (cc->err == 0)
+			cc->err = r;
+		pthread_mutex_unlock(&cc->mu);
+	}
+	free(ids);
+	return NULL;
+}
+
+static int
+check_chunks(struct cf_session *s, const struct cf_drive_keys *dk,
+    const struct vload *v, struct cf_check_result *res)
+{
+	struct ccheck cc;
+	struct ccheck_one one[PULL_WORKERS_MAX];
+	pthread_t th[PULL_WORKERS_MAX];
+	unsigned k, n = 0, want = pull_workers();
+	int r;
+
+	memset(&cc, 0, sizeof(cc));
+	memset(one, 0, sizeof(one));
+	cc.s = s;
+	cc.dk = dk;
+	cc.v = v;
+	if (pthread_mutex_init(&cc.mu, NULL) != 0)
+		return COFFER_EINTERNAL;
+	for (k = 0; k < want; k++) {
+		one[k].cc = &cc;
+		if (cf_session_client(s, &one[k].net) != 0)
+			break;
+		if (pthread_create(&th[k], NULL, ccheck_worker, &one[k]) != 0) {
+			cf_client_free(one[k].net);
+			one[k].net = NULL;
+			break;
+		}
+		n = k + 1;
+	}
+	for (k = 0; k < n; k++) {
+		pthread_join(th[k], NULL);
+		cf_client_free(one[k].net);
+	}
+	r = n == 0 ? COFFER_EINTERNAL : cc.err;
+	if (r == 0 && cc.done != v->nchunkv)
+		r = COFFER_EINTERNAL;
+	if (r == 0) {
+		res->chunks += v->nchunkv;
+		res->chunk_bytes += cc.bytes;
+	}
+	pthread_mutex_destroy(&cc.mu);
+	return r;
+}
+
 static int
 check_drive(struct cf_session *s, const struct cf_dir_drive *dd, int read_data,
     struct cf_check_result *res)
@@ -1439,10 +1841,7 @@ check_drive(struct cf_session *s, const struct cf_dir_drive *dd, int read_data,
 	struct cf_walk_params wp;
 	struct cf_commit c;
 	struct vload v;
-	struct chunkcheck cc;
-	uint8_t (*ids)[CF_ID_BYTES] = NULL;
 	uint64_t ver;
-	size_t i, b;
 	int r;
 
 	memset(&v, 0, sizeof(v));
@@ -1481,28 +1880,12 @@ check_drive(struct cf_session *s, const struct cf_dir_drive *dd, int read_data,
 	res->trees += v.trees;
 	res->lists += v.lists;
 	if (read_data && v.nchunkv > 0) {
-		if ((ids = malloc(CHUNK_BATCH * CF_ID_BYTES)) == NULL) {
-			r = COFFER_ENOMEM;
+		/* Chunks: any epoch the drive lists up to the current. */
+		if ((r = check_chunks(s, dk, &v, res)) != 0)
 			goto out;
-		}
-		cc.bytes = 0;
-		for (i = 0; i < v.nchunkv; i += b) {
-			b = v.nchunkv - i < CHUNK_BATCH ? v.nchunkv - i : CHUNK_BATCH;
-			for (size_t j = 0; j < b; j++)
-				memcpy(ids[j], v.chunkv[i + j].id, CF_ID_BYTES);
-			cc.refs = v.chunkv + i;
-			/* Chunks: any epoch the drive lists up to the current. */
-			if ((r = cf_session_fetch(s, dk, cf_session_epoch(s),
-			    CF_OBJ_CHUNK, (const uint8_t (*)[CF_ID_BYTES])ids, b,
-			    chunk_check_cb, &cc)) != 0)
-				goto out;
-		}
-		res->chunks += v.nchunkv;
-		res->chunk_bytes += cc.bytes;
 	}
 	res->drives++;
 out:
-	free(ids);
 	vload_free(&v);
 	cf_drive_keys_free(dk);
 	plains_free(plains, pin == NULL ? 0 : pin->n);
