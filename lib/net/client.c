@@ -719,22 +719,37 @@ out:
 	return rc;
 }
 
+/*
+ * GET /v1/accounts/{acct}/${what}?${key}=${val}: the account's resource
+ * with one query parameter, its JSON answer in ${*outp}.
+ */
+static int
+get_acct_q(struct cf_client *c, const char *what, const char *key,
+    const char *val, json_t **outp)
+{
+	char path[PATH_MAX_LEN], q[QUERY_MAX];
+	const char *keys[1] = { key }, *vals[1] = { val };
+	int rc;
+
+	*outp = NULL;
+	if ((rc = acct_path(c, path, sizeof(path), what, NULL, NULL)) != 0 ||
+	    (rc = cf_req_query_canon(keys, vals, 1, q, sizeof(q))) != 0)
+		return rc;
+	return jcall(c, "GET", path, q, NULL, 0, NULL, outp);
+}
+
 int
 cf_client_chain_get(struct cf_client *c, uint64_t from,
     struct cf_blobs *entries, uint64_t *lengthp)
 {
-	char path[PATH_MAX_LEN], q[QUERY_MAX], v[24];
-	const char *keys[1] = { "from" }, *vals[1] = { v };
+	char v[24];
 	json_t *out = NULL;
 	int rc;
 
 	memset(entries, 0, sizeof(*entries));
 	*lengthp = 0;
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)from);
-	if ((rc = acct_path(c, path, sizeof(path), "chain", NULL, NULL)) != 0 ||
-	    (rc = cf_req_query_canon(keys, vals, 1, q, sizeof(q))) != 0)
-		goto out;
-	if ((rc = jcall(c, "GET", path, q, NULL, 0, NULL, &out)) != 0)
+	if ((rc = get_acct_q(c, "chain", "from", v, &out)) != 0)
 		goto out;
 	if ((rc = ju64(out, "length", lengthp)) != 0)
 		goto out;
@@ -798,18 +813,13 @@ int
 cf_client_envelopes_get(struct cf_client *c,
     const uint8_t recipient[static CF_ID_BYTES], struct cf_blobs *outb)
 {
-	char path[PATH_MAX_LEN], q[QUERY_MAX], h[2 * CF_ID_BYTES + 1];
-	const char *keys[1] = { "recipient" }, *vals[1] = { h };
+	char h[2 * CF_ID_BYTES + 1];
 	json_t *out = NULL;
 	int rc;
 
 	memset(outb, 0, sizeof(*outb));
 	sodium_bin2hex(h, sizeof(h), recipient, CF_ID_BYTES);
-	if ((rc = acct_path(c, path, sizeof(path), "envelopes", NULL,
-	    NULL)) != 0 ||
-	    (rc = cf_req_query_canon(keys, vals, 1, q, sizeof(q))) != 0)
-		goto out;
-	if ((rc = jcall(c, "GET", path, q, NULL, 0, NULL, &out)) != 0)
+	if ((rc = get_acct_q(c, "envelopes", "recipient", h, &out)) != 0)
 		goto out;
 	rc = json_blobs(json_object_get(out, "envelopes"), ENTRIES_MAX,
 	    CF_CLIENT_RESP_MAX, outb);
@@ -1011,19 +1021,14 @@ int
 cf_client_dir_records(struct cf_client *c, uint64_t after,
     struct cf_blobs *recs, uint64_t *versionp)
 {
-	char path[PATH_MAX_LEN], q[QUERY_MAX], v[24];
-	const char *keys[1] = { "after" }, *vals[1] = { v };
+	char v[24];
 	json_t *out = NULL;
 	int rc;
 
 	memset(recs, 0, sizeof(*recs));
 	*versionp = 0;
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)after);
-	if ((rc = acct_path(c, path, sizeof(path), "directory/records", NULL,
-	    NULL)) != 0 ||
-	    (rc = cf_req_query_canon(keys, vals, 1, q, sizeof(q))) != 0)
-		goto out;
-	if ((rc = jcall(c, "GET", path, q, NULL, 0, NULL, &out)) != 0)
+	if ((rc = get_acct_q(c, "directory/records", "after", v, &out)) != 0)
 		goto out;
 	rc = dir_records_json(out, recs, versionp);
 out:
