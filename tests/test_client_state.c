@@ -446,6 +446,7 @@ test_idhash(void)
 	uint32_t i;
 
 	cf_idhash_init(&h);
+	memset(id, 1, sizeof(id));
 	CHECK(!cf_idhash_has(&h, id));
 	for (i = 0; i < 5000; i++) {
 		crypto_generichash(id, sizeof(id), (const uint8_t *)&i, sizeof(i),
@@ -464,6 +465,46 @@ test_idhash(void)
 	CHECK(cf_idset_has(&s, id));
 	memset(id, 0, sizeof(id));
 	CHECK(!cf_idset_has(&s, id));
+	/* The all-zero id (the empty-slot marker) is a member like any. */
+	CHECK(!cf_idhash_has(&h, id));
+	CHECK_RC(cf_idhash_add(&h, id), 1);
+	CHECK_RC(cf_idhash_add(&h, id), 0);
+	CHECK(cf_idhash_has(&h, id) && h.n == 5001);
+	/* Sorting in place gives the same set as the copy, zero id first. */
+	{
+		struct cf_idset t;
+
+		cf_delta_idset_clear(&s);
+		CHECK_RC(cf_idhash_sorted(&h, &s), 0);
+		CHECK_RC(cf_idhash_take_sorted(&h, &t), 0);
+		CHECK(h.n == 0 && h.cap == 0 && !h.zero);
+		CHECK(t.n == 5001 && s.n == 5001 && cf_delta_idset_sorted(&t) &&
+		    memcmp(t.ids, s.ids, 5001 * CF_ID_BYTES) == 0 &&
+		    cf_idset_has(&t, id));
+		cf_delta_idset_clear(&t);
+		/* Only the zero id, and nothing at all. */
+		CHECK_RC(cf_idhash_add(&h, id), 1);
+		CHECK_RC(cf_idhash_take_sorted(&h, &t), 0);
+		CHECK(t.n == 1 && cf_idset_has(&t, id));
+		cf_delta_idset_clear(&t);
+		CHECK_RC(cf_idhash_take_sorted(&h, &t), 0);
+		CHECK(t.n == 0 && t.ids == NULL);
+	}
+	/* Ids that all probe from the last slot wrap around the table. */
+	for (i = 0; i < 600; i++) {
+		memset(id, 0xff, 8);
+		crypto_generichash(id + 8, sizeof(id) - 8,
+		    (const uint8_t *)&i, sizeof(i), NULL, 0);
+		CHECK_RC(cf_idhash_add(&h, id), 1);
+	}
+	for (i = 0; i < 600; i++) {
+		memset(id, 0xff, 8);
+		crypto_generichash(id + 8, sizeof(id) - 8,
+		    (const uint8_t *)&i, sizeof(i), NULL, 0);
+		CHECK(cf_idhash_has(&h, id));
+	}
+	id[31] ^= 1;
+	CHECK(!cf_idhash_has(&h, id));
 	cf_delta_idset_clear(&s);
 	cf_idhash_clear(&h);
 }
