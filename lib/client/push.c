@@ -76,11 +76,18 @@ struct push {
 	struct cf_objkey mkey;		/* trees, lists, commits */
 	struct cf_chunker *chunker;
 	struct cf_idset parent;		/* ids reachable from the parent */
-	struct cf_idhash child;		/* ids reachable from the snapshot */
-	struct cf_idhash handled;	/* queued or known stored in this run */
+	/*
+	 * Ids reachable from the snapshot, while it is walked.  Every one
+	 * not in ${parent} was queued for upload when first added, so
+	 * "in child, not in parent" is "queued in this run".
+	 */
+	struct cf_idhash child;
+	struct cf_idset childset;	/* the same, sorted, after the walk */
 	struct batch *cur;		/* the batch being filled */
 	struct uploader up;
 	struct cf_statcache *oldsc, *newsc;
+	uint8_t *scbuf;			/* newsc encoded, after the walk */
+	size_t scbuflen;
 	uint8_t mac_key[CF_KEY_BYTES];	/* stat cache */
 	uint8_t known_key[CF_KEY_BYTES];	/* known-ids cache */
 	uint8_t *buf;			/* read window */
@@ -404,12 +411,11 @@ object(struct push *p, uint8_t type, const uint8_t *plain, size_t len,
 	struct pending *np;
 	int r;
 
-	if ((r = cf_idhash_add(&p->child, id)) < 0)
+	/* An error, or seen before: stored, or queued when first seen. */
+	if ((r = cf_idhash_add(&p->child, id)) <= 0)
 		return r;
 	if (cf_idset_has(&p->parent, id))
 		return 0;
-	if ((r = cf_idhash_add(&p->handled, id)) <= 0)
-		return r;		/* already queued (0) or an error */
 	if (p->cur != NULL && (p->cur->n >= CF_PUSH_BATCH_COUNT ||
 	    p->cur->bytes + len > CF_PUSH_BATCH_BYTES) && (r = flush(p)) != 0)
 		return r;
@@ -544,7 +550,7 @@ cache_hit(struct push *p, const struct stat *st)
 		return NULL;
 	for (i = 0; i < e->nrefs; i++)
 		if (!cf_idset_has(&p->parent, e->refs[i].id) &&
-		    !cf_idhash_has(&p->handled, e->refs[i].id))
+		    !cf_idhash_has(&p->child, e->refs[i].id))
 			return NULL;
 	return e;
 }
@@ -923,22 +929,19 @@ static void
 known_save(struct push *p, const uint8_t commit_id[static CF_ID_BYTES])
 {
 	char name[CF_STATE_PATH_MAX], dir[CF_STATE_PATH_MAX];
-	struct cf_idset child = { NULL, 0 };
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
 	if (cf_state_join(dir, sizeof(dir), p->s->paths.cache,
 	    CF_STATE_KNOWN) != 0 || cf_state_mkdirs(dir) != 0 ||
-	    known_name(p, name, sizeof(name)) != 0 ||
-	    cf_idhash_sorted(&p->child, &child) != 0)
+	    known_name(p, name, sizeof(name)) != 0)
 		goto out;
-	if (cf_known_encode(p->dk->drive_id, commit_id, &child, p->known_key,
-	    &buf, &len) != 0)
+	if (cf_known_encode(p->dk->drive_id, commit_id, &p->childset,
+	    p->known_key, &buf, &len) != 0)
 		goto out;
 	(void)cf_state_write(p->s->paths.cache, name, buf, len);
 out:
 	free(buf);
-	cf_delta_idset_clear(&child);
 }
 
 /*
@@ -1424,7 +1427,8 @@ static int
 commit_split(struct push *p, struct cf_drivepin *pin, struct cf_commit *pc,
     const uint8_t root[static CF_ID_BYTES], int *donep)
 {
-	struct cf_idset child = { NULL, 0 }, mset = { NULL, 0 };
+	const struct cf_idset *child = &p->childset;
+	struct cf_idset mset = { NULL, 0 };
 	struct cf_delta *delta = NULL;
 	struct mixout mo;
 	uint8_t mroot[CF_ID_BYTES], cur_root[CF_ID_BYTES];
@@ -1438,12 +1442,10 @@ commit_split(struct push *p, struct cf_drivepin *pin, struct cf_commit *pc,
 	have_cur = pin->n > 0;
 	if (have_cur)
 		memcpy(cur_root, pc->root_id, CF_ID_BYTES);
-	if ((r = cf_idhash_sorted(&p->child, &child)) != 0)
-		goto out;
 	for (;;) {
 		cf_delta_free(delta);
 		delta = NULL;
-		if ((r = cf_delta_compute(&p->parent, &child, &delta)) != 0)
+		if ((r = cf_delta_compute(&p->parent, child, &delta)) != 0)
 			goto out;
 		fit = delta->start.n + delta->stop.n <= p->delta_cap;
 		if (fit)
@@ -1503,11 +1505,10 @@ commit_split(struct push *p, struct cf_drivepin *pin, struct cf_commit *pc,
 		have_cur = 1;
 		memcpy(pc->root_id, mroot, CF_ID_BYTES);
 	}
-	r = commit_and_move(p, pin, root, &child, donep);
+	r = commit_and_move(p, pin, root, child, donep);
 out:
 	mixout_clear(&mo);
 	cf_delta_free(delta);
-	cf_delta_idset_clear(&child);
 	cf_delta_idset_clear(&mset);
 	return r;
 }
@@ -1560,23 +1561,37 @@ sc_load(struct push *p, const uint8_t secret_id[static CF_ID_BYTES])
 	return r;
 }
 
+/*
+ * After the walk: drop the old cache and encode the new one, so that only
+ * its compact encoding is held while the version is committed.
+ */
+static void
+sc_seal(struct push *p)
+{
+	cf_statcache_free(p->oldsc);
+	p->oldsc = NULL;
+	if (cf_statcache_encode(p->newsc, p->mac_key, &p->scbuf,
+	    &p->scbuflen) != 0) {
+		p->scbuf = NULL;
+		p->scbuflen = 0;
+	}
+	cf_statcache_free(p->newsc);
+	p->newsc = NULL;
+}
+
 static int
 sc_save(struct push *p)
 {
 	char name[CF_STATE_PATH_MAX], dir[CF_STATE_PATH_MAX];
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	int r;
 
+	if (p->scbuf == NULL)
+		return 0;
 	if ((r = cf_state_join(dir, sizeof(dir), p->s->paths.cache,
 	    CF_STATE_STATCACHE)) != 0 || (r = cf_state_mkdirs(dir)) != 0 ||
 	    (r = sc_name(p, name, sizeof(name))) != 0)
 		return r;
-	if ((r = cf_statcache_encode(p->newsc, p->mac_key, &buf, &len)) != 0)
-		return r;
-	r = cf_state_write(p->s->paths.cache, name, buf, len);
-	free(buf);
-	return r;
+	return cf_state_write(p->s->paths.cache, name, p->scbuf, p->scbuflen);
 }
 
 /* ---- push ---- */
@@ -1596,7 +1611,6 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 	memset(res, 0, sizeof(*res));
 	memset(&p, 0, sizeof(p));
 	cf_idhash_init(&p.child);
-	cf_idhash_init(&p.handled);
 	p.s = s;
 	p.res = res;
 	p.warn = warnfn;
@@ -1644,6 +1658,10 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 		r = r2;
 	if (r != 0)
 		goto out;
+	/* The walk is over: keep only the compact forms of its state. */
+	sc_seal(&p);
+	if ((r = cf_idhash_take_sorted(&p.child, &p.childset)) != 0)
+		goto out;
 	for (tries = 0; ; tries++) {
 		if (pin->n > 0 && !memcmp(pc.root_id, root, CF_ID_BYTES)) {
 			res->unchanged = 1;
@@ -1682,7 +1700,8 @@ out:
 	free(p.buf);
 	free(p.path);
 	cf_idhash_clear(&p.child);
-	cf_idhash_clear(&p.handled);
+	cf_delta_idset_clear(&p.childset);
+	free(p.scbuf);
 	cf_delta_idset_clear(&p.parent);
 	cf_statcache_free(p.oldsc);
 	cf_statcache_free(p.newsc);
