@@ -289,6 +289,28 @@ test_statcache(void)
 		CHECK(cf_statcache_find(back, (const uint8_t *)"a", 1) != NULL);
 		CHECK(cf_statcache_find(back, (const uint8_t *)"b", 1) == NULL);
 	}
+	/* An entry found in one cache copies into another (as push does). */
+	if (back != NULL) {
+		struct cf_statcache *cp = NULL;
+		uint8_t *buf2 = NULL;
+		size_t len2 = 0;
+
+		CHECK_RC(cf_statcache_new(drive, secret, &cp), 0);
+		for (i = 0; i < 3; i++) {
+			static const char *const names[] = { "b\xff", "a", "b/c" };
+			CHECK((e = cf_statcache_find(back, (const uint8_t *)names[i],
+			    strlen(names[i]))) != NULL);
+			if (e != NULL)
+				CHECK_RC(cf_statcache_add(cp, e), 0);
+		}
+		CHECK_RC(cf_statcache_encode(cp, mk, &buf2, &len2), 0);
+		CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
+		/* After encode, the copy is sorted and searchable too. */
+		CHECK((e = cf_statcache_find(cp, (const uint8_t *)"b/c", 3)) != NULL &&
+		    e->nrefs == 2 && e->refs[0].len == 100 && e->refs[1].len == 200);
+		free(buf2);
+		cf_statcache_free(cp);
+	}
 	cf_statcache_free(back);
 	back = NULL;
 	/* Another key, drive or secret: as if absent. */

@@ -37,11 +37,23 @@ struct cf_sc_entry {
 	struct cf_ref *refs;		/* the file's chunks, in order */
 };
 
+/*
+ * In memory, entries are kept as their encoded records (FORMAT §19.4) one
+ * after another in one buffer, with the offset of each: ~130 bytes for a
+ * one-chunk file, no allocation per entry.  cf_statcache_find decodes the
+ * one asked for into ${view}.
+ */
 struct cf_statcache {
 	uint8_t drive_id[CF_ID_BYTES];
-	uint8_t secret_id[CF_ID_BYTES];	/* drive secret the chunk ids are under */
-	size_t n, cap;
-	struct cf_sc_entry *e;		/* strictly increasing by path once sorted */
+	uint8_t secret_id[CF_ID_BYTES];
+	size_t n, cap;			/* entries; slots of ${off} */
+	uint32_t *off;			/* each record's offset in ${rec} */
+	uint8_t *rec;			/* the records */
+	size_t reclen, reccap;
+	int full;			/* an add past CF_STATCACHE_MAX */
+	struct cf_sc_entry view;	/* the last entry found */
+	struct cf_ref *vrefs;		/* its chunks */
+	size_t vcap;
 };
 
 /* An empty cache for a drive and secret; free with cf_statcache_free. */
@@ -81,12 +93,17 @@ void cf_statcache_mac_key(const uint8_t chunk_id_key[static CF_KEY_BYTES],
 
 /**
  * cf_statcache_add(sc, e):
- * Append a copy of ${e} (its path and refs are copied).
+ * Append a copy of ${e} (its path and refs are copied).  Past
+ * CF_STATCACHE_MAX bytes, nothing more is kept and encode fails
+ * (COFFER_ETOOBIG): the cache is only a help.
  */
 int cf_statcache_add(struct cf_statcache *sc, const struct cf_sc_entry *e);
 
-/* The entry for ${path} in a decoded (sorted) cache, or NULL. */
-const struct cf_sc_entry *cf_statcache_find(const struct cf_statcache *sc,
+/*
+ * The entry for ${path} in a decoded (sorted) cache, or NULL; it lives in
+ * ${sc} until the next find or add.
+ */
+const struct cf_sc_entry *cf_statcache_find(struct cf_statcache *sc,
     const uint8_t *path, size_t len);
 
 
