@@ -305,6 +305,23 @@ test_statcache(void)
 		}
 		CHECK_RC(cf_statcache_encode(cp, mk, &buf2, &len2), 0);
 		CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
+		free(buf2);
+		buf2 = NULL;
+		cf_statcache_free(cp);
+		/* The same, referring to the found records (no copy), mixed. */
+		CHECK_RC(cf_statcache_new(drive, secret, &cp), 0);
+		for (i = 0; i < 3; i++) {
+			static const char *const names[] = { "b/c", "a", "b\xff" };
+			CHECK((e = cf_statcache_find(back, (const uint8_t *)names[i],
+			    strlen(names[i]))) != NULL);
+			if (e != NULL && i == 1)
+				CHECK_RC(cf_statcache_add(cp, e), 0);
+			else if (e != NULL)
+				CHECK_RC(cf_statcache_add_found(cp, back), 0);
+		}
+		CHECK(cp->n == 3 && cp->base == back);
+		CHECK_RC(cf_statcache_encode(cp, mk, &buf2, &len2), 0);
+		CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
 		/* After encode, the copy is sorted and searchable too. */
 		CHECK((e = cf_statcache_find(cp, (const uint8_t *)"b/c", 3)) != NULL &&
 		    e->nrefs == 2 && e->refs[0].len == 100 && e->refs[1].len == 200);

@@ -582,7 +582,7 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 			    hit->refs[i].len)) != 0)
 				goto out;
 		}
-		if ((r = cf_statcache_add(p->newsc, hit)) != 0)
+		if ((r = cf_statcache_add_found(p->newsc, p->oldsc)) != 0)
 			goto out;
 		goto finish;
 	}
@@ -661,6 +661,13 @@ finish:
 	if ((r = cf_list_builder_finish(lb, &te->how, &refs, &te->nrefs,
 	    &te->size)) != 0)
 		goto out;
+	/*
+	 * The builder's list has room for CF_FILE_DIRECT_MAX refs (9 KiB);
+	 * a folder's entries are kept until it is built: keep what is used.
+	 */
+	if (refs != NULL && te->nrefs > 0 &&
+	    (nc = realloc(refs, te->nrefs * sizeof(*refs))) != NULL)
+		refs = nc;
 	te->refs = refs;
 	refs = NULL;
 out:
@@ -1571,15 +1578,16 @@ sc_load(struct push *p, const uint8_t secret_id[static CF_ID_BYTES])
 static void
 sc_seal(struct push *p)
 {
-	cf_statcache_free(p->oldsc);
-	p->oldsc = NULL;
 	if (cf_statcache_encode(p->newsc, p->mac_key, &p->scbuf,
 	    &p->scbuflen) != 0) {
 		p->scbuf = NULL;
 		p->scbuflen = 0;
 	}
+	/* The new cache refers to the old one's records: free it first. */
 	cf_statcache_free(p->newsc);
 	p->newsc = NULL;
+	cf_statcache_free(p->oldsc);
+	p->oldsc = NULL;
 }
 
 static int
@@ -1718,8 +1726,8 @@ out:
 	cf_delta_idset_clear(&p.childset);
 	free(p.scbuf);
 	cf_delta_idset_clear(&p.parent);
+	cf_statcache_free(p.newsc);	/* before the old: it refers to it */
 	cf_statcache_free(p.oldsc);
-	cf_statcache_free(p.newsc);
 	cf_chunker_free(p.chunker);
 	cf_drive_keys_free(dk);
 	cf_drivepin_free(pin);

@@ -69,6 +69,17 @@ grow(struct cf_statcache *sc, size_t need)
 	return 0;
 }
 
+#define BASE_BIT	((uint32_t)1 << 31)	/* offset in sc->base->rec */
+
+/* The record at offset ${off} of ${sc}. */
+static const uint8_t *
+rec_at(const struct cf_statcache *sc, uint32_t off)
+{
+	if (off & BASE_BIT)
+		return sc->base->rec + (off & ~BASE_BIT);
+	return sc->rec + off;
+}
+
 /* The bytes of the record at ${p} (a record already checked). */
 static size_t
 rec_len(const uint8_t *p)
@@ -90,7 +101,7 @@ cf_statcache_add(struct cf_statcache *sc, const struct cf_sc_entry *e)
 	    e->nrefs > CF_FILE_CHUNKS_MAX)
 		return COFFER_EINVAL;
 	need = 4 + e->pathlen + STAT_BYTES + 4 + e->nrefs * CF_REF_BYTES;
-	if (sc->full || sc->reclen + need > CF_STATCACHE_MAX ||
+	if (sc->full || sc->total + need > CF_STATCACHE_MAX ||
 	    sc->n >= UINT32_MAX) {
 		sc->full = 1;
 		return 0;
@@ -116,6 +127,33 @@ cf_statcache_add(struct cf_statcache *sc, const struct cf_sc_entry *e)
 	}
 	sc->off[sc->n++] = (uint32_t)sc->reclen;
 	sc->reclen += need;
+	sc->total += need;
+	return 0;
+}
+
+int
+cf_statcache_add_found(struct cf_statcache *sc,
+    const struct cf_statcache *from)
+{
+	size_t need;
+	int r;
+
+	if (sc->base == NULL)
+		sc->base = from;
+	if (sc->base != from || from->view.path == NULL ||
+	    (from->voff & BASE_BIT) != 0)
+		return from->view.path == NULL ? COFFER_EINVAL :
+		    cf_statcache_add(sc, &from->view);
+	need = rec_len(from->rec + from->voff);
+	if (sc->full || sc->total + need > CF_STATCACHE_MAX ||
+	    sc->n >= UINT32_MAX) {
+		sc->full = 1;
+		return 0;
+	}
+	if ((r = grow(sc, 0)) != 0)
+		return r;
+	sc->off[sc->n++] = from->voff | BASE_BIT;
+	sc->total += need;
 	return 0;
 }
 
@@ -178,10 +216,12 @@ cf_statcache_find(struct cf_statcache *sc, const uint8_t *path, size_t len)
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		p = sc->rec + sc->off[mid];
+		p = rec_at(sc, sc->off[mid]);
 		c = path_cmp(p + 4, cf_be32dec(p), path, len);
-		if (c == 0)
+		if (c == 0) {
+			sc->voff = sc->off[mid];
 			return view(sc, p);	/* NULL if out of memory: a miss */
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -215,7 +255,7 @@ cf_statcache_encode(struct cf_statcache *sc,
 	    (order = malloc(sc->n * sizeof(*order))) == NULL)
 		return COFFER_ENOMEM;
 	for (i = 0; i < sc->n; i++)
-		order[i] = sc->rec + sc->off[i];
+		order[i] = rec_at(sc, sc->off[i]);
 	if (sc->n > 0)
 		qsort(order, sc->n, sizeof(*order), rec_cmp);
 	for (i = 1; i < sc->n; i++)
@@ -224,7 +264,7 @@ cf_statcache_encode(struct cf_statcache *sc,
 			return COFFER_EINVAL;
 		}
 	/* Exactly the size it will have: no growing copy. */
-	len = HDR_BYTES + sc->reclen + MAC_BYTES;
+	len = HDR_BYTES + sc->total + MAC_BYTES;
 	if (len > CF_STATCACHE_MAX) {
 		free(order);
 		return COFFER_ETOOBIG;
@@ -241,7 +281,12 @@ cf_statcache_encode(struct cf_statcache *sc,
 	q = buf + HDR_BYTES;
 	/* Keep the offsets in path order: a later find can search them. */
 	for (i = 0; i < sc->n; i++) {
-		sc->off[i] = (uint32_t)(order[i] - sc->rec);
+		if (sc->reclen > 0 && order[i] >= sc->rec &&
+		    order[i] < sc->rec + sc->reclen)
+			sc->off[i] = (uint32_t)(order[i] - sc->rec);
+		else
+			sc->off[i] = (uint32_t)(order[i] - sc->base->rec) |
+			    BASE_BIT;
 		rl = rec_len(order[i]);
 		memcpy(q, order[i], rl);
 		q += rl;
@@ -327,7 +372,7 @@ cf_statcache_decode(const uint8_t *buf, size_t len, struct cf_statcache **scp)
 	if ((rc = cf_rd_end(&r)) != 0)
 		goto out;
 	/* One copy of the records, exactly their size. */
-	sc->reclen = sc->reccap = len - start;
+	sc->reclen = sc->reccap = sc->total = len - start;
 	if (sc->reclen > 0) {
 		if ((sc->rec = malloc(sc->reclen)) == NULL) {
 			rc = COFFER_ENOMEM;

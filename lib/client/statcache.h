@@ -50,8 +50,11 @@ struct cf_statcache {
 	uint32_t *off;			/* each record's offset in ${rec} */
 	uint8_t *rec;			/* the records */
 	size_t reclen, reccap;
+	const struct cf_statcache *base; /* see cf_statcache_add_found */
+	size_t total;			/* bytes of all records */
 	int full;			/* an add past CF_STATCACHE_MAX */
 	struct cf_sc_entry view;	/* the last entry found */
+	uint32_t voff;			/* its offset */
 	struct cf_ref *vrefs;		/* its chunks */
 	size_t vcap;
 };
@@ -98,6 +101,16 @@ void cf_statcache_mac_key(const uint8_t chunk_id_key[static CF_KEY_BYTES],
  * (COFFER_ETOOBIG): the cache is only a help.
  */
 int cf_statcache_add(struct cf_statcache *sc, const struct cf_sc_entry *e);
+
+/**
+ * cf_statcache_add_found(sc, from):
+ * Add the entry last found in ${from} to ${sc} without copying it: ${sc}
+ * refers to ${from}'s record, so ${from} must outlive ${sc} and not be
+ * added to.  (An unchanged file's entry is the same bytes in both.)  All
+ * such adds to one ${sc} come from one ${from}; another is copied.
+ */
+int cf_statcache_add_found(struct cf_statcache *sc,
+    const struct cf_statcache *from);
 
 /*
  * The entry for ${path} in a decoded (sorted) cache, or NULL; it lives in
