@@ -330,6 +330,41 @@ test_statcache(void)
 	}
 	cf_statcache_free(back);
 	back = NULL;
+	/* Taking the buffer: refused ones stay the caller's, unchanged. */
+	{
+		uint8_t *cp = malloc(len), *keep = cp;
+
+		CHECK(cp != NULL);
+		if (cp != NULL) {
+			memcpy(cp, buf, len);
+			CHECK_RC(cf_statcache_open_take(&cp, len, mk, other,
+			    secret, &back), COFFER_EFORMAT);
+			CHECK(cp == keep && back == NULL &&
+			    memcmp(cp, buf, len) == 0);
+			CHECK_RC(cf_statcache_open_take(&cp, len, mk, drive,
+			    secret, &back), 0);
+			CHECK(cp == NULL && back != NULL && back->n == 3);
+			if (back != NULL) {
+				struct cf_sc_entry d;
+
+				CHECK((e = cf_statcache_find(back,
+				    (const uint8_t *)"b/c", 3)) != NULL &&
+				    e->size == 300 && e->refs[1].id[0] == 1);
+				/* Adding to it moves the records out first. */
+				memset(&d, 0, sizeof(d));
+				d.path = (uint8_t *)"c";
+				d.pathlen = 1;
+				CHECK_RC(cf_statcache_add(back, &d), 0);
+				CHECK(back->owned == NULL && back->n == 4);
+				CHECK((e = cf_statcache_find(back,
+				    (const uint8_t *)"b/c", 3)) != NULL &&
+				    e->size == 300 && e->refs[1].id[0] == 1);
+			}
+			cf_statcache_free(back);
+			back = NULL;
+			free(cp);
+		}
+	}
 	/* Another key, drive or secret: as if absent. */
 	CHECK_RC(cf_statcache_open(buf, len, mk2, drive, secret, &back), COFFER_EFORMAT);
 	CHECK_RC(cf_statcache_open(buf, len, mk, other, secret, &back), COFFER_EFORMAT);
@@ -439,6 +474,29 @@ test_known(void)
 	CHECK_RC(cf_known_open(buf, len, mk, drive, commit, &back), 0);
 	CHECK(back.n == 3 && !memcmp(back.ids, s.ids, 3 * CF_ID_BYTES));
 	cf_delta_idset_clear(&back);
+	/* Taking the buffer: refused ones stay the caller's, unchanged. */
+	{
+		uint8_t *cp = malloc(len), *keep = cp;
+
+		CHECK(cp != NULL);
+		if (cp != NULL) {
+			memcpy(cp, buf, len);
+			CHECK_RC(cf_known_open_take(&cp, len, mk, drive, other,
+			    &back), COFFER_EFORMAT);
+			CHECK(cp == keep && memcmp(cp, buf, len) == 0);
+			cp[len - 1] ^= 1;
+			CHECK_RC(cf_known_open_take(&cp, len, mk, drive, commit,
+			    &back), COFFER_EFORMAT);
+			cp[len - 1] ^= 1;
+			CHECK(cp == keep && back.ids == NULL);
+			CHECK_RC(cf_known_open_take(&cp, len, mk, drive, commit,
+			    &back), 0);
+			CHECK(cp == NULL && back.n == 3 &&
+			    !memcmp(back.ids, s.ids, 3 * CF_ID_BYTES));
+			cf_delta_idset_clear(&back);
+			free(cp);
+		}
+	}
 	CHECK_RC(cf_known_open(buf, len, mk, drive, other, &back), COFFER_EFORMAT);
 	CHECK_RC(cf_known_open(buf, len, mk, other, commit, &back), COFFER_EFORMAT);
 	CHECK_RC(cf_known_open(buf, len, smk, drive, commit, &back), COFFER_EFORMAT);

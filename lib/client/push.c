@@ -928,7 +928,7 @@ known_load(struct push *p, const struct cf_drivepin *pin)
 	if ((r = cf_state_read(p->s->paths.cache, name,
 	    CF_KNOWN_IDS_MAX * CF_ID_BYTES + 4096, &buf, &len)) != 0)
 		return r;
-	r = cf_known_open(buf, len, p->known_key, p->dk->drive_id,
+	r = cf_known_open_take(&buf, len, p->known_key, p->dk->drive_id,
 	    pin->ids[pin->n - 1], &p->parent);
 	free(buf);
 	return r;
@@ -1562,7 +1562,8 @@ sc_load(struct push *p, const uint8_t secret_id[static CF_ID_BYTES])
 	r = cf_state_read(p->s->paths.cache, name, CF_STATCACHE_MAX, &buf, &len);
 	if (r == COFFER_ENOMEM)
 		return r;
-	if (r == 0 && cf_statcache_open(buf, len, p->mac_key, p->dk->drive_id,
+	if (r == 0 && cf_statcache_open_take(&buf, len, p->mac_key,
+	    p->dk->drive_id,
 	    secret_id, &p->oldsc) == COFFER_ENOMEM)
 		r = COFFER_ENOMEM;
 	else

@@ -37,7 +37,10 @@ cf_statcache_free(struct cf_statcache *sc)
 	if (sc == NULL)
 		return;
 	free(sc->off);
-	free(sc->rec);
+	if (sc->owned != NULL)
+		free(sc->owned);
+	else
+		free(sc->rec);
 	free(sc->vrefs);
 	free(sc);
 }
@@ -56,6 +59,15 @@ grow(struct cf_statcache *sc, size_t need)
 			return COFFER_ENOMEM;
 		sc->off = no;
 		sc->cap = ncap;
+	}
+	if (sc->owned != NULL && need > 0) {	/* records of our own first */
+		if ((nr = malloc(sc->reclen + need)) == NULL)
+			return COFFER_ENOMEM;
+		memcpy(nr, sc->rec, sc->reclen);
+		free(sc->owned);
+		sc->owned = NULL;
+		sc->rec = nr;
+		sc->reccap = sc->reclen + need;
 	}
 	if (sc->reccap - sc->reclen < need) {
 		ncap = sc->reccap == 0 ? 8192 : sc->reccap + sc->reccap / 2;
@@ -299,8 +311,20 @@ cf_statcache_encode(struct cf_statcache *sc,
 	return 0;
 }
 
+static int
+decode(const uint8_t *buf, size_t len, uint8_t *take,
+    struct cf_statcache **scp);
+
 int
 cf_statcache_decode(const uint8_t *buf, size_t len, struct cf_statcache **scp)
+{
+	return decode(buf, len, NULL, scp);
+}
+
+/* Decode; if ${take} (== ${buf}) is given, keep the records in it. */
+static int
+decode(const uint8_t *buf, size_t len, uint8_t *take,
+    struct cf_statcache **scp)
 {
 	struct cf_statcache *sc = NULL;
 	struct cf_rd r;
@@ -371,9 +395,12 @@ cf_statcache_decode(const uint8_t *buf, size_t len, struct cf_statcache **scp)
 	}
 	if ((rc = cf_rd_end(&r)) != 0)
 		goto out;
-	/* One copy of the records, exactly their size. */
+	/* One copy of the records, exactly their size (or the input's). */
 	sc->reclen = sc->reccap = sc->total = len - start;
-	if (sc->reclen > 0) {
+	if (take != NULL) {
+		sc->owned = take;
+		sc->rec = take + start;
+	} else if (sc->reclen > 0) {
 		if ((sc->rec = malloc(sc->reclen)) == NULL) {
 			rc = COFFER_ENOMEM;
 			goto out;
@@ -387,8 +414,8 @@ out:
 	return rc;
 }
 
-int
-cf_statcache_open(const uint8_t *buf, size_t len,
+static int
+sc_open(const uint8_t *buf, size_t len, uint8_t *take,
     const uint8_t mac_key[static CF_KEY_BYTES],
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp)
@@ -403,15 +430,41 @@ cf_statcache_open(const uint8_t *buf, size_t len,
 	    CF_KEY_BYTES);
 	if (crypto_verify_32(mac, buf + len - MAC_BYTES) != 0)
 		return COFFER_EFORMAT;
-	if ((r = cf_statcache_decode(buf, len - MAC_BYTES, scp)) != 0)
+	if ((r = decode(buf, len - MAC_BYTES, take, scp)) != 0)
 		return r;
 	if (memcmp((*scp)->drive_id, drive_id, CF_ID_BYTES) != 0 ||
 	    memcmp((*scp)->secret_id, secret_id, CF_ID_BYTES) != 0) {
+		/* The input stays the caller's. */
+		(*scp)->owned = NULL;
+		(*scp)->rec = NULL;
 		cf_statcache_free(*scp);
 		*scp = NULL;
 		return COFFER_EFORMAT;
 	}
 	return 0;
+}
+
+int
+cf_statcache_open(const uint8_t *buf, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp)
+{
+	return sc_open(buf, len, NULL, mac_key, drive_id, secret_id, scp);
+}
+
+int
+cf_statcache_open_take(uint8_t **bufp, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp)
+{
+	int r;
+
+	if ((r = sc_open(*bufp, len, *bufp, mac_key, drive_id, secret_id,
+	    scp)) == 0)
+		*bufp = NULL;
+	return r;
 }
 
 /* ---- the known-ids cache ---- */
@@ -494,14 +547,17 @@ cf_known_decode(const uint8_t *buf, size_t len,
 	return 0;
 }
 
-int
-cf_known_open(const uint8_t *buf, size_t len,
+static int
+known_open(const uint8_t *buf, size_t len, uint8_t *take,
     const uint8_t mac_key[static CF_KEY_BYTES],
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids)
 {
 	uint8_t mac[MAC_BYTES], d[CF_ID_BYTES], c[CF_ID_BYTES];
-	int r;
+	struct cf_rd r;
+	uint8_t *small;
+	uint32_t n;
+	int rc;
 
 	ids->ids = NULL;
 	ids->n = 0;
@@ -511,12 +567,70 @@ cf_known_open(const uint8_t *buf, size_t len,
 	    CF_KEY_BYTES);
 	if (crypto_verify_32(mac, buf + len - MAC_BYTES) != 0)
 		return COFFER_EFORMAT;
-	if ((r = cf_known_decode(buf, len - MAC_BYTES, d, c, ids)) != 0)
-		return r;
+	if (take == NULL) {
+		if ((rc = cf_known_decode(buf, len - MAC_BYTES, d, c, ids)) != 0)
+			return rc;
+	} else {
+		/* The same checks as cf_known_decode, the ids left in place. */
+		struct cf_idset s;
+
+		cf_rd_init(&r, buf, len - MAC_BYTES, COFFER_EFORMAT);
+		cf_rd_expect(&r, CF_KNOWN_TAG, 4);
+		if (cf_rd_u8(&r) != CF_KNOWN_VERSION)
+			cf_rd_fail(&r);
+		cf_rd_copy(&r, d, CF_ID_BYTES);
+		cf_rd_copy(&r, c, CF_ID_BYTES);
+		n = cf_rd_u32(&r);
+		if (n > CF_KNOWN_IDS_MAX || n > cf_rd_left(&r) / CF_ID_BYTES)
+			cf_rd_fail(&r);
+		(void)cf_rd_bytes(&r, (size_t)n * CF_ID_BYTES);
+		if (cf_rd_end(&r) != 0)
+			return COFFER_EFORMAT;
+		s.ids = (uint8_t *)(uintptr_t)(buf + KNOWN_HDR_BYTES);
+		s.n = n;
+		if (!cf_delta_idset_sorted(&s))
+			return COFFER_EFORMAT;
+		if (memcmp(d, drive_id, CF_ID_BYTES) != 0 ||
+		    sodium_memcmp(c, commit_id, CF_ID_BYTES) != 0)
+			return COFFER_EFORMAT;
+		if (n == 0) {
+			free(take);
+			return 0;
+		}
+		memmove(take, take + KNOWN_HDR_BYTES, (size_t)n * CF_ID_BYTES);
+		if ((small = realloc(take, (size_t)n * CF_ID_BYTES)) == NULL)
+			small = take;
+		ids->ids = small;
+		ids->n = n;
+		return 0;
+	}
 	if (memcmp(d, drive_id, CF_ID_BYTES) != 0 ||
 	    sodium_memcmp(c, commit_id, CF_ID_BYTES) != 0) {
 		cf_delta_idset_clear(ids);
 		return COFFER_EFORMAT;
 	}
 	return 0;
+}
+
+int
+cf_known_open(const uint8_t *buf, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids)
+{
+	return known_open(buf, len, NULL, mac_key, drive_id, commit_id, ids);
+}
+
+int
+cf_known_open_take(uint8_t **bufp, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids)
+{
+	int r;
+
+	if ((r = known_open(*bufp, len, *bufp, mac_key, drive_id, commit_id,
+	    ids)) == 0)
+		*bufp = NULL;
+	return r;
 }

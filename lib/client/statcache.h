@@ -50,6 +50,7 @@ struct cf_statcache {
 	uint32_t *off;			/* each record's offset in ${rec} */
 	uint8_t *rec;			/* the records */
 	size_t reclen, reccap;
+	uint8_t *owned;			/* if set, ${rec} lies in it */
 	const struct cf_statcache *base; /* see cf_statcache_add_found */
 	size_t total;			/* bytes of all records */
 	int full;			/* an add past CF_STATCACHE_MAX */
@@ -86,6 +87,16 @@ int cf_statcache_encode(struct cf_statcache *sc,
  * COFFER_EFORMAT for anything wrong (the caller then starts afresh).
  */
 int cf_statcache_open(const uint8_t *buf, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp);
+
+/*
+ * cf_statcache_open_take(bufp, len, ...):
+ * Like cf_statcache_open, but on success the cache keeps the records in
+ * *${bufp} itself (no copy) and takes it: *${bufp} is set to NULL.
+ */
+int cf_statcache_open_take(uint8_t **bufp, size_t len,
     const uint8_t mac_key[static CF_KEY_BYTES],
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp);
@@ -162,6 +173,16 @@ int cf_known_decode(const uint8_t *buf, size_t len,
  * ${commit_id}; COFFER_EFORMAT for anything else.
  */
 int cf_known_open(const uint8_t *buf, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids);
+
+/*
+ * cf_known_open_take(bufp, len, ...):
+ * Like cf_known_open, but on success the ids are moved to the front of
+ * *${bufp} (no second copy), which becomes ${ids}'s: *${bufp} = NULL.
+ */
+int cf_known_open_take(uint8_t **bufp, size_t len,
     const uint8_t mac_key[static CF_KEY_BYTES],
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids);
