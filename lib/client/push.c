@@ -1579,11 +1579,21 @@ sc_load(struct push *p, const uint8_t secret_id[static CF_ID_BYTES])
 static void
 sc_seal(struct push *p)
 {
+	/*
+	 * Every entry the old one's, as many as it had (the walk's paths are
+	 * distinct): the same cache, already on disk.  Nothing to write.
+	 */
+	if (p->oldsc != NULL && p->newsc->base == p->oldsc &&
+	    p->newsc->reclen == 0 && p->newsc->n == p->oldsc->n &&
+	    !p->newsc->full) {
+		goto out;
+	}
 	if (cf_statcache_encode(p->newsc, p->mac_key, &p->scbuf,
 	    &p->scbuflen) != 0) {
 		p->scbuf = NULL;
 		p->scbuflen = 0;
 	}
+out:
 	/* The new cache refers to the old one's records: free it first. */
 	cf_statcache_free(p->newsc);
 	p->newsc = NULL;
