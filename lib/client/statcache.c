@@ -434,9 +434,10 @@ sc_open(const uint8_t *buf, size_t len, uint8_t *take,
 		return r;
 	if (memcmp((*scp)->drive_id, drive_id, CF_ID_BYTES) != 0 ||
 	    memcmp((*scp)->secret_id, secret_id, CF_ID_BYTES) != 0) {
-		/* The input stays the caller's. */
-		(*scp)->owned = NULL;
-		(*scp)->rec = NULL;
+		if (take != NULL) {	/* the input stays the caller's */
+			(*scp)->owned = NULL;
+			(*scp)->rec = NULL;
+		}
 		cf_statcache_free(*scp);
 		*scp = NULL;
 		return COFFER_EFORMAT;
