@@ -49,6 +49,44 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    &back) != 0)
 			abort();
 		cf_statcache_free(back);
+		back = NULL;
+		/*
+		 * As push does: open taking the buffer, find every entry and
+		 * add it to a new cache by reference or by copy (alternating);
+		 * the new cache encodes to the same bytes.
+		 */
+		{
+			struct cf_statcache *cp = NULL;
+			const struct cf_sc_entry *e;
+			const uint8_t *rp;
+			uint8_t *tbuf, *out2 = NULL;
+			size_t i, len2 = 0;
+
+			if ((tbuf = malloc(len)) == NULL)
+				abort();
+			memcpy(tbuf, out, len);
+			if (cf_statcache_open_take(&tbuf, len, mk, sc->drive_id,
+			    sc->secret_id, &back) != 0 || tbuf != NULL ||
+			    cf_statcache_new(sc->drive_id, sc->secret_id,
+			    &cp) != 0)
+				abort();
+			for (i = 0; i < back->n; i++) {
+				rp = back->rec + back->off[i];
+				if ((e = cf_statcache_find(back, rp + 4,
+				    (size_t)rp[0] << 24 | (size_t)rp[1] << 16 |
+				    (size_t)rp[2] << 8 | rp[3])) == NULL)
+					abort();
+				if ((i % 2 == 0 ? cf_statcache_add_found(cp,
+				    back) : cf_statcache_add(cp, e)) != 0)
+					abort();
+			}
+			if (cf_statcache_encode(cp, mk, &out2, &len2) != 0 ||
+			    len2 != len || memcmp(out2, out, len) != 0)
+				abort();
+			free(out2);
+			cf_statcache_free(cp);
+			cf_statcache_free(back);
+		}
 		free(out);
 		cf_statcache_free(sc);
 	}
@@ -60,6 +98,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    len != size + CF_KEY_BYTES ||
 			    memcmp(out, data, size) != 0)
 				abort();
+			{
+				struct cf_idset t;
+				uint8_t *tbuf;
+
+				if ((tbuf = malloc(len)) == NULL)
+					abort();
+				memcpy(tbuf, out, len);
+				if (cf_known_open_take(&tbuf, len, mk, d, c,
+				    &t) != 0 || tbuf != NULL || t.n != ids.n ||
+				    (t.n > 0 && memcmp(t.ids, ids.ids,
+				    t.n * CF_ID_BYTES) != 0))
+					abort();
+				cf_delta_idset_clear(&t);
+			}
 			free(out);
 			cf_delta_idset_clear(&ids);
 		}

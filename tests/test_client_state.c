@@ -289,8 +289,82 @@ test_statcache(void)
 		CHECK(cf_statcache_find(back, (const uint8_t *)"a", 1) != NULL);
 		CHECK(cf_statcache_find(back, (const uint8_t *)"b", 1) == NULL);
 	}
+	/* An entry found in one cache copies into another (as push does). */
+	if (back != NULL) {
+		struct cf_statcache *cp = NULL;
+		uint8_t *buf2 = NULL;
+		size_t len2 = 0;
+
+		CHECK_RC(cf_statcache_new(drive, secret, &cp), 0);
+		for (i = 0; i < 3; i++) {
+			static const char *const names[] = { "b\xff", "a", "b/c" };
+			CHECK((e = cf_statcache_find(back, (const uint8_t *)names[i],
+			    strlen(names[i]))) != NULL);
+			if (e != NULL)
+				CHECK_RC(cf_statcache_add(cp, e), 0);
+		}
+		CHECK_RC(cf_statcache_encode(cp, mk, &buf2, &len2), 0);
+		CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
+		free(buf2);
+		buf2 = NULL;
+		cf_statcache_free(cp);
+		/* The same, referring to the found records (no copy), mixed. */
+		CHECK_RC(cf_statcache_new(drive, secret, &cp), 0);
+		for (i = 0; i < 3; i++) {
+			static const char *const names[] = { "b/c", "a", "b\xff" };
+			CHECK((e = cf_statcache_find(back, (const uint8_t *)names[i],
+			    strlen(names[i]))) != NULL);
+			if (e != NULL && i == 1)
+				CHECK_RC(cf_statcache_add(cp, e), 0);
+			else if (e != NULL)
+				CHECK_RC(cf_statcache_add_found(cp, back), 0);
+		}
+		CHECK(cp->n == 3 && cp->base == back);
+		CHECK_RC(cf_statcache_encode(cp, mk, &buf2, &len2), 0);
+		CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
+		/* After encode, the copy is sorted and searchable too. */
+		CHECK((e = cf_statcache_find(cp, (const uint8_t *)"b/c", 3)) != NULL &&
+		    e->nrefs == 2 && e->refs[0].len == 100 && e->refs[1].len == 200);
+		free(buf2);
+		cf_statcache_free(cp);
+	}
 	cf_statcache_free(back);
 	back = NULL;
+	/* Taking the buffer: refused ones stay the caller's, unchanged. */
+	{
+		uint8_t *cp = malloc(len), *keep = cp;
+
+		CHECK(cp != NULL);
+		if (cp != NULL) {
+			memcpy(cp, buf, len);
+			CHECK_RC(cf_statcache_open_take(&cp, len, mk, other,
+			    secret, &back), COFFER_EFORMAT);
+			CHECK(cp == keep && back == NULL &&
+			    memcmp(cp, buf, len) == 0);
+			CHECK_RC(cf_statcache_open_take(&cp, len, mk, drive,
+			    secret, &back), 0);
+			CHECK(cp == NULL && back != NULL && back->n == 3);
+			if (back != NULL) {
+				struct cf_sc_entry d;
+
+				CHECK((e = cf_statcache_find(back,
+				    (const uint8_t *)"b/c", 3)) != NULL &&
+				    e->size == 300 && e->refs[1].id[0] == 1);
+				/* Adding to it moves the records out first. */
+				memset(&d, 0, sizeof(d));
+				d.path = (uint8_t *)"c";
+				d.pathlen = 1;
+				CHECK_RC(cf_statcache_add(back, &d), 0);
+				CHECK(back->owned == NULL && back->n == 4);
+				CHECK((e = cf_statcache_find(back,
+				    (const uint8_t *)"b/c", 3)) != NULL &&
+				    e->size == 300 && e->refs[1].id[0] == 1);
+			}
+			cf_statcache_free(back);
+			back = NULL;
+			free(cp);
+		}
+	}
 	/* Another key, drive or secret: as if absent. */
 	CHECK_RC(cf_statcache_open(buf, len, mk2, drive, secret, &back), COFFER_EFORMAT);
 	CHECK_RC(cf_statcache_open(buf, len, mk, other, secret, &back), COFFER_EFORMAT);
@@ -400,6 +474,29 @@ test_known(void)
 	CHECK_RC(cf_known_open(buf, len, mk, drive, commit, &back), 0);
 	CHECK(back.n == 3 && !memcmp(back.ids, s.ids, 3 * CF_ID_BYTES));
 	cf_delta_idset_clear(&back);
+	/* Taking the buffer: refused ones stay the caller's, unchanged. */
+	{
+		uint8_t *cp = malloc(len), *keep = cp;
+
+		CHECK(cp != NULL);
+		if (cp != NULL) {
+			memcpy(cp, buf, len);
+			CHECK_RC(cf_known_open_take(&cp, len, mk, drive, other,
+			    &back), COFFER_EFORMAT);
+			CHECK(cp == keep && memcmp(cp, buf, len) == 0);
+			cp[len - 1] ^= 1;
+			CHECK_RC(cf_known_open_take(&cp, len, mk, drive, commit,
+			    &back), COFFER_EFORMAT);
+			cp[len - 1] ^= 1;
+			CHECK(cp == keep && back.ids == NULL);
+			CHECK_RC(cf_known_open_take(&cp, len, mk, drive, commit,
+			    &back), 0);
+			CHECK(cp == NULL && back.n == 3 &&
+			    !memcmp(back.ids, s.ids, 3 * CF_ID_BYTES));
+			cf_delta_idset_clear(&back);
+			free(cp);
+		}
+	}
 	CHECK_RC(cf_known_open(buf, len, mk, drive, other, &back), COFFER_EFORMAT);
 	CHECK_RC(cf_known_open(buf, len, mk, other, commit, &back), COFFER_EFORMAT);
 	CHECK_RC(cf_known_open(buf, len, smk, drive, commit, &back), COFFER_EFORMAT);
@@ -446,6 +543,7 @@ test_idhash(void)
 	uint32_t i;
 
 	cf_idhash_init(&h);
+	memset(id, 1, sizeof(id));
 	CHECK(!cf_idhash_has(&h, id));
 	for (i = 0; i < 5000; i++) {
 		crypto_generichash(id, sizeof(id), (const uint8_t *)&i, sizeof(i),
@@ -464,6 +562,46 @@ test_idhash(void)
 	CHECK(cf_idset_has(&s, id));
 	memset(id, 0, sizeof(id));
 	CHECK(!cf_idset_has(&s, id));
+	/* The all-zero id (the empty-slot marker) is a member like any. */
+	CHECK(!cf_idhash_has(&h, id));
+	CHECK_RC(cf_idhash_add(&h, id), 1);
+	CHECK_RC(cf_idhash_add(&h, id), 0);
+	CHECK(cf_idhash_has(&h, id) && h.n == 5001);
+	/* Sorting in place gives the same set as the copy, zero id first. */
+	{
+		struct cf_idset t;
+
+		cf_delta_idset_clear(&s);
+		CHECK_RC(cf_idhash_sorted(&h, &s), 0);
+		CHECK_RC(cf_idhash_take_sorted(&h, &t), 0);
+		CHECK(h.n == 0 && h.cap == 0 && !h.zero);
+		CHECK(t.n == 5001 && s.n == 5001 && cf_delta_idset_sorted(&t) &&
+		    memcmp(t.ids, s.ids, 5001 * CF_ID_BYTES) == 0 &&
+		    cf_idset_has(&t, id));
+		cf_delta_idset_clear(&t);
+		/* Only the zero id, and nothing at all. */
+		CHECK_RC(cf_idhash_add(&h, id), 1);
+		CHECK_RC(cf_idhash_take_sorted(&h, &t), 0);
+		CHECK(t.n == 1 && cf_idset_has(&t, id));
+		cf_delta_idset_clear(&t);
+		CHECK_RC(cf_idhash_take_sorted(&h, &t), 0);
+		CHECK(t.n == 0 && t.ids == NULL);
+	}
+	/* Ids that all probe from the last slot wrap around the table. */
+	for (i = 0; i < 600; i++) {
+		memset(id, 0xff, 8);
+		crypto_generichash(id + 8, sizeof(id) - 8,
+		    (const uint8_t *)&i, sizeof(i), NULL, 0);
+		CHECK_RC(cf_idhash_add(&h, id), 1);
+	}
+	for (i = 0; i < 600; i++) {
+		memset(id, 0xff, 8);
+		crypto_generichash(id + 8, sizeof(id) - 8,
+		    (const uint8_t *)&i, sizeof(i), NULL, 0);
+		CHECK(cf_idhash_has(&h, id));
+	}
+	id[31] ^= 1;
+	CHECK(!cf_idhash_has(&h, id));
 	cf_delta_idset_clear(&s);
 	cf_idhash_clear(&h);
 }

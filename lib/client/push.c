@@ -11,6 +11,9 @@
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,11 +79,18 @@ struct push {
 	struct cf_objkey mkey;		/* trees, lists, commits */
 	struct cf_chunker *chunker;
 	struct cf_idset parent;		/* ids reachable from the parent */
-	struct cf_idhash child;		/* ids reachable from the snapshot */
-	struct cf_idhash handled;	/* queued or known stored in this run */
+	/*
+	 * Ids reachable from the snapshot, while it is walked.  Every one
+	 * not in ${parent} was queued for upload when first added, so
+	 * "in child, not in parent" is "queued in this run".
+	 */
+	struct cf_idhash child;
+	struct cf_idset childset;	/* the same, sorted, after the walk */
 	struct batch *cur;		/* the batch being filled */
 	struct uploader up;
 	struct cf_statcache *oldsc, *newsc;
+	uint8_t *scbuf;			/* newsc encoded, after the walk */
+	size_t scbuflen;
 	uint8_t mac_key[CF_KEY_BYTES];	/* stat cache */
 	uint8_t known_key[CF_KEY_BYTES];	/* known-ids cache */
 	uint8_t *buf;			/* read window */
@@ -404,12 +414,11 @@ object(struct push *p, uint8_t type, const uint8_t *plain, size_t len,
 	struct pending *np;
 	int r;
 
-	if ((r = cf_idhash_add(&p->child, id)) < 0)
+	/* An error, or seen before: stored, or queued when first seen. */
+	if ((r = cf_idhash_add(&p->child, id)) <= 0)
 		return r;
 	if (cf_idset_has(&p->parent, id))
 		return 0;
-	if ((r = cf_idhash_add(&p->handled, id)) <= 0)
-		return r;		/* already queued (0) or an error */
 	if (p->cur != NULL && (p->cur->n >= CF_PUSH_BATCH_COUNT ||
 	    p->cur->bytes + len > CF_PUSH_BATCH_BYTES) && (r = flush(p)) != 0)
 		return r;
@@ -544,7 +553,7 @@ cache_hit(struct push *p, const struct stat *st)
 		return NULL;
 	for (i = 0; i < e->nrefs; i++)
 		if (!cf_idset_has(&p->parent, e->refs[i].id) &&
-		    !cf_idhash_has(&p->handled, e->refs[i].id))
+		    !cf_idhash_has(&p->child, e->refs[i].id))
 			return NULL;
 	return e;
 }
@@ -573,7 +582,7 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 			    hit->refs[i].len)) != 0)
 				goto out;
 		}
-		if ((r = cf_statcache_add(p->newsc, hit)) != 0)
+		if ((r = cf_statcache_add_found(p->newsc, p->oldsc)) != 0)
 			goto out;
 		goto finish;
 	}
@@ -652,6 +661,13 @@ finish:
 	if ((r = cf_list_builder_finish(lb, &te->how, &refs, &te->nrefs,
 	    &te->size)) != 0)
 		goto out;
+	/*
+	 * The builder's list has room for CF_FILE_DIRECT_MAX refs (9 KiB);
+	 * a folder's entries are kept until it is built: keep what is used.
+	 */
+	if (refs != NULL && te->nrefs > 0 &&
+	    (nc = realloc(refs, te->nrefs * sizeof(*refs))) != NULL)
+		refs = nc;
 	te->refs = refs;
 	refs = NULL;
 out:
@@ -912,7 +928,7 @@ known_load(struct push *p, const struct cf_drivepin *pin)
 	if ((r = cf_state_read(p->s->paths.cache, name,
 	    CF_KNOWN_IDS_MAX * CF_ID_BYTES + 4096, &buf, &len)) != 0)
 		return r;
-	r = cf_known_open(buf, len, p->known_key, p->dk->drive_id,
+	r = cf_known_open_take(&buf, len, p->known_key, p->dk->drive_id,
 	    pin->ids[pin->n - 1], &p->parent);
 	free(buf);
 	return r;
@@ -923,22 +939,19 @@ static void
 known_save(struct push *p, const uint8_t commit_id[static CF_ID_BYTES])
 {
 	char name[CF_STATE_PATH_MAX], dir[CF_STATE_PATH_MAX];
-	struct cf_idset child = { NULL, 0 };
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
 	if (cf_state_join(dir, sizeof(dir), p->s->paths.cache,
 	    CF_STATE_KNOWN) != 0 || cf_state_mkdirs(dir) != 0 ||
-	    known_name(p, name, sizeof(name)) != 0 ||
-	    cf_idhash_sorted(&p->child, &child) != 0)
+	    known_name(p, name, sizeof(name)) != 0)
 		goto out;
-	if (cf_known_encode(p->dk->drive_id, commit_id, &child, p->known_key,
-	    &buf, &len) != 0)
+	if (cf_known_encode(p->dk->drive_id, commit_id, &p->childset,
+	    p->known_key, &buf, &len) != 0)
 		goto out;
 	(void)cf_state_write(p->s->paths.cache, name, buf, len);
 out:
 	free(buf);
-	cf_delta_idset_clear(&child);
 }
 
 /*
@@ -1424,7 +1437,8 @@ static int
 commit_split(struct push *p, struct cf_drivepin *pin, struct cf_commit *pc,
     const uint8_t root[static CF_ID_BYTES], int *donep)
 {
-	struct cf_idset child = { NULL, 0 }, mset = { NULL, 0 };
+	const struct cf_idset *child = &p->childset;
+	struct cf_idset mset = { NULL, 0 };
 	struct cf_delta *delta = NULL;
 	struct mixout mo;
 	uint8_t mroot[CF_ID_BYTES], cur_root[CF_ID_BYTES];
@@ -1438,12 +1452,10 @@ commit_split(struct push *p, struct cf_drivepin *pin, struct cf_commit *pc,
 	have_cur = pin->n > 0;
 	if (have_cur)
 		memcpy(cur_root, pc->root_id, CF_ID_BYTES);
-	if ((r = cf_idhash_sorted(&p->child, &child)) != 0)
-		goto out;
 	for (;;) {
 		cf_delta_free(delta);
 		delta = NULL;
-		if ((r = cf_delta_compute(&p->parent, &child, &delta)) != 0)
+		if ((r = cf_delta_compute(&p->parent, child, &delta)) != 0)
 			goto out;
 		fit = delta->start.n + delta->stop.n <= p->delta_cap;
 		if (fit)
@@ -1503,11 +1515,10 @@ commit_split(struct push *p, struct cf_drivepin *pin, struct cf_commit *pc,
 		have_cur = 1;
 		memcpy(pc->root_id, mroot, CF_ID_BYTES);
 	}
-	r = commit_and_move(p, pin, root, &child, donep);
+	r = commit_and_move(p, pin, root, child, donep);
 out:
 	mixout_clear(&mo);
 	cf_delta_free(delta);
-	cf_delta_idset_clear(&child);
 	cf_delta_idset_clear(&mset);
 	return r;
 }
@@ -1551,7 +1562,8 @@ sc_load(struct push *p, const uint8_t secret_id[static CF_ID_BYTES])
 	r = cf_state_read(p->s->paths.cache, name, CF_STATCACHE_MAX, &buf, &len);
 	if (r == COFFER_ENOMEM)
 		return r;
-	if (r == 0 && cf_statcache_open(buf, len, p->mac_key, p->dk->drive_id,
+	if (r == 0 && cf_statcache_open_take(&buf, len, p->mac_key,
+	    p->dk->drive_id,
 	    secret_id, &p->oldsc) == COFFER_ENOMEM)
 		r = COFFER_ENOMEM;
 	else
@@ -1560,23 +1572,48 @@ sc_load(struct push *p, const uint8_t secret_id[static CF_ID_BYTES])
 	return r;
 }
 
+/*
+ * After the walk: drop the old cache and encode the new one, so that only
+ * its compact encoding is held while the version is committed.
+ */
+static void
+sc_seal(struct push *p)
+{
+	/*
+	 * Every entry the old one's, as many as it had (the walk's paths are
+	 * distinct): the same cache, already on disk.  Nothing to write.
+	 */
+	if (p->oldsc != NULL && p->newsc->base == p->oldsc &&
+	    p->newsc->reclen == 0 && p->newsc->n == p->oldsc->n &&
+	    !p->newsc->full) {
+		goto out;
+	}
+	if (cf_statcache_encode(p->newsc, p->mac_key, &p->scbuf,
+	    &p->scbuflen) != 0) {
+		p->scbuf = NULL;
+		p->scbuflen = 0;
+	}
+out:
+	/* The new cache refers to the old one's records: free it first. */
+	cf_statcache_free(p->newsc);
+	p->newsc = NULL;
+	cf_statcache_free(p->oldsc);
+	p->oldsc = NULL;
+}
+
 static int
 sc_save(struct push *p)
 {
 	char name[CF_STATE_PATH_MAX], dir[CF_STATE_PATH_MAX];
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	int r;
 
+	if (p->scbuf == NULL)
+		return 0;
 	if ((r = cf_state_join(dir, sizeof(dir), p->s->paths.cache,
 	    CF_STATE_STATCACHE)) != 0 || (r = cf_state_mkdirs(dir)) != 0 ||
 	    (r = sc_name(p, name, sizeof(name))) != 0)
 		return r;
-	if ((r = cf_statcache_encode(p->newsc, p->mac_key, &buf, &len)) != 0)
-		return r;
-	r = cf_state_write(p->s->paths.cache, name, buf, len);
-	free(buf);
-	return r;
+	return cf_state_write(p->s->paths.cache, name, p->scbuf, p->scbuflen);
 }
 
 /* ---- push ---- */
@@ -1596,7 +1633,18 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 	memset(res, 0, sizeof(*res));
 	memset(&p, 0, sizeof(p));
 	cf_idhash_init(&p.child);
-	cf_idhash_init(&p.handled);
+#ifdef __GLIBC__
+	/*
+	 * Chunks (512 KiB to 8 MiB), batches and frames are allocated by
+	 * one thread and freed by another, all the time.  glibc raises its
+	 * mmap threshold to the largest such block freed, after which they
+	 * come from the heaps, which keep what is freed: ~12 MiB of peak RSS
+	 * at 256 MiB pushed.  A fixed threshold keeps them mmap'd, returned
+	 * to the system as soon as freed (a page fault per 4 KiB touched:
+	 * no measurable time next to hashing and sealing it).
+	 */
+	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 	p.s = s;
 	p.res = res;
 	p.warn = warnfn;
@@ -1644,6 +1692,10 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 		r = r2;
 	if (r != 0)
 		goto out;
+	/* The walk is over: keep only the compact forms of its state. */
+	sc_seal(&p);
+	if ((r = cf_idhash_take_sorted(&p.child, &p.childset)) != 0)
+		goto out;
 	for (tries = 0; ; tries++) {
 		if (pin->n > 0 && !memcmp(pc.root_id, root, CF_ID_BYTES)) {
 			res->unchanged = 1;
@@ -1682,10 +1734,11 @@ out:
 	free(p.buf);
 	free(p.path);
 	cf_idhash_clear(&p.child);
-	cf_idhash_clear(&p.handled);
+	cf_delta_idset_clear(&p.childset);
+	free(p.scbuf);
 	cf_delta_idset_clear(&p.parent);
+	cf_statcache_free(p.newsc);	/* before the old: it refers to it */
 	cf_statcache_free(p.oldsc);
-	cf_statcache_free(p.newsc);
 	cf_chunker_free(p.chunker);
 	cf_drive_keys_free(dk);
 	cf_drivepin_free(pin);

@@ -12,7 +12,9 @@
 #include "statcache.h"
 
 #define ENTRY_FIXED	(4 + 8 + 8 + 4 + 8 + 4 + 8 + 8 + 4)
+#define STAT_BYTES	(8 + 8 + 4 + 8 + 4 + 8 + 8)
 #define MAC_BYTES	CF_KEY_BYTES
+#define HDR_BYTES	(4 + 1 + CF_ID_BYTES + CF_ID_BYTES + 4)
 
 int
 cf_statcache_new(const uint8_t drive_id[static CF_ID_BYTES],
@@ -32,59 +34,138 @@ cf_statcache_new(const uint8_t drive_id[static CF_ID_BYTES],
 void
 cf_statcache_free(struct cf_statcache *sc)
 {
-	size_t i;
-
 	if (sc == NULL)
 		return;
-	for (i = 0; i < sc->n; i++) {
-		free(sc->e[i].path);
-		free(sc->e[i].refs);
-	}
-	free(sc->e);
+	free(sc->off);
+	if (sc->owned != NULL)
+		free(sc->owned);
+	else
+		free(sc->rec);
+	free(sc->vrefs);
 	free(sc);
 }
 
+/* Room for one more offset and ${need} more record bytes. */
 static int
-grow(struct cf_statcache *sc)
+grow(struct cf_statcache *sc, size_t need)
 {
-	struct cf_sc_entry *ne;
+	uint32_t *no;
+	uint8_t *nr;
 	size_t ncap;
 
-	if (sc->n < sc->cap)
-		return 0;
-	ncap = sc->cap == 0 ? 64 : sc->cap * 2;
-	if (ncap > SIZE_MAX / sizeof(*ne))
-		return COFFER_ENOMEM;
-	if ((ne = realloc(sc->e, ncap * sizeof(*ne))) == NULL)
-		return COFFER_ENOMEM;
-	sc->e = ne;
-	sc->cap = ncap;
+	if (sc->n == sc->cap) {
+		ncap = sc->cap == 0 ? 64 : sc->cap + sc->cap / 2;
+		if ((no = realloc(sc->off, ncap * sizeof(*no))) == NULL)
+			return COFFER_ENOMEM;
+		sc->off = no;
+		sc->cap = ncap;
+	}
+	if (sc->owned != NULL && need > 0) {	/* records of our own first */
+		if ((nr = malloc(sc->reclen + need)) == NULL)
+			return COFFER_ENOMEM;
+		memcpy(nr, sc->rec, sc->reclen);
+		free(sc->owned);
+		sc->owned = NULL;
+		sc->rec = nr;
+		sc->reccap = sc->reclen + need;
+	}
+	if (sc->reccap - sc->reclen < need) {
+		ncap = sc->reccap == 0 ? 8192 : sc->reccap + sc->reccap / 2;
+		if (ncap - sc->reclen < need)
+			ncap = sc->reclen + need;
+		if ((nr = realloc(sc->rec, ncap)) == NULL)
+			return COFFER_ENOMEM;
+		sc->rec = nr;
+		sc->reccap = ncap;
+	}
 	return 0;
+}
+
+#define BASE_BIT	((uint32_t)1 << 31)	/* offset in sc->base->rec */
+
+/* The record at offset ${off} of ${sc}. */
+static const uint8_t *
+rec_at(const struct cf_statcache *sc, uint32_t off)
+{
+	if (off & BASE_BIT)
+		return sc->base->rec + (off & ~BASE_BIT);
+	return sc->rec + off;
+}
+
+/* The bytes of the record at ${p} (a record already checked). */
+static size_t
+rec_len(const uint8_t *p)
+{
+	size_t plen = cf_be32dec(p);
+	size_t k = cf_be32dec(p + 4 + plen + STAT_BYTES);
+
+	return 4 + plen + STAT_BYTES + 4 + k * CF_REF_BYTES;
 }
 
 int
 cf_statcache_add(struct cf_statcache *sc, const struct cf_sc_entry *e)
 {
-	struct cf_sc_entry c = *e;
+	uint8_t *q;
+	size_t need, j;
 	int r;
 
 	if (e->pathlen == 0 || e->pathlen > CF_STATCACHE_PATH_MAX ||
 	    e->nrefs > CF_FILE_CHUNKS_MAX)
 		return COFFER_EINVAL;
-	if ((r = grow(sc)) != 0)
-		return r;
-	c.refs = NULL;
-	if ((c.path = malloc(e->pathlen)) == NULL)
-		return COFFER_ENOMEM;
-	memcpy(c.path, e->path, e->pathlen);
-	if (e->nrefs > 0) {
-		if ((c.refs = malloc(e->nrefs * sizeof(*c.refs))) == NULL) {
-			free(c.path);
-			return COFFER_ENOMEM;
-		}
-		memcpy(c.refs, e->refs, e->nrefs * sizeof(*c.refs));
+	need = 4 + e->pathlen + STAT_BYTES + 4 + e->nrefs * CF_REF_BYTES;
+	if (sc->full || sc->total + need > CF_STATCACHE_MAX ||
+	    sc->n >= UINT32_MAX) {
+		sc->full = 1;
+		return 0;
 	}
-	sc->e[sc->n++] = c;
+	if ((r = grow(sc, need)) != 0)
+		return r;
+	q = sc->rec + sc->reclen;
+	cf_be32enc(q, (uint32_t)e->pathlen);
+	memcpy(q + 4, e->path, e->pathlen);
+	q += 4 + e->pathlen;
+	cf_be64enc(q, e->size);
+	cf_be64enc(q + 8, (uint64_t)e->mtime_sec);
+	cf_be32enc(q + 16, e->mtime_nsec);
+	cf_be64enc(q + 20, (uint64_t)e->ctime_sec);
+	cf_be32enc(q + 28, e->ctime_nsec);
+	cf_be64enc(q + 32, e->ino);
+	cf_be64enc(q + 40, e->dev);
+	cf_be32enc(q + 48, (uint32_t)e->nrefs);
+	q += 52;
+	for (j = 0; j < e->nrefs; j++, q += CF_REF_BYTES) {
+		memcpy(q, e->refs[j].id, CF_ID_BYTES);
+		cf_be32enc(q + CF_ID_BYTES, e->refs[j].len);
+	}
+	sc->off[sc->n++] = (uint32_t)sc->reclen;
+	sc->reclen += need;
+	sc->total += need;
+	return 0;
+}
+
+int
+cf_statcache_add_found(struct cf_statcache *sc,
+    const struct cf_statcache *from)
+{
+	size_t need;
+	int r;
+
+	if (sc->base == NULL)
+		sc->base = from;
+	if (sc->base != from || from->view.path == NULL ||
+	    (from->voff & BASE_BIT) != 0)
+		return from->view.path == NULL ? COFFER_EINVAL :
+		    cf_statcache_add(sc, &from->view);
+	need = rec_len(from->rec + from->voff);
+	if (sc->full || sc->total + need > CF_STATCACHE_MAX ||
+	    sc->n >= UINT32_MAX) {
+		sc->full = 1;
+		return 0;
+	}
+	if ((r = grow(sc, 0)) != 0)
+		return r;
+	sc->off[sc->n++] = from->voff | BASE_BIT;
+	sc->total += need;
 	return 0;
 }
 
@@ -94,25 +175,65 @@ path_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return cf_tree_name_cmp(a, al, b, bl);
 }
 
+/* Records compared by path; the records are at the pointers. */
 static int
-entry_cmp(const void *va, const void *vb)
+rec_cmp(const void *va, const void *vb)
 {
-	const struct cf_sc_entry *a = va, *b = vb;
+	const uint8_t *a = *(const uint8_t *const *)va;
+	const uint8_t *b = *(const uint8_t *const *)vb;
 
-	return path_cmp(a->path, a->pathlen, b->path, b->pathlen);
+	return path_cmp(a + 4, cf_be32dec(a), b + 4, cf_be32dec(b));
+}
+
+/* Decode the record at ${p} into the view (refs into the scratch list). */
+static const struct cf_sc_entry *
+view(struct cf_statcache *sc, const uint8_t *p)
+{
+	struct cf_sc_entry *e = &sc->view;
+	struct cf_ref *nr;
+	size_t j, plen = cf_be32dec(p);
+
+	e->path = (uint8_t *)(uintptr_t)(p + 4);
+	e->pathlen = plen;
+	p += 4 + plen;
+	e->size = cf_be64dec(p);
+	e->mtime_sec = (int64_t)cf_be64dec(p + 8);
+	e->mtime_nsec = cf_be32dec(p + 16);
+	e->ctime_sec = (int64_t)cf_be64dec(p + 20);
+	e->ctime_nsec = cf_be32dec(p + 28);
+	e->ino = cf_be64dec(p + 32);
+	e->dev = cf_be64dec(p + 40);
+	e->nrefs = cf_be32dec(p + 48);
+	p += 52;
+	if (e->nrefs > sc->vcap) {
+		if ((nr = realloc(sc->vrefs, e->nrefs * sizeof(*nr))) == NULL)
+			return NULL;
+		sc->vrefs = nr;
+		sc->vcap = e->nrefs;
+	}
+	for (j = 0; j < e->nrefs; j++, p += CF_REF_BYTES) {
+		memcpy(sc->vrefs[j].id, p, CF_ID_BYTES);
+		sc->vrefs[j].len = cf_be32dec(p + CF_ID_BYTES);
+	}
+	e->refs = sc->vrefs;
+	return e;
 }
 
 const struct cf_sc_entry *
-cf_statcache_find(const struct cf_statcache *sc, const uint8_t *path, size_t len)
+cf_statcache_find(struct cf_statcache *sc, const uint8_t *path, size_t len)
 {
 	size_t lo = 0, hi = sc->n, mid;
+	const uint8_t *p;
 	int c;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		c = path_cmp(sc->e[mid].path, sc->e[mid].pathlen, path, len);
-		if (c == 0)
-			return &sc->e[mid];
+		p = rec_at(sc, sc->off[mid]);
+		c = path_cmp(p + 4, cf_be32dec(p), path, len);
+		if (c == 0) {
+			sc->voff = sc->off[mid];
+			return view(sc, p);	/* NULL if out of memory: a miss */
+		}
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -134,60 +255,86 @@ int
 cf_statcache_encode(struct cf_statcache *sc,
     const uint8_t mac_key[static CF_KEY_BYTES], uint8_t **bufp, size_t *lenp)
 {
-	struct cf_wr w;
-	uint8_t *mac;
-	size_t i, j;
+	const uint8_t **order = NULL;
+	uint8_t *buf, *q;
+	size_t i, len, rl;
 
 	*bufp = NULL;
 	*lenp = 0;
-	if (sc->n > 0)
-		qsort(sc->e, sc->n, sizeof(*sc->e), entry_cmp);
-	for (i = 1; i < sc->n; i++)
-		if (entry_cmp(&sc->e[i - 1], &sc->e[i]) == 0)
-			return COFFER_EINVAL;
-	if (sc->n > UINT32_MAX)
+	if (sc->full || sc->n > UINT32_MAX)
 		return COFFER_ETOOBIG;
-	cf_wr_init(&w, CF_STATCACHE_MAX, 0);
-	cf_wr_bytes(&w, CF_STATCACHE_TAG, 4);
-	cf_wr_u8(&w, CF_STATCACHE_VERSION);
-	cf_wr_bytes(&w, sc->drive_id, CF_ID_BYTES);
-	cf_wr_bytes(&w, sc->secret_id, CF_ID_BYTES);
-	cf_wr_u32(&w, (uint32_t)sc->n);
-	for (i = 0; i < sc->n; i++) {
-		const struct cf_sc_entry *e = &sc->e[i];
-		cf_wr_lstr(&w, e->path, e->pathlen);
-		cf_wr_u64(&w, e->size);
-		cf_wr_u64(&w, (uint64_t)e->mtime_sec);
-		cf_wr_u32(&w, e->mtime_nsec);
-		cf_wr_u64(&w, (uint64_t)e->ctime_sec);
-		cf_wr_u32(&w, e->ctime_nsec);
-		cf_wr_u64(&w, e->ino);
-		cf_wr_u64(&w, e->dev);
-		cf_wr_u32(&w, (uint32_t)e->nrefs);
-		for (j = 0; j < e->nrefs; j++) {
-			cf_wr_bytes(&w, e->refs[j].id, CF_ID_BYTES);
-			cf_wr_u32(&w, e->refs[j].len);
+	if (sc->n > 0 &&
+	    (order = malloc(sc->n * sizeof(*order))) == NULL)
+		return COFFER_ENOMEM;
+	for (i = 0; i < sc->n; i++)
+		order[i] = rec_at(sc, sc->off[i]);
+	if (sc->n > 0)
+		qsort(order, sc->n, sizeof(*order), rec_cmp);
+	for (i = 1; i < sc->n; i++)
+		if (rec_cmp(&order[i - 1], &order[i]) == 0) {
+			free(order);
+			return COFFER_EINVAL;
 		}
+	/* Exactly the size it will have: no growing copy. */
+	len = HDR_BYTES + sc->total + MAC_BYTES;
+	if (len > CF_STATCACHE_MAX) {
+		free(order);
+		return COFFER_ETOOBIG;
 	}
-	if (w.err == 0 && (mac = cf_wr_reserve(&w, MAC_BYTES)) != NULL)
-		crypto_generichash(mac, MAC_BYTES, w.p, w.len - MAC_BYTES,
-		    mac_key, CF_KEY_BYTES);
-	return cf_wr_finish(&w, bufp, lenp);
+	if ((buf = malloc(len)) == NULL) {
+		free(order);
+		return COFFER_ENOMEM;
+	}
+	memcpy(buf, CF_STATCACHE_TAG, 4);
+	buf[4] = CF_STATCACHE_VERSION;
+	memcpy(buf + 5, sc->drive_id, CF_ID_BYTES);
+	memcpy(buf + 5 + CF_ID_BYTES, sc->secret_id, CF_ID_BYTES);
+	cf_be32enc(buf + 5 + 2 * CF_ID_BYTES, (uint32_t)sc->n);
+	q = buf + HDR_BYTES;
+	/* Keep the offsets in path order: a later find can search them. */
+	for (i = 0; i < sc->n; i++) {
+		if (sc->reclen > 0 && order[i] >= sc->rec &&
+		    order[i] < sc->rec + sc->reclen)
+			sc->off[i] = (uint32_t)(order[i] - sc->rec);
+		else
+			sc->off[i] = (uint32_t)(order[i] - sc->base->rec) |
+			    BASE_BIT;
+		rl = rec_len(order[i]);
+		memcpy(q, order[i], rl);
+		q += rl;
+	}
+	free(order);
+	crypto_generichash(q, MAC_BYTES, buf, (size_t)(q - buf), mac_key,
+	    CF_KEY_BYTES);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
 }
+
+static int
+decode(const uint8_t *buf, size_t len, uint8_t *take,
+    struct cf_statcache **scp);
 
 int
 cf_statcache_decode(const uint8_t *buf, size_t len, struct cf_statcache **scp)
 {
+	return decode(buf, len, NULL, scp);
+}
+
+/* Decode; if ${take} (== ${buf}) is given, keep the records in it. */
+static int
+decode(const uint8_t *buf, size_t len, uint8_t *take,
+    struct cf_statcache **scp)
+{
 	struct cf_statcache *sc = NULL;
-	struct cf_sc_entry e;
 	struct cf_rd r;
 	const uint8_t *p, *prev = NULL;
-	uint32_t n, i, k, j, plen, prevlen = 0;
-	uint64_t sum;
+	uint32_t n, i, k, j, plen, prevlen = 0, mtime_nsec, ctime_nsec, clen;
+	size_t start = 0, at;
+	uint64_t sum, size;
 	int rc;
 
 	*scp = NULL;
-	memset(&e, 0, sizeof(e));
 	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		return COFFER_ENOMEM;
 	cf_rd_init(&r, buf, len, COFFER_EFORMAT);
@@ -201,57 +348,65 @@ cf_statcache_decode(const uint8_t *buf, size_t len, struct cf_statcache **scp)
 	n = cf_rd_u32(&r);
 	if (n > cf_rd_left(&r) / ENTRY_FIXED)
 		cf_rd_fail(&r);
+	start = r.off;
+	if (r.err == 0 && n > 0) {
+		if ((sc->off = malloc((size_t)n * sizeof(*sc->off))) == NULL) {
+			rc = COFFER_ENOMEM;
+			goto out;
+		}
+		sc->cap = n;
+	}
 	for (i = 0; i < n && r.err == 0; i++) {
+		at = r.off;
 		p = cf_rd_lstr(&r, CF_STATCACHE_PATH_MAX, &plen);
-		e.size = cf_rd_u64(&r);
-		e.mtime_sec = (int64_t)cf_rd_u64(&r);
-		e.mtime_nsec = cf_rd_u32(&r);
-		e.ctime_sec = (int64_t)cf_rd_u64(&r);
-		e.ctime_nsec = cf_rd_u32(&r);
-		e.ino = cf_rd_u64(&r);
-		e.dev = cf_rd_u64(&r);
+		size = cf_rd_u64(&r);
+		(void)cf_rd_u64(&r);
+		mtime_nsec = cf_rd_u32(&r);
+		(void)cf_rd_u64(&r);
+		ctime_nsec = cf_rd_u32(&r);
+		(void)cf_rd_u64(&r);
+		(void)cf_rd_u64(&r);
 		k = cf_rd_u32(&r);
 		if (r.err != 0)
 			break;
 		if (plen == 0 || (prev != NULL &&
 		    path_cmp(prev, prevlen, p, plen) >= 0) ||
-		    e.mtime_nsec >= CF_TREE_NSEC_LIMIT ||
-		    e.ctime_nsec >= CF_TREE_NSEC_LIMIT ||
+		    mtime_nsec >= CF_TREE_NSEC_LIMIT ||
+		    ctime_nsec >= CF_TREE_NSEC_LIMIT ||
+		    k > CF_FILE_CHUNKS_MAX ||
 		    k > cf_rd_left(&r) / CF_REF_BYTES ||
-		    (k == 0) != (e.size == 0)) {
+		    (k == 0) != (size == 0)) {
 			cf_rd_fail(&r);
 			break;
 		}
 		prev = p;
 		prevlen = plen;
-		e.path = NULL;
-		e.pathlen = plen;
-		e.nrefs = k;
-		if ((rc = grow(sc)) != 0)
-			goto out;
-		if ((e.path = malloc(plen)) == NULL ||
-		    (k > 0 && (e.refs = malloc((size_t)k * sizeof(*e.refs))) == NULL)) {
-			free(e.path);
-			rc = COFFER_ENOMEM;
-			goto out;
-		}
-		memcpy(e.path, p, plen);
 		sum = 0;
 		for (j = 0; j < k; j++) {
-			cf_rd_copy(&r, e.refs[j].id, CF_ID_BYTES);
-			e.refs[j].len = cf_rd_u32(&r);
-			if (e.refs[j].len == 0 || e.refs[j].len > CF_CHUNK_MAX)
+			(void)cf_rd_bytes(&r, CF_ID_BYTES);
+			clen = cf_rd_u32(&r);
+			if (clen == 0 || clen > CF_CHUNK_MAX)
 				cf_rd_fail(&r);
-			sum += e.refs[j].len;
+			sum += clen;
 		}
-		if (sum != e.size)
+		if (sum != size)
 			cf_rd_fail(&r);
-		sc->e[sc->n++] = e;
-		e.path = NULL;
-		e.refs = NULL;
+		sc->off[sc->n++] = (uint32_t)(at - start);
 	}
 	if ((rc = cf_rd_end(&r)) != 0)
 		goto out;
+	/* One copy of the records, exactly their size (or the input's). */
+	sc->reclen = sc->reccap = sc->total = len - start;
+	if (take != NULL) {
+		sc->owned = take;
+		sc->rec = take + start;
+	} else if (sc->reclen > 0) {
+		if ((sc->rec = malloc(sc->reclen)) == NULL) {
+			rc = COFFER_ENOMEM;
+			goto out;
+		}
+		memcpy(sc->rec, buf + start, sc->reclen);
+	}
 	*scp = sc;
 	sc = NULL;
 out:
@@ -259,8 +414,8 @@ out:
 	return rc;
 }
 
-int
-cf_statcache_open(const uint8_t *buf, size_t len,
+static int
+sc_open(const uint8_t *buf, size_t len, uint8_t *take,
     const uint8_t mac_key[static CF_KEY_BYTES],
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp)
@@ -275,15 +430,42 @@ cf_statcache_open(const uint8_t *buf, size_t len,
 	    CF_KEY_BYTES);
 	if (crypto_verify_32(mac, buf + len - MAC_BYTES) != 0)
 		return COFFER_EFORMAT;
-	if ((r = cf_statcache_decode(buf, len - MAC_BYTES, scp)) != 0)
+	if ((r = decode(buf, len - MAC_BYTES, take, scp)) != 0)
 		return r;
 	if (memcmp((*scp)->drive_id, drive_id, CF_ID_BYTES) != 0 ||
 	    memcmp((*scp)->secret_id, secret_id, CF_ID_BYTES) != 0) {
+		if (take != NULL) {	/* the input stays the caller's */
+			(*scp)->owned = NULL;
+			(*scp)->rec = NULL;
+		}
 		cf_statcache_free(*scp);
 		*scp = NULL;
 		return COFFER_EFORMAT;
 	}
 	return 0;
+}
+
+int
+cf_statcache_open(const uint8_t *buf, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp)
+{
+	return sc_open(buf, len, NULL, mac_key, drive_id, secret_id, scp);
+}
+
+int
+cf_statcache_open_take(uint8_t **bufp, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp)
+{
+	int r;
+
+	if ((r = sc_open(*bufp, len, *bufp, mac_key, drive_id, secret_id,
+	    scp)) == 0)
+		*bufp = NULL;
+	return r;
 }
 
 /* ---- the known-ids cache ---- */
@@ -366,14 +548,17 @@ cf_known_decode(const uint8_t *buf, size_t len,
 	return 0;
 }
 
-int
-cf_known_open(const uint8_t *buf, size_t len,
+static int
+known_open(const uint8_t *buf, size_t len, uint8_t *take,
     const uint8_t mac_key[static CF_KEY_BYTES],
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids)
 {
 	uint8_t mac[MAC_BYTES], d[CF_ID_BYTES], c[CF_ID_BYTES];
-	int r;
+	struct cf_rd r;
+	uint8_t *small;
+	uint32_t n;
+	int rc;
 
 	ids->ids = NULL;
 	ids->n = 0;
@@ -383,12 +568,70 @@ cf_known_open(const uint8_t *buf, size_t len,
 	    CF_KEY_BYTES);
 	if (crypto_verify_32(mac, buf + len - MAC_BYTES) != 0)
 		return COFFER_EFORMAT;
-	if ((r = cf_known_decode(buf, len - MAC_BYTES, d, c, ids)) != 0)
-		return r;
+	if (take == NULL) {
+		if ((rc = cf_known_decode(buf, len - MAC_BYTES, d, c, ids)) != 0)
+			return rc;
+	} else {
+		/* The same checks as cf_known_decode, the ids left in place. */
+		struct cf_idset s;
+
+		cf_rd_init(&r, buf, len - MAC_BYTES, COFFER_EFORMAT);
+		cf_rd_expect(&r, CF_KNOWN_TAG, 4);
+		if (cf_rd_u8(&r) != CF_KNOWN_VERSION)
+			cf_rd_fail(&r);
+		cf_rd_copy(&r, d, CF_ID_BYTES);
+		cf_rd_copy(&r, c, CF_ID_BYTES);
+		n = cf_rd_u32(&r);
+		if (n > CF_KNOWN_IDS_MAX || n > cf_rd_left(&r) / CF_ID_BYTES)
+			cf_rd_fail(&r);
+		(void)cf_rd_bytes(&r, (size_t)n * CF_ID_BYTES);
+		if (cf_rd_end(&r) != 0)
+			return COFFER_EFORMAT;
+		s.ids = (uint8_t *)(uintptr_t)(buf + KNOWN_HDR_BYTES);
+		s.n = n;
+		if (!cf_delta_idset_sorted(&s))
+			return COFFER_EFORMAT;
+		if (memcmp(d, drive_id, CF_ID_BYTES) != 0 ||
+		    sodium_memcmp(c, commit_id, CF_ID_BYTES) != 0)
+			return COFFER_EFORMAT;
+		if (n == 0) {
+			free(take);
+			return 0;
+		}
+		memmove(take, take + KNOWN_HDR_BYTES, (size_t)n * CF_ID_BYTES);
+		if ((small = realloc(take, (size_t)n * CF_ID_BYTES)) == NULL)
+			small = take;
+		ids->ids = small;
+		ids->n = n;
+		return 0;
+	}
 	if (memcmp(d, drive_id, CF_ID_BYTES) != 0 ||
 	    sodium_memcmp(c, commit_id, CF_ID_BYTES) != 0) {
 		cf_delta_idset_clear(ids);
 		return COFFER_EFORMAT;
 	}
 	return 0;
+}
+
+int
+cf_known_open(const uint8_t *buf, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids)
+{
+	return known_open(buf, len, NULL, mac_key, drive_id, commit_id, ids);
+}
+
+int
+cf_known_open_take(uint8_t **bufp, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids)
+{
+	int r;
+
+	if ((r = known_open(*bufp, len, *bufp, mac_key, drive_id, commit_id,
+	    ids)) == 0)
+		*bufp = NULL;
+	return r;
 }

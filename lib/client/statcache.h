@@ -37,11 +37,27 @@ struct cf_sc_entry {
 	struct cf_ref *refs;		/* the file's chunks, in order */
 };
 
+/*
+ * In memory, entries are kept as their encoded records (FORMAT §19.4) one
+ * after another in one buffer, with the offset of each: ~130 bytes for a
+ * one-chunk file, no allocation per entry.  cf_statcache_find decodes the
+ * one asked for into ${view}.
+ */
 struct cf_statcache {
 	uint8_t drive_id[CF_ID_BYTES];
-	uint8_t secret_id[CF_ID_BYTES];	/* drive secret the chunk ids are under */
-	size_t n, cap;
-	struct cf_sc_entry *e;		/* strictly increasing by path once sorted */
+	uint8_t secret_id[CF_ID_BYTES];
+	size_t n, cap;			/* entries; slots of ${off} */
+	uint32_t *off;			/* each record's offset in ${rec} */
+	uint8_t *rec;			/* the records */
+	size_t reclen, reccap;
+	uint8_t *owned;			/* if set, ${rec} lies in it */
+	const struct cf_statcache *base; /* see cf_statcache_add_found */
+	size_t total;			/* bytes of all records */
+	int full;			/* an add past CF_STATCACHE_MAX */
+	struct cf_sc_entry view;	/* the last entry found */
+	uint32_t voff;			/* its offset */
+	struct cf_ref *vrefs;		/* its chunks */
+	size_t vcap;
 };
 
 /* An empty cache for a drive and secret; free with cf_statcache_free. */
@@ -75,18 +91,43 @@ int cf_statcache_open(const uint8_t *buf, size_t len,
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp);
 
+/*
+ * cf_statcache_open_take(bufp, len, ...):
+ * Like cf_statcache_open, but on success the cache keeps the records in
+ * *${bufp} itself (no copy) and takes it: *${bufp} is set to NULL.
+ */
+int cf_statcache_open_take(uint8_t **bufp, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp);
+
 /* The cache's MAC key from a drive's chunk-id key. */
 void cf_statcache_mac_key(const uint8_t chunk_id_key[static CF_KEY_BYTES],
     uint8_t mac_key[static CF_KEY_BYTES]);
 
 /**
  * cf_statcache_add(sc, e):
- * Append a copy of ${e} (its path and refs are copied).
+ * Append a copy of ${e} (its path and refs are copied).  Past
+ * CF_STATCACHE_MAX bytes, nothing more is kept and encode fails
+ * (COFFER_ETOOBIG): the cache is only a help.
  */
 int cf_statcache_add(struct cf_statcache *sc, const struct cf_sc_entry *e);
 
-/* The entry for ${path} in a decoded (sorted) cache, or NULL. */
-const struct cf_sc_entry *cf_statcache_find(const struct cf_statcache *sc,
+/**
+ * cf_statcache_add_found(sc, from):
+ * Add the entry last found in ${from} to ${sc} without copying it: ${sc}
+ * refers to ${from}'s record, so ${from} must outlive ${sc} and not be
+ * added to.  (An unchanged file's entry is the same bytes in both.)  All
+ * such adds to one ${sc} come from one ${from}; another is copied.
+ */
+int cf_statcache_add_found(struct cf_statcache *sc,
+    const struct cf_statcache *from);
+
+/*
+ * The entry for ${path} in a decoded (sorted) cache, or NULL; it lives in
+ * ${sc} until the next find or add.
+ */
+const struct cf_sc_entry *cf_statcache_find(struct cf_statcache *sc,
     const uint8_t *path, size_t len);
 
 
@@ -132,6 +173,16 @@ int cf_known_decode(const uint8_t *buf, size_t len,
  * ${commit_id}; COFFER_EFORMAT for anything else.
  */
 int cf_known_open(const uint8_t *buf, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES],
+    const uint8_t drive_id[static CF_ID_BYTES],
+    const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids);
+
+/*
+ * cf_known_open_take(bufp, len, ...):
+ * Like cf_known_open, but on success the ids are moved to the front of
+ * *${bufp} (no second copy), which becomes ${ids}'s: *${bufp} = NULL.
+ */
+int cf_known_open_take(uint8_t **bufp, size_t len,
     const uint8_t mac_key[static CF_KEY_BYTES],
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids);
