@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #ifdef __GLIBC__
-#include <malloc.h>
 #endif
 #include <stdlib.h>
 #include <string.h>
@@ -1633,18 +1632,6 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 	memset(res, 0, sizeof(*res));
 	memset(&p, 0, sizeof(p));
 	cf_idhash_init(&p.child);
-#ifdef __GLIBC__
-	/*
-	 * Chunks (512 KiB to 8 MiB), batches and frames are allocated by
-	 * one thread and freed by another, all the time.  glibc raises its
-	 * mmap threshold to the largest such block freed, after which they
-	 * come from the heaps, which keep what is freed: ~12 MiB of peak RSS
-	 * at 256 MiB pushed.  A fixed threshold keeps them mmap'd, returned
-	 * to the system as soon as freed (a page fault per 4 KiB touched:
-	 * no measurable time next to hashing and sealing it).
-	 */
-	(void)mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-#endif
 	p.s = s;
 	p.res = res;
 	p.warn = warnfn;
