@@ -362,85 +362,19 @@ cf_version_collect(struct cf_session *s, const struct cf_drive_keys *dk,
 	return r;
 }
 
-/* The entries of one folder (a leaf, or an index and its parts). */
-struct folder {
-	struct cf_tree *top;
-	struct cf_tree **parts;
-	size_t nparts;
-	struct cf_tree_entry **e;	/* pointers into the trees */
-	size_t n;
-};
-
-static void
-folder_free(struct folder *f)
-{
-	size_t i;
-
-	cf_tree_free(f->top);
-	for (i = 0; i < f->nparts; i++)
-		cf_tree_free(f->parts[i]);
-	free(f->parts);
-	free(f->e);
-	memset(f, 0, sizeof(*f));
-}
-
+/*
+ * A folder of the version (FORMAT §12); anything the server gave that
+ * does not decode or check is not authentic.
+ */
 static int
 folder_load(cf_walk_load_fn *load, void *ctx, const uint8_t id[static CF_ID_BYTES],
-    struct folder *f)
+    struct cf_folder *f)
 {
-	struct cf_tree_check chk;
-	uint8_t *plain = NULL;
-	size_t len = 0, i, j, total = 0, k = 0;
 	int r;
 
-	memset(f, 0, sizeof(*f));
-	if ((r = load(ctx, CF_OBJ_TREE, id, &plain, &len)) != 0)
-		goto out;
-	if ((r = cf_tree_decode(plain, len, &f->top)) != 0)
-		goto out;
-	if (f->top->kind == CF_TREE_LEAF) {
-		total = f->top->n;
-	} else {
-		if ((f->parts = calloc(f->top->n, sizeof(*f->parts))) == NULL) {
-			r = COFFER_ENOMEM;
-			goto out;
-		}
-		cf_tree_check_init(&chk, f->top);
-		for (i = 0; i < f->top->n; i++) {
-			cf_wipefree(plain, len);
-			plain = NULL;
-			if ((r = load(ctx, CF_OBJ_TREE, f->top->parts[i].id, &plain,
-			    &len)) != 0 ||
-			    (r = cf_tree_decode(plain, len, &f->parts[i])) != 0)
-				goto out;
-			f->nparts++;
-			if ((r = cf_tree_check_part(&chk, f->parts[i])) != 0)
-				goto out;
-			total += f->parts[i]->n;
-		}
-		if ((r = cf_tree_check_end(&chk)) != 0)
-			goto out;
-	}
-	if (total > 0 && (f->e = calloc(total, sizeof(*f->e))) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	if (f->top->kind == CF_TREE_LEAF) {
-		for (i = 0; i < f->top->n; i++)
-			f->e[k++] = &f->top->entries[i];
-	} else {
-		for (i = 0; i < f->nparts; i++)
-			for (j = 0; j < f->parts[i]->n; j++)
-				f->e[k++] = &f->parts[i]->entries[j];
-	}
-	f->n = k;
-out:
-	cf_wipefree(plain, len);
-	if (r != 0) {
-		if (r != COFFER_ENOMEM && r != COFFER_EIO)
-			r = COFFER_ENOTAUTHENTIC;
-		folder_free(f);
-	}
+	r = cf_folder_load(load, ctx, id, f);
+	if (r != 0 && r != COFFER_ENOMEM && r != COFFER_EIO)
+		r = COFFER_ENOTAUTHENTIC;
 	return r;
 }
 
@@ -608,7 +542,7 @@ write_symlink(struct wctx *w, int dfd, const char *name,
 
 /* A name of a folder listing that the version's folder lacks? */
 static int
-in_folder(const struct folder *f, const char *name, size_t len)
+in_folder(const struct cf_folder *f, const char *name, size_t len)
 {
 	size_t lo = 0, hi = f->n, mid;
 	int c;
@@ -628,7 +562,7 @@ in_folder(const struct folder *f, const char *name, size_t len)
 }
 
 static int
-delete_extra(struct wctx *w, int dfd, const struct folder *f)
+delete_extra(struct wctx *w, int dfd, const struct cf_folder *f)
 {
 	struct dirent *de;
 	DIR *dir;
@@ -1179,7 +1113,7 @@ static int
 produce_dir(struct pwrite *pw, struct pdir *d,
     const uint8_t id[static CF_ID_BYTES])
 {
-	struct folder f;
+	struct cf_folder f;
 	struct pdir *nd;
 	const struct cf_tree_entry *e;
 	char name[CF_TREE_NAME_MAX + 1];
@@ -1204,7 +1138,7 @@ produce_dir(struct pwrite *pw, struct pdir *d,
 			pdir_release(pw, nd);
 		}
 	}
-	folder_free(&f);
+	cf_folder_free(&f);
 	return r;
 }
 
@@ -1317,7 +1251,7 @@ write_files(struct wctx *w, int dfd, const uint8_t root[static CF_ID_BYTES])
 static int
 finish_dir(struct wctx *w, int dfd, const uint8_t id[static CF_ID_BYTES])
 {
-	struct folder f;
+	struct cf_folder f;
 	char name[CF_TREE_NAME_MAX + 1];
 	struct timespec ts[2];
 	const struct cf_tree_entry *e;
@@ -1357,7 +1291,7 @@ finish_dir(struct wctx *w, int dfd, const uint8_t id[static CF_ID_BYTES])
 		close(fd);
 	}
 out:
-	folder_free(&f);
+	cf_folder_free(&f);
 	return r;
 }
 
@@ -1502,7 +1436,7 @@ cf_ls(struct cf_session *s, const char *drive, uint64_t version,
 	struct cf_drive_keys *dk = NULL;
 	struct cf_drivepin *pin = NULL;
 	struct cf_commit c;
-	struct folder f;
+	struct cf_folder f;
 	struct vload v;
 	uint8_t cur[CF_ID_BYTES];
 	size_t off = 0, end, i;
@@ -1536,7 +1470,7 @@ cf_ls(struct cf_session *s, const char *drive, uint64_t version,
 				break;
 			}
 		}
-		folder_free(&f);
+		cf_folder_free(&f);
 		if (!found) {
 			r = COFFER_ENOENT;
 			goto out;
@@ -1547,7 +1481,7 @@ cf_ls(struct cf_session *s, const char *drive, uint64_t version,
 		if ((r = fn(ctx, f.e[i])) != 0)
 			goto out;
 out:
-	folder_free(&f);
+	cf_folder_free(&f);
 	vload_free(&v);
 	cf_drive_keys_free(dk);
 	cf_drivepin_free(pin);

@@ -1100,84 +1100,11 @@ split_load(void *ctx, uint8_t type, const uint8_t id[static CF_ID_BYTES],
 	    lenp, NULL);
 }
 
-/* The entries of one folder (a leaf, or an index and its parts). */
-struct sfolder {
-	struct cf_tree *top;
-	struct cf_tree **parts;
-	size_t nparts;
-	const struct cf_tree_entry **e;	/* pointers into the trees */
-	size_t n;
-};
-
-static void
-sfolder_free(struct sfolder *f)
-{
-	size_t i;
-
-	cf_tree_free(f->top);
-	for (i = 0; i < f->nparts; i++)
-		cf_tree_free(f->parts[i]);
-	free(f->parts);
-	free(f->e);
-	memset(f, 0, sizeof(*f));
-}
-
 /* Load the folder ${id}; a NULL ${id} is an empty folder. */
 static int
-sfolder_load(struct push *p, const uint8_t *id, struct sfolder *f)
+sfolder_load(struct push *p, const uint8_t *id, struct cf_folder *f)
 {
-	struct cf_tree_check chk;
-	uint8_t *plain = NULL;
-	size_t len = 0, i, j, total = 0, k = 0;
-	int r = 0;
-
-	memset(f, 0, sizeof(*f));
-	if (id == NULL)
-		goto out;
-	if ((r = split_load(p, CF_OBJ_TREE, id, &plain, &len)) != 0 ||
-	    (r = cf_tree_decode(plain, len, &f->top)) != 0)
-		goto out;
-	if (f->top->kind == CF_TREE_LEAF) {
-		total = f->top->n;
-	} else {
-		if ((f->parts = calloc(f->top->n, sizeof(*f->parts))) == NULL) {
-			r = COFFER_ENOMEM;
-			goto out;
-		}
-		cf_tree_check_init(&chk, f->top);
-		for (i = 0; i < f->top->n; i++) {
-			cf_wipefree(plain, len);
-			plain = NULL;
-			if ((r = split_load(p, CF_OBJ_TREE, f->top->parts[i].id,
-			    &plain, &len)) != 0 ||
-			    (r = cf_tree_decode(plain, len, &f->parts[i])) != 0)
-				goto out;
-			f->nparts++;
-			if ((r = cf_tree_check_part(&chk, f->parts[i])) != 0)
-				goto out;
-			total += f->parts[i]->n;
-		}
-		if ((r = cf_tree_check_end(&chk)) != 0)
-			goto out;
-	}
-	if (total > 0 && (f->e = calloc(total, sizeof(*f->e))) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	if (f->top->kind == CF_TREE_LEAF) {
-		for (i = 0; i < f->top->n; i++)
-			f->e[k++] = &f->top->entries[i];
-	} else {
-		for (i = 0; i < f->nparts; i++)
-			for (j = 0; j < f->parts[i]->n; j++)
-				f->e[k++] = &f->parts[i]->entries[j];
-	}
-	f->n = k;
-out:
-	cf_wipefree(plain, len);
-	if (r != 0)
-		sfolder_free(f);
-	return r;
+	return cf_folder_load(split_load, p, id, f);
 }
 
 /* 1 if two entries are the same (so the same ids). */
@@ -1338,7 +1265,7 @@ mix_folder(struct push *p, const struct cf_idset *cur, const uint8_t *cid,
     int *progressp, struct mixout *mo, unsigned depth,
     uint8_t root[static CF_ID_BYTES])
 {
-	struct sfolder cf, nf;
+	struct cf_folder cf, nf;
 	struct cf_tree_entry *out = NULL, sub;
 	const struct cf_tree_entry *ce, *ne, *de;
 	size_t i = 0, j = 0, k = 0, cost;
@@ -1422,8 +1349,8 @@ mix_folder(struct push *p, const struct cf_idset *cur, const uint8_t *cid,
 	r = cf_tree_build(out, k, p->mkey.id_key, mix_emit, mo, root);
 out:
 	free(out);
-	sfolder_free(&cf);
-	sfolder_free(&nf);
+	cf_folder_free(&cf);
+	cf_folder_free(&nf);
 	return r;
 }
 

@@ -578,4 +578,27 @@ int cf_walk(const uint8_t root[static CF_ID_BYTES],
 int cf_walk_collect(const uint8_t root[static CF_ID_BYTES],
     cf_walk_load_fn *load, void *ctx, struct cf_idset *out);
 
+/* ---- One folder's entries (a leaf, or an index and its parts) ---- */
+
+struct cf_folder {
+	struct cf_tree *top;
+	struct cf_tree **parts;
+	size_t nparts;
+	struct cf_tree_entry **e;	/* pointers into the trees, in order */
+	size_t n;
+};
+
+/**
+ * cf_folder_load(load, ctx, id, f):
+ * Load the folder whose tree is ${id} (NULL: an empty folder) through
+ * ${load}: its top tree and, for an index, every part, checked as one
+ * folder (cf_tree_check_*).  ${f->e} lists the ${f->n} entries in order.
+ * On error ${f} is left empty; the error is ${load}'s or the decoder's.
+ */
+int cf_folder_load(cf_walk_load_fn *load, void *ctx, const uint8_t *id,
+    struct cf_folder *f);
+
+/* Free what cf_folder_load made (an empty ${f} is fine). */
+void cf_folder_free(struct cf_folder *f);
+
 #endif /* !CF_TREE_H */

@@ -338,3 +338,75 @@ out:
 	cf_delta_idset_clear(&c.set);
 	return r;
 }
+
+void
+cf_folder_free(struct cf_folder *f)
+{
+	size_t i;
+
+	cf_tree_free(f->top);
+	for (i = 0; i < f->nparts; i++)
+		cf_tree_free(f->parts[i]);
+	free(f->parts);
+	free(f->e);
+	memset(f, 0, sizeof(*f));
+}
+
+int
+cf_folder_load(cf_walk_load_fn *load, void *ctx, const uint8_t *id,
+    struct cf_folder *f)
+{
+	struct cf_tree_check chk;
+	uint8_t *plain = NULL;
+	size_t len = 0, i, j, total = 0, k = 0;
+	int r = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (id == NULL)
+		goto out;
+	if ((r = load(ctx, CF_OBJ_TREE, id, &plain, &len)) != 0 ||
+	    (r = cf_tree_decode(plain, len, &f->top)) != 0)
+		goto out;
+	if (f->top->kind == CF_TREE_LEAF) {
+		total = f->top->n;
+	} else {
+		if ((f->parts = calloc(f->top->n, sizeof(*f->parts))) == NULL) {
+			r = COFFER_ENOMEM;
+			goto out;
+		}
+		cf_tree_check_init(&chk, f->top);
+		for (i = 0; i < f->top->n; i++) {
+			cf_wipefree(plain, len);
+			plain = NULL;
+			len = 0;
+			if ((r = load(ctx, CF_OBJ_TREE, f->top->parts[i].id,
+			    &plain, &len)) != 0 ||
+			    (r = cf_tree_decode(plain, len, &f->parts[i])) != 0)
+				goto out;
+			f->nparts++;
+			if ((r = cf_tree_check_part(&chk, f->parts[i])) != 0)
+				goto out;
+			total += f->parts[i]->n;
+		}
+		if ((r = cf_tree_check_end(&chk)) != 0)
+			goto out;
+	}
+	if (total > 0 && (f->e = calloc(total, sizeof(*f->e))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	if (f->top->kind == CF_TREE_LEAF) {
+		for (i = 0; i < f->top->n; i++)
+			f->e[k++] = &f->top->entries[i];
+	} else {
+		for (i = 0; i < f->nparts; i++)
+			for (j = 0; j < f->parts[i]->n; j++)
+				f->e[k++] = &f->parts[i]->entries[j];
+	}
+	f->n = k;
+out:
+	cf_wipefree(plain, len);
+	if (r != 0)
+		cf_folder_free(f);
+	return r;
+}
