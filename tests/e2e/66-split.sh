@@ -75,37 +75,7 @@ while read -r c; do
 	i=$((i + 1))
 	$F walk --drive docs --commit "$c" >"$TMP/walk.$i" || fail "forge walk $i"
 done <"$TMP/commits"
-python3 - "$TMP/data/meta.db" "$DOCS" "$TMP/walk" "$V2" "$CAP" <<'PYEOF' || fail "the split versions' deltas are wrong"
-import sqlite3, struct, sys
-db, drive, walk, n, cap = sys.argv[1], bytes.fromhex(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-rows = con.execute("SELECT version, delta FROM deltas WHERE drive = ? ORDER BY version", (drive,)).fetchall()
-assert [r[0] for r in rows] == list(range(1, n + 1)), [r[0] for r in rows]
-def ids(b, off):
-    k = struct.unpack(">I", b[off:off + 4])[0]; off += 4
-    return [b[off + 32 * i: off + 32 * i + 32] for i in range(k)], off + 32 * k
-live = set()
-for v, d in rows:
-    assert d[:5] == b"CFRD\x01"
-    start, off = ids(d, 5)
-    stop, off = ids(d, off)
-    assert off == len(d)
-    assert len(start) + len(stop) <= cap, "version %d: delta of %d ids" % (v, len(start) + len(stop))
-    assert not (set(start) & live), "start id already live at %d" % v
-    assert set(stop) <= live, "stop id not live at %d" % v
-    live = (live | set(start)) - set(stop)
-    want = set()
-    for line in open("%s.%d" % (walk, v)):
-        f = line.split()
-        if f[0] in ("tree", "list", "chunk"):
-            want.add(bytes.fromhex(f[1]))
-    if live != want:
-        print("version %d: %d live, %d walked" % (v, len(live), len(want)))
-        sys.exit(1)
-    print("version %d: %d ids (delta %d), equal" % (v, len(live), len(start) + len(stop)))
-kept = set(r[0] for r in con.execute("SELECT id FROM live WHERE drive = ?", (drive,)))
-assert kept == live, "the server's live set is not the head's walk"
-PYEOF
+python3 "$TESTS/deltas_check.py" "$TMP/data/meta.db" "$DOCS" "$TMP/walk" "$V2" "$CAP" || fail "the split versions' deltas are wrong"
 
 # One file past the cap cannot be split: refused, the head still whole.
 COFFER_TEST_DELTA_CAP=16
