@@ -546,7 +546,8 @@ auth_verify(struct rq *q, const uint8_t pk[static CF_SIGN_PK_BYTES])
 	const char *host = hdr(q, "Host"), *rb, *co;
 	char origin[2 * SRV_ORIGIN_MAX], lhost[SRV_ORIGIN_MAX];
 	static const char *const schemes[] = { "http://", "https://" };
-	size_t i, j;
+	size_t i, j, nor = atomic_load_explicit(&q->s->norigins,
+	    memory_order_acquire);
 	int ok = 0, rc, hostport, ret = -1;
 
 	if (host == NULL || strlen(host) >= sizeof(lhost)) {
@@ -577,10 +578,10 @@ auth_verify(struct rq *q, const uint8_t pk[static CF_SIGN_PK_BYTES])
 	for (i = 0; i < 2 && !ok; i++) {
 		snprintf(origin, sizeof(origin), "%s%s%s", schemes[i], lhost,
 		    hostport ? "" : (i == 0 ? ":80" : ":443"));
-		for (j = 0; j < q->s->norigins; j++)
+		for (j = 0; j < nor; j++)
 			if (strcmp(origin, q->s->origins[j]) == 0)
 				break;
-		if (j == q->s->norigins)
+		if (j == nor)
 			continue;
 		r.origin = origin;
 		ok = cf_req_verify(&r, pk, q->sig) == 0;
@@ -2372,11 +2373,21 @@ out:
 	return rc;
 }
 
+/*
+ * Request threads may already run (the port is known only once the daemon
+ * listens): fill the slot first, then publish the count (release; read
+ * with acquire in auth_verify).
+ */
 static void
 add_origin(struct srv *s, const char *o)
 {
-	if (s->norigins < sizeof(s->origins) / sizeof(s->origins[0]))
-		snprintf(s->origins[s->norigins++], SRV_ORIGIN_MAX, "%s", o);
+	size_t n = atomic_load_explicit(&s->norigins, memory_order_relaxed);
+
+	if (n < sizeof(s->origins) / sizeof(s->origins[0])) {
+		snprintf(s->origins[n], SRV_ORIGIN_MAX, "%s", o);
+		atomic_store_explicit(&s->norigins, n + 1,
+		    memory_order_release);
+	}
 }
 
 int
