@@ -1791,10 +1791,11 @@ out:
  *    not stored yet; refuse early past the quota;
  * 2. write and fsync those objects' bytes (srv_objstore_write, no lock);
  * 3. authenticate again (now recording the nonce: a replay that ran
- *    alongside loses here and its bytes stay unreferenced), look every
- *    object up again (a concurrent put may have stored it meanwhile:
- *    then its copy wins and ours is garbage), check the quota against
- *    what is really added, record the new objects, commit.
+ *    alongside loses here and its bytes stay unreferenced), record the
+ *    objects written in 2 (one a concurrent put stored meanwhile clashes
+ *    on the primary key: its copy stays, ours is garbage, and it is
+ *    protected like the others already present), check the quota
+ *    against what is really added, commit.
  *
  * DESIGN §6 holds: the bytes are durable before the commit that names
  * them.  Nothing deletes objects, so an object seen in 1 is still there
@@ -1863,35 +1864,31 @@ ep_objects_put(struct rq *q, const uint8_t *acct, const uint8_t *drive)
 		goto out;
 	add = 0;
 	for (i = 0; i < n; i++) {
-		rc = srv_meta_object_get(q->s->meta, drive, it[i].id, &loc);
-		if (rc == 0) {
-			if ((rc = srv_meta_object_protect(q->s->meta, drive,
-			    it[i].id, q->now + SRV_PROTECT_SECONDS)) != 0) {
-				fail_rc(q, rc);
-				goto out;
+		/* Written in 2 (puts[] keeps the frame's order)? */
+		if (nrec < nnew && puts[nrec].id == it[i].id) {
+			rc = srv_meta_object_put(q->s->meta, drive,
+			    puts[nrec].id, &puts[nrec].loc,
+			    q->now + SRV_PROTECT_SECONDS);
+			if (rc == 0) {
+				add += puts[nrec].len;
+				nstored++;
 			}
-			continue;
-		}
-		if (rc != COFFER_ENOENT) {
-			fail_rc(q, rc);
-			goto out;
-		}
-		/* Missing in 1 too, so written in 2: the ${nrec}th of puts[]
-		 * unless stored since (then this lookup found it). */
-		while (nrec < nnew && puts[nrec].id != it[i].id)
 			nrec++;
-		if (nrec == nnew) {
-			fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "object vanished");
-			goto out;
+			if (rc != COFFER_EEXIST) {
+				if (rc != 0) {
+					fail_rc(q, rc);
+					goto out;
+				}
+				continue;
+			}
+			/* Stored meanwhile (a concurrent put of the same id,
+			 * or twice in this frame): that copy stays. */
 		}
-		if ((rc = srv_meta_object_put(q->s->meta, drive, puts[nrec].id,
-		    &puts[nrec].loc, q->now + SRV_PROTECT_SECONDS)) != 0) {
+		if ((rc = srv_meta_object_protect(q->s->meta, drive, it[i].id,
+		    q->now + SRV_PROTECT_SECONDS)) != 0) {
 			fail_rc(q, rc);
 			goto out;
 		}
-		add += puts[nrec].len;
-		nrec++;
-		nstored++;
 	}
 	if ((rc = srv_meta_usage(q->s->meta, acct, &used, &nobj)) != 0) {
 		fail_rc(q, rc);
