@@ -1,7 +1,8 @@
 /*
  * serverbench: cofferd alone -- objects per second for batched puts.
  *
- *   serverbench URL [--seconds S] [--size BYTES --batch N] [--json]
+ *   serverbench URL [--seconds S] [--size BYTES --batch N] [--threads T]
+ *       [--json]
  *
  * Creates an account on the server at URL through the client library
  * (cf_account_create, with COFFER_HOME a fresh temporary folder unless
@@ -12,11 +13,14 @@
  * returns (docs/API.md §6).  Without --size: 4 KiB objects in batches of
  * 1024 and 1 MiB objects in batches of 32 (both 4 and 32 MiB per request,
  * around push's CF_PUSH_BATCH_BYTES).  Prints objects/s and MB/s (10^6
- * bytes of object data per second) per size.
+ * bytes of object data per second) per size.  With --threads T (default
+ * 1), T threads put at once, each with its own connection (push uses
+ * two uploaders: CF_PUSH_UPLOADERS); the figures are their sum.
  */
 #include <sys/stat.h>
 
 #include <ftw.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,6 +44,7 @@
 #define SB_BATCH_MAX		4096
 #define SB_POOL_BYTES		((size_t)64 << 20)	/* random bytes the blobs are cut from */
 #define SB_NFTW_FDS		16
+#define SB_THREADS_MAX		16
 
 static double
 now(void)
@@ -67,61 +72,117 @@ rm_tree(const char *dir)
 	return nftw(dir, rm_one, SB_NFTW_FDS, FTW_DEPTH | FTW_PHYS);
 }
 
+/* One putter: its own connection, its own counters. */
+struct putter {
+	pthread_t th;
+	struct cf_client *net;
+	const uint8_t *drive;
+	const uint8_t *pool;
+	size_t size, batch, off;
+	double t0, secs, t;
+	uint64_t total, reqs;
+	int r;
+};
+
 /* Put batches of ${batch} objects of ${size} bytes for ${secs} seconds. */
-static int
-run(struct cf_client *net, const uint8_t drive[static CF_ID_BYTES],
-    const uint8_t *pool, size_t size, size_t batch, double secs)
+static void *
+put_loop(void *arg)
 {
+	struct putter *p = arg;
 	struct cf_frame_item *items = NULL;
 	uint8_t (*ids)[CF_ID_BYTES] = NULL;
-	uint64_t stored, total = 0, reqs = 0;
-	double t0, t;
-	size_t i, off = 0;
+	uint64_t stored;
+	size_t i, off = p->off;
 	long status;
-	int r;
 
-	if ((items = calloc(batch, sizeof(*items))) == NULL ||
-	    (ids = calloc(batch, CF_ID_BYTES)) == NULL) {
-		r = COFFER_ENOMEM;
+	if ((items = calloc(p->batch, sizeof(*items))) == NULL ||
+	    (ids = calloc(p->batch, CF_ID_BYTES)) == NULL) {
+		p->r = COFFER_ENOMEM;
 		goto out;
 	}
-	t0 = now();
 	do {
-		for (i = 0; i < batch; i++) {
+		for (i = 0; i < p->batch; i++) {
 			/* Fresh ids: every object is new to the server. */
 			randombytes_buf(ids[i], CF_ID_BYTES);
-			if (off + size > SB_POOL_BYTES)
+			if (off + p->size > SB_POOL_BYTES)
 				off = 0;
 			items[i].id = ids[i];
-			items[i].data = pool + off;
-			items[i].len = size;
-			off += size + 64;	/* blobs differ from one another */
+			items[i].data = p->pool + off;
+			items[i].len = p->size;
+			off += p->size + 64;	/* blobs differ from one another */
 		}
-		if ((r = cf_client_objects_put(net, drive, items, batch,
-		    &stored)) != 0) {
+		if ((p->r = cf_client_objects_put(p->net, p->drive, items,
+		    p->batch, &stored)) != 0) {
 			fprintf(stderr, "serverbench: put: %s (%s)\n",
-			    coffer_strerror(r), cf_client_error(net, &status));
+			    coffer_strerror(p->r), cf_client_error(p->net,
+			    &status));
 			goto out;
 		}
-		total += stored;
-		reqs++;
-	} while ((t = now() - t0) < secs);
-	if (json)
-		printf("{\"size\": %zu, \"batch\": %zu, \"requests\": %" PRIu64
-		    ", \"objects\": %" PRIu64 ", \"seconds\": %.3f, "
-		    "\"objects_per_s\": %.1f, \"mb_per_s\": %.1f}\n",
-		    size, batch, reqs, total, t, (double)total / t,
-		    (double)total * (double)size / t / 1e6);
-	else
-		printf("put %7zu-byte objects, %4zu per batch: %9.1f objects/s "
-		    "%8.1f MB/s (%" PRIu64 " objects in %.2f s)\n", size, batch,
-		    (double)total / t, (double)total * (double)size / t / 1e6,
-		    total, t);
-	r = 0;
+		p->total += stored;
+		p->reqs++;
+	} while ((p->t = now() - p->t0) < p->secs);
 out:
 	free(ids);
 	free(items);
-	return r;
+	return NULL;
+}
+
+/* ${nth} threads put batches of ${batch} objects of ${size} bytes. */
+static int
+run(struct cf_session *s, const uint8_t drive[static CF_ID_BYTES],
+    const uint8_t *pool, size_t size, size_t batch, double secs, size_t nth)
+{
+	struct putter p[SB_THREADS_MAX];
+	uint64_t total = 0, reqs = 0;
+	double t0, t = 0;
+	size_t k, started = 0;
+	int r = 0;
+
+	memset(p, 0, sizeof(p));
+	for (k = 0; k < nth; k++)
+		if ((r = cf_session_client(s, &p[k].net)) != 0)
+			goto out;
+	t0 = now();
+	for (k = 0; k < nth; k++) {
+		p[k].drive = drive;
+		p[k].pool = pool;
+		p[k].size = size;
+		p[k].batch = batch;
+		p[k].off = (SB_POOL_BYTES / nth) * k;
+		p[k].t0 = t0;
+		p[k].secs = secs;
+		if (pthread_create(&p[k].th, NULL, put_loop, &p[k]) != 0) {
+			r = COFFER_ENOMEM;
+			goto out;
+		}
+		started++;
+	}
+out:
+	for (k = 0; k < started; k++) {
+		pthread_join(p[k].th, NULL);
+		if (r == 0)
+			r = p[k].r;
+		total += p[k].total;
+		reqs += p[k].reqs;
+		if (p[k].t > t)
+			t = p[k].t;
+	}
+	for (k = 0; k < nth; k++)
+		cf_client_free(p[k].net);
+	if (r != 0 || t <= 0)
+		return r != 0 ? r : -1;
+	if (json)
+		printf("{\"size\": %zu, \"batch\": %zu, \"threads\": %zu, "
+		    "\"requests\": %" PRIu64 ", \"objects\": %" PRIu64
+		    ", \"seconds\": %.3f, \"objects_per_s\": %.1f, "
+		    "\"mb_per_s\": %.1f}\n", size, batch, nth, reqs, total, t,
+		    (double)total / t, (double)total * (double)size / t / 1e6);
+	else
+		printf("put %7zu-byte objects, %4zu per batch, %zu thread%s: "
+		    "%9.1f objects/s %8.1f MB/s (%" PRIu64 " objects in %.2f s)\n",
+		    size, batch, nth, nth == 1 ? "" : "s", (double)total / t,
+		    (double)total * (double)size / t / 1e6, total, t);
+	return 0;
 }
 
 static int
@@ -137,7 +198,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: serverbench URL [--seconds S] "
-	    "[--size BYTES --batch N] [--json]\n");
+	    "[--size BYTES --batch N] [--threads T] [--json]\n");
 	exit(2);
 }
 
@@ -149,7 +210,7 @@ main(int argc, char **argv)
 	uint8_t acct[CF_ID_BYTES], drive[CF_ID_BYTES], tag[4];
 	struct cf_session *s = NULL;
 	uint8_t *pool = NULL;
-	unsigned long v, size = 0, batch = 0;
+	unsigned long v, size = 0, batch = 0, nth = 1;
 	double secs = SB_SECONDS_DEFAULT;
 	const char *url;
 	int i, r, own_home = 0, rc = 1;
@@ -170,6 +231,9 @@ main(int argc, char **argv)
 				usage();
 		} else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
 			if (parse_num(argv[++i], SB_BATCH_MAX, &batch) != 0)
+				usage();
+		} else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+			if (parse_num(argv[++i], SB_THREADS_MAX, &nth) != 0)
 				usage();
 		} else
 			usage();
@@ -214,10 +278,10 @@ main(int argc, char **argv)
 	randombytes_buf(pool, SB_POOL_BYTES);
 
 	if (size != 0) {
-		if (run(s->net, drive, pool, size, batch, secs) != 0)
+		if (run(s, drive, pool, size, batch, secs, nth) != 0)
 			goto out;
-	} else if (run(s->net, drive, pool, 4096, 1024, secs) != 0 ||
-	    run(s->net, drive, pool, (size_t)1 << 20, 32, secs) != 0)
+	} else if (run(s, drive, pool, 4096, 1024, secs, nth) != 0 ||
+	    run(s, drive, pool, (size_t)1 << 20, 32, secs, nth) != 0)
 		goto out;
 	rc = 0;
 out:

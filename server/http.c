@@ -142,6 +142,10 @@ struct rq {
 	char addr[INET6_ADDRSTRLEN];
 	uint8_t *body;
 	size_t len, cap, max;
+	/* BLAKE2b-256 of the body, hashed as it streams in (while the bytes
+	 * are in cache and outside any lock); NULL: no body. */
+	crypto_generichash_state *bhs;
+	uint8_t bh[crypto_generichash_BYTES];
 	int refused;			/* a response was queued early */
 	struct timespec t0;
 	/* the parsed path */
@@ -542,7 +546,8 @@ auth_verify(struct rq *q, const uint8_t pk[static CF_SIGN_PK_BYTES])
 	const char *host = hdr(q, "Host"), *rb, *co;
 	char origin[2 * SRV_ORIGIN_MAX], lhost[SRV_ORIGIN_MAX];
 	static const char *const schemes[] = { "http://", "https://" };
-	size_t i, j;
+	size_t i, j, nor = atomic_load_explicit(&q->s->norigins,
+	    memory_order_acquire);
 	int ok = 0, rc, hostport, ret = -1;
 
 	if (host == NULL || strlen(host) >= sizeof(lhost)) {
@@ -569,13 +574,14 @@ auth_verify(struct rq *q, const uint8_t pk[static CF_SIGN_PK_BYTES])
 	r.nonce = q->nonce;
 	r.body = q->body;
 	r.body_len = q->len;
+	r.body_hash = q->bhs != NULL ? q->bh : NULL;
 	for (i = 0; i < 2 && !ok; i++) {
 		snprintf(origin, sizeof(origin), "%s%s%s", schemes[i], lhost,
 		    hostport ? "" : (i == 0 ? ":80" : ":443"));
-		for (j = 0; j < q->s->norigins; j++)
+		for (j = 0; j < nor; j++)
 			if (strcmp(origin, q->s->origins[j]) == 0)
 				break;
-		if (j == q->s->norigins)
+		if (j == nor)
 			continue;
 		r.origin = origin;
 		ok = cf_req_verify(&r, pk, q->sig) == 0;
@@ -1775,13 +1781,33 @@ out:
 	free(it);
 }
 
+/*
+ * objects/put in two short transactions around the pack write, so that
+ * puts run side by side (the metadata lock is not held while object
+ * bytes are written and fsynced):
+ *
+ * 1. authenticate (the nonce is checked, not yet recorded: the
+ *    transaction is rolled back), check the drive, and pick the objects
+ *    not stored yet; refuse early past the quota;
+ * 2. write and fsync those objects' bytes (srv_objstore_write, no lock);
+ * 3. authenticate again (now recording the nonce: a replay that ran
+ *    alongside loses here and its bytes stay unreferenced), record the
+ *    objects written in 2 (one a concurrent put stored meanwhile clashes
+ *    on the primary key: its copy stays, ours is garbage, and it is
+ *    protected like the others already present), check the quota
+ *    against what is really added, commit.
+ *
+ * DESIGN §6 holds: the bytes are durable before the commit that names
+ * them.  Nothing deletes objects, so an object seen in 1 is still there
+ * in 3.
+ */
 static void
 ep_objects_put(struct rq *q, const uint8_t *acct, const uint8_t *drive)
 {
 	struct cf_frame_item *it = NULL;
 	struct srv_objput *puts = NULL;
 	struct srv_objloc loc;
-	size_t n = 0, i, nnew = 0;
+	size_t n = 0, i, nnew = 0, nrec = 0, nstored = 0;
 	uint64_t used, nobj, add = 0;
 	int rc, intx = 0;
 
@@ -1791,6 +1817,8 @@ ep_objects_put(struct rq *q, const uint8_t *acct, const uint8_t *drive)
 		fail_rc(q, COFFER_ENOMEM);
 		goto out;
 	}
+
+	/* 1: who, where, what is missing; nothing is kept. */
 	if (begin_device(q, acct) != 0)
 		goto out;
 	intx = 1;
@@ -1798,14 +1826,8 @@ ep_objects_put(struct rq *q, const uint8_t *acct, const uint8_t *drive)
 		goto out;
 	for (i = 0; i < n; i++) {
 		rc = srv_meta_object_get(q->s->meta, drive, it[i].id, &loc);
-		if (rc == 0) {
-			if ((rc = srv_meta_object_protect(q->s->meta, drive,
-			    it[i].id, q->now + SRV_PROTECT_SECONDS)) != 0) {
-				fail_rc(q, rc);
-				goto out;
-			}
+		if (rc == 0)
 			continue;
-		}
 		if (rc != COFFER_ENOENT) {
 			fail_rc(q, rc);
 			goto out;
@@ -1825,26 +1847,66 @@ ep_objects_put(struct rq *q, const uint8_t *acct, const uint8_t *drive)
 		fail(q, 507, "quota exceeded");
 		goto out;
 	}
-	/* DESIGN §6: every byte durable before the commit that shows it. */
+	intx = 0;
+	srv_meta_rollback(q->s->meta);
+
+	/* 2: DESIGN §6, every byte durable before the commit that shows it. */
 	if ((rc = srv_objstore_write(q->s->objs, puts, nnew)) != 0) {
 		fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "object store write failed");
 		goto out;
 	}
-	for (i = 0; i < nnew; i++) {
-		if ((rc = srv_meta_object_put(q->s->meta, drive, puts[i].id,
-		    &puts[i].loc, q->now + SRV_PROTECT_SECONDS)) != 0) {
+
+	/* 3: record, as one transaction. */
+	if (begin_device(q, acct) != 0)
+		goto out;
+	intx = 1;
+	if (drive_access(q, acct, drive, 1) != 0)
+		goto out;
+	add = 0;
+	for (i = 0; i < n; i++) {
+		/* Written in 2 (puts[] keeps the frame's order)? */
+		if (nrec < nnew && puts[nrec].id == it[i].id) {
+			rc = srv_meta_object_put(q->s->meta, drive,
+			    puts[nrec].id, &puts[nrec].loc,
+			    q->now + SRV_PROTECT_SECONDS);
+			if (rc == 0) {
+				add += puts[nrec].len;
+				nstored++;
+			}
+			nrec++;
+			if (rc != COFFER_EEXIST) {
+				if (rc != 0) {
+					fail_rc(q, rc);
+					goto out;
+				}
+				continue;
+			}
+			/* Stored meanwhile (a concurrent put of the same id,
+			 * or twice in this frame): that copy stays. */
+		}
+		if ((rc = srv_meta_object_protect(q->s->meta, drive, it[i].id,
+		    q->now + SRV_PROTECT_SECONDS)) != 0) {
 			fail_rc(q, rc);
 			goto out;
 		}
 	}
-	if (nnew > 0 && (rc = srv_meta_usage_add(q->s->meta, acct, add,
-	    nnew)) != 0) {
+	if ((rc = srv_meta_usage(q->s->meta, acct, &used, &nobj)) != 0) {
+		fail_rc(q, rc);
+		goto out;
+	}
+	if (add > 0 && (used > q->s->cfg.quota ||
+	    add > q->s->cfg.quota - used)) {
+		fail(q, 507, "quota exceeded");
+		goto out;
+	}
+	if (nstored > 0 && (rc = srv_meta_usage_add(q->s->meta, acct, add,
+	    nstored)) != 0) {
 		fail_rc(q, rc);
 		goto out;
 	}
 	intx = 0;
 	commit_reply(q, MHD_HTTP_CREATED, json_pack("{s:I,s:I}", "stored",
-	    (json_int_t)nnew, "present", (json_int_t)(n - nnew)));
+	    (json_int_t)nstored, "present", (json_int_t)(n - nstored)));
 out:
 	if (intx)
 		srv_meta_rollback(q->s->meta);
@@ -2171,6 +2233,13 @@ request_data(struct rq *q, const char *data, size_t n)
 
 	if (n > q->max - q->len)
 		goto out;	/* chunked past the cap: drop the connection */
+	if (q->bhs == NULL) {
+		/* The state wants 64-byte alignment (malloc gives 16). */
+		if ((q->bhs = aligned_alloc(64, (sizeof(*q->bhs) + 63) &
+		    ~(size_t)63)) == NULL)
+			goto out;
+		crypto_generichash_init(q->bhs, NULL, 0, sizeof(q->bh));
+	}
 	if (q->len + n > q->cap) {
 		ncap = q->cap ? q->cap : 4096;
 		while (ncap < q->len + n)
@@ -2192,6 +2261,7 @@ request_data(struct rq *q, const char *data, size_t n)
 	}
 	memcpy(q->body + q->len, data, n);
 	q->len += n;
+	crypto_generichash_update(q->bhs, (const uint8_t *)data, n);
 	ret = MHD_YES;
 out:
 	return ret;
@@ -2216,6 +2286,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		ret = request_data(q, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 	} else {
+		if (q->bhs != NULL)
+			crypto_generichash_final(q->bhs, q->bh, sizeof(q->bh));
 		q->now = now_s();
 		route(q);
 		ret = send_reply(q);
@@ -2248,6 +2320,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	atomic_fetch_sub(&s->body_bytes, (long)q->cap);
 	atomic_fetch_sub(&s->resp_bytes, q->resv);
 	free(q->body);
+	free(q->bhs);
 	free(q->resp);
 	free(q);
 	*con_cls = NULL;
@@ -2297,11 +2370,21 @@ out:
 	return rc;
 }
 
+/*
+ * Request threads may already run (the port is known only once the daemon
+ * listens): fill the slot first, then publish the count (release; read
+ * with acquire in auth_verify).
+ */
 static void
 add_origin(struct srv *s, const char *o)
 {
-	if (s->norigins < sizeof(s->origins) / sizeof(s->origins[0]))
-		snprintf(s->origins[s->norigins++], SRV_ORIGIN_MAX, "%s", o);
+	size_t n = atomic_load_explicit(&s->norigins, memory_order_relaxed);
+
+	if (n < sizeof(s->origins) / sizeof(s->origins[0])) {
+		snprintf(s->origins[n], SRV_ORIGIN_MAX, "%s", o);
+		atomic_store_explicit(&s->norigins, n + 1,
+		    memory_order_release);
+	}
 }
 
 int

@@ -204,15 +204,47 @@ srv_objstore_set_pack_max(struct srv_objstore *s, uint64_t max)
 	pthread_mutex_unlock(&s->wlock);
 }
 
+/*
+ * Write ${n} iovecs of ${iov} at ${off} of ${fd}, finishing short writes
+ * piece by piece.
+ */
+static int
+writev_all(int fd, struct iovec *iov, size_t niov, uint64_t off)
+{
+	size_t done, m;
+	ssize_t k;
+	int rc = 0;
+
+	for (;;) {
+		k = pwritev(fd, iov, (int)niov, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (k < 0)
+		return COFFER_EIO;
+	done = (size_t)k;
+	for (m = 0; m < niov && rc == 0; m++) {
+		if (done >= iov[m].iov_len) {
+			done -= iov[m].iov_len;
+		} else {
+			rc = write_all(fd, (const uint8_t *)iov[m].iov_base +
+			    done, iov[m].iov_len - done, (off_t)(off + done));
+			done = 0;
+		}
+		off += iov[m].iov_len;
+	}
+	return rc;
+}
+
 int
 srv_objstore_write(struct srv_objstore *s, struct srv_objput *objs, size_t n)
 {
 	struct iovec iov[IOV_BATCH];
 	uint8_t (*hdr)[SRV_PACK_REC_HDR] = NULL;
-	uint64_t off, total = 0;
+	uint64_t off, start, total = 0;
 	size_t i, j, niov;
-	ssize_t k;
-	int rc = 0, locked = 0;
+	int rc = 0, fd = -1;
 
 	if (n == 0)
 		goto out;
@@ -222,30 +254,46 @@ srv_objstore_write(struct srv_objstore *s, struct srv_objput *objs, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		total += SRV_PACK_REC_HDR + (uint64_t)objs[i].len;
+
+	/*
+	 * Under the lock only: pick the pack and reserve [start, start +
+	 * total) at its end.  Writers then write and fsync their own ranges
+	 * at once, each through its own descriptor (a new pack may replace
+	 * the current one meanwhile).  A range whose write never finished
+	 * (crash, error) is never named by the metadata: garbage.
+	 */
 	pthread_mutex_lock(&s->wlock);
-	locked = 1;
 	/* After a failed fsync the page cache cannot be trusted (the error
 	 * may be reported once and the dirty pages dropped): stop writing. */
 	if (s->broken) {
 		rc = COFFER_EIO;
-		goto out;
-	}
-	if (s->cursize > SRV_PACK_MAGIC_BYTES &&
+	} else if (s->cursize > SRV_PACK_MAGIC_BYTES &&
 	    s->cursize + total > s->pack_max &&
-	    (rc = pack_create(s, s->cur + 1)) != 0)
+	    (rc = pack_create(s, s->cur + 1)) != 0) {
+		s->broken = 1;
+	} else if ((fd = fcntl(s->curfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		rc = COFFER_EIO;
+	} else {
+		start = s->cursize;
+		s->cursize += total;
+		for (i = 0, off = start; i < n; i++) {
+			objs[i].loc.pack = s->cur;
+			objs[i].loc.off = off + SRV_PACK_REC_HDR;
+			objs[i].loc.len = objs[i].len;
+			off += SRV_PACK_REC_HDR + objs[i].len;
+		}
+	}
+	pthread_mutex_unlock(&s->wlock);
+	if (rc != 0)
 		goto out;
-	off = s->cursize;
+
 	for (i = 0; i < n; i++) {
 		memcpy(hdr[i], objs[i].id, CF_ID_BYTES);
 		cf_be32enc(hdr[i] + CF_ID_BYTES, objs[i].len);
-		objs[i].loc.pack = s->cur;
-		objs[i].loc.off = off + SRV_PACK_REC_HDR;
-		objs[i].loc.len = objs[i].len;
-		off += SRV_PACK_REC_HDR + objs[i].len;
 	}
 	/* Write the batch with as few system calls as the iovec allows. */
-	off = s->cursize;
-	for (i = 0; i < n; i = j) {
+	off = start;
+	for (i = 0; i < n && rc == 0; i = j) {
 		niov = 0;
 		for (j = i; j < n && niov + 2 <= IOV_BATCH; j++) {
 			iov[niov].iov_base = hdr[j];
@@ -256,47 +304,22 @@ srv_objstore_write(struct srv_objstore *s, struct srv_objput *objs, size_t n)
 				iov[niov++].iov_len = objs[j].len;
 			}
 		}
-		for (;;) {
-			k = pwritev(s->curfd, iov, (int)niov, (off_t)off);
-			if (k < 0 && errno == EINTR)
-				continue;
-			break;
-		}
-		if (k < 0) {
-			rc = COFFER_EIO;
-			goto out;
-		}
-		/* Finish a short write piece by piece. */
-		{
-			size_t done = (size_t)k, m;
-			uint64_t o = off;
-
-			for (m = 0; m < niov; m++) {
-				if (done >= iov[m].iov_len) {
-					done -= iov[m].iov_len;
-				} else {
-					if ((rc = write_all(s->curfd,
-					    (const uint8_t *)iov[m].iov_base +
-					    done, iov[m].iov_len - done,
-					    (off_t)(o + done))) != 0)
-						goto out;
-					done = 0;
-				}
-				o += iov[m].iov_len;
-			}
-			off = o;
-		}
+		rc = writev_all(fd, iov, niov, off);
+		for (; i < j; i++)
+			off += SRV_PACK_REC_HDR + objs[i].len;
 	}
-	if (fdatasync(s->curfd) != 0) {
+	/* Our range (and the size that covers it) durable; others' too if
+	 * they were written by now, which is harmless. */
+	if (rc == 0 && fdatasync(fd) != 0)
 		rc = COFFER_EIO;
-		goto out;
-	}
-	s->cursize = off;
-out:
-	if (rc != 0 && locked)
+	if (rc != 0) {
+		pthread_mutex_lock(&s->wlock);
 		s->broken = 1;
-	if (locked)
 		pthread_mutex_unlock(&s->wlock);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
 	free(hdr);
 	return rc;
 }

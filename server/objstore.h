@@ -3,7 +3,8 @@
  *
  * The embedded engine keeps objects in append-only pack files under
  * DIR/packs/.  A batch is appended to the current pack and fsynced as a
- * whole; a new pack is created under a temporary name, fsynced, renamed
+ * whole; batches of concurrent writers go to ranges reserved under a
+ * short lock and are written and fsynced at once; a new pack is created under a temporary name, fsynced, renamed
  * into place, and its folder fsynced, before anything is appended to it.
  * Only after cf_objstore_write() returns may the metadata store commit
  * the locations it handed out: bytes are durable before they are visible.
@@ -61,7 +62,8 @@ void srv_objstore_set_pack_max(struct srv_objstore *s, uint64_t max);
  * srv_objstore_write(s, objs, n):
  * Append ${n} objects, fsync, and fill in each ${objs[i].loc}.  Returns 0
  * only when every byte is durable (and any new pack renamed into place
- * with its folder fsynced).  COFFER_EIO otherwise.  Thread-safe.
+ * with its folder fsynced).  COFFER_EIO otherwise.  Thread-safe: only the
+ * choice of pack and offset is serialised, not the write nor the fsync.
  */
 int srv_objstore_write(struct srv_objstore *s, struct srv_objput *objs,
     size_t n);

@@ -60,7 +60,7 @@ struct srv {
 	int loopback_only;
 	uint16_t port;			/* bound port */
 	char origins[SRV_ORIGINS_MAX + 3][SRV_ORIGIN_MAX];
-	size_t norigins;
+	atomic_size_t norigins;		/* published after the slot */
 	atomic_long inflight;
 	atomic_long body_bytes;		/* request body memory in use */
 	atomic_long resp_bytes;		/* get-many answer memory reserved */

@@ -16,6 +16,7 @@
  *   srvclient URL crash-write SEED ACKFILE   writes until the server dies
  *   srvclient URL crash-verify SEED ACKFILE  every acknowledged write intact
  *   srvclient URL put-batch SEED N     one put of N small objects
+ *   srvclient URL concurrent           threads put overlapping sets at once
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1618,6 +1620,146 @@ cmd_bulk(void)
 	return failures;
 }
 
+/* ---- concurrent puts ---- */
+
+#define CONC_THREADS	4
+#define CONC_N		1200		/* objects, shared by all threads */
+#define CONC_BATCH	40
+#define CONC_ROUNDS	2
+
+struct conc {
+	pthread_t th;
+	struct cf_client *c;
+	const uint8_t *drive;
+	uint8_t (*ids)[32];
+	uint8_t *data;
+	const size_t *off, *len;
+	size_t start;
+	uint64_t stored;
+	int err;
+};
+
+/* Sizes 1 byte to ~48 KiB, so that records straddle pack boundaries. */
+static size_t
+conc_len(size_t i)
+{
+	return 1 + (i * 7919) % (48 * 1024);
+}
+
+/*
+ * Each thread walks all objects from its own start, in batches, twice:
+ * every object is put by every thread, most of them at the same moment
+ * as another thread puts it.
+ */
+static void *
+conc_run(void *arg)
+{
+	struct conc *t = arg;
+	struct cf_frame_item items[CONC_BATCH];
+	uint64_t st;
+	size_t r, k, j, i;
+
+	for (r = 0; r < CONC_ROUNDS && t->err == 0; r++) {
+		for (k = 0; k < CONC_N && t->err == 0; k += CONC_BATCH) {
+			for (j = 0; j < CONC_BATCH && k + j < CONC_N; j++) {
+				i = (t->start + k + j) % CONC_N;
+				items[j].id = t->ids[i];
+				items[j].data = t->data + t->off[i];
+				items[j].len = t->len[i];
+			}
+			if ((t->err = cf_client_objects_put(t->c, t->drive,
+			    items, j, &st)) == 0)
+				t->stored += st;
+		}
+	}
+	return NULL;
+}
+
+static int
+cmd_concurrent(void)
+{
+	struct acct a;
+	struct conc t[CONC_THREADS];
+	struct cf_client *c;
+	struct cf_frame_item *it;
+	uint8_t drive[32], (*ids)[32], *data, *have, *frame;
+	size_t off[CONC_N], len[CONC_N], i, k, total = 0, fl, nit, got;
+	uint64_t stored = 0, used, limit, nobj;
+	int trunc;
+
+	c = make_account(&a, 7101, "concurrent", NULL, 0);
+	randombytes_buf(drive, 32);
+	for (i = 0; i < CONC_N; i++) {
+		off[i] = total;
+		len[i] = conc_len(i);
+		total += len[i];
+	}
+	ids = calloc(CONC_N, 32);
+	data = malloc(total);
+	have = calloc(CONC_N, 1);
+	if (ids == NULL || data == NULL || have == NULL)
+		abort();
+	for (i = 0; i < CONC_N; i++)
+		obj_data(21, i, ids[i], data + off[i], len[i]);
+	memset(t, 0, sizeof(t));
+	for (k = 0; k < CONC_THREADS; k++) {
+		t[k].c = client_as(&a, &a.dev[0]);
+		t[k].drive = drive;
+		t[k].ids = ids;
+		t[k].data = data;
+		t[k].off = off;
+		t[k].len = len;
+		/* Two threads start together, two a quarter further on. */
+		t[k].start = (k / 2) * (CONC_N / 4);
+		if (pthread_create(&t[k].th, NULL, conc_run, &t[k]) != 0)
+			abort();
+	}
+	for (k = 0; k < CONC_THREADS; k++) {
+		pthread_join(t[k].th, NULL);
+		EXPECT_RC(t[k].err, 0);
+		stored += t[k].stored;
+		cf_client_free(t[k].c);
+	}
+	/* Each object stored exactly once, whoever won; counted once. */
+	EXPECT(stored == CONC_N);
+	EXPECT_RC(cf_client_quota(c, &used, &limit, &nobj), 0);
+	EXPECT(nobj == CONC_N && used == total);
+	EXPECT_RC(cf_client_objects_have(c, drive, (const uint8_t (*)[32])ids,
+	    CONC_N, have), 0);
+	for (i = 0; i < CONC_N; i++)
+		EXPECT(have[i] == 1);
+	/* Every object reads back exactly. */
+	for (i = 0; i < CONC_N; i += got) {
+		got = CONC_N - i < 100 ? CONC_N - i : 100;
+		EXPECT_RC(cf_client_objects_get(c, drive,
+		    (const uint8_t (*)[32])ids + i, got, &frame, &fl, &it, &nit,
+		    &trunc), 0);
+		EXPECT(nit == got && !trunc);
+		for (k = 0; k < nit && k < got; k++)
+			EXPECT(memcmp(it[k].id, ids[i + k], 32) == 0 &&
+			    it[k].len == len[i + k] && memcmp(it[k].data,
+			    data + off[i + k], len[i + k]) == 0);
+		free(frame);
+		free(it);
+	}
+	/* Once more, all present now: nothing stored, nothing counted. */
+	for (k = 0; k < 1; k++) {	/* one thread is enough */
+		t[k].c = client_as(&a, &a.dev[0]);
+		t[k].stored = 0;
+		conc_run(&t[k]);
+		EXPECT_RC(t[k].err, 0);
+		EXPECT(t[k].stored == 0);
+		cf_client_free(t[k].c);
+	}
+	EXPECT_RC(cf_client_quota(c, &used, &limit, &nobj), 0);
+	EXPECT(nobj == CONC_N && used == total);
+	free(ids);
+	free(data);
+	free(have);
+	cf_client_free(c);
+	return failures;
+}
+
 static double
 mono(void)
 {
@@ -1712,6 +1854,8 @@ main(int argc, char **argv)
 	    num(argv[3], &a1) == 0 && num(argv[4], &a2) == 0 && a1 > 0 &&
 	    a1 <= 1000000 && a2 > 0 && a2 <= (1 << 20))
 		rc = cmd_perf(a1, a2);
+	else if (strcmp(argv[2], "concurrent") == 0 && argc == 3)
+		rc = cmd_concurrent();
 	else if (strcmp(argv[2], "bulk") == 0 && argc == 3)
 		rc = cmd_bulk();
 	else if (strcmp(argv[2], "limits") == 0 && argc == 3)

@@ -45,7 +45,11 @@ cf_req_digest(const struct cf_req *r, uint8_t d[static CF_REQ_DIGEST_BYTES])
 		rc = COFFER_EINVAL;
 		goto out;
 	}
-	crypto_generichash(bh, sizeof(bh), r->body, r->body_len, NULL, 0);
+	if (r->body_hash != NULL)
+		memcpy(bh, r->body_hash, sizeof(bh));
+	else
+		crypto_generichash(bh, sizeof(bh), r->body, r->body_len,
+		    NULL, 0);
 	crypto_generichash_init(&st, NULL, 0, CF_REQ_DIGEST_BYTES);
 	crypto_generichash_update(&st, (const uint8_t *)CF_REQ_PURPOSE,
 	    PURPOSE_LEN);

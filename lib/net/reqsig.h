@@ -39,6 +39,9 @@ struct cf_req {
 	const uint8_t *nonce;		/* CF_REQ_NONCE_BYTES */
 	const uint8_t *body;		/* may be NULL when body_len is 0 */
 	size_t body_len;
+	/* BLAKE2b-256(body) if the caller hashed it already (a server as the
+	 * body streams in); NULL: hashed here from body. */
+	const uint8_t *body_hash;
 };
 
 /**

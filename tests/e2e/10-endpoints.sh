@@ -16,4 +16,9 @@ srv_start "$TMP/data"
 "$SRVCLIENT" "$SRV_URL" lookup alice
 "$SRVCLIENT" "$SRV_URL" authz
 srv_stop
+# Puts side by side, overlapping, over many small packs; then the store checks.
+srv_start "$TMP/data-conc" --pack-max 65536
+"$SRVCLIENT" "$SRV_URL" concurrent
+srv_stop
+"$COFFERD" check --data "$TMP/data-conc" >/dev/null
 echo ok
