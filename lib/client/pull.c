@@ -127,6 +127,7 @@ struct vload {
 	size_t nchunkv, capchunkv;
 	int collect_chunks;
 	uint64_t trees, lists;
+	uint64_t files;			/* regular files of the version */
 };
 
 static int
@@ -167,11 +168,17 @@ vvisit_cb(void *vctx, const struct cf_walk_item *it)
 {
 	struct vload *v = vctx;
 	struct cf_ref *nv;
+	size_t i;
 	int r;
 
-	if (it->type == CF_OBJ_TREE)
+	if (it->type == CF_OBJ_TREE) {
 		v->trees++;
-	else if (it->type == CF_OBJ_LIST)
+		/* Leaves hold the entries (an index holds parts). */
+		if (it->tree != NULL && it->tree->kind == CF_TREE_LEAF)
+			for (i = 0; i < it->tree->n; i++)
+				if (it->tree->entries[i].type == CF_TREE_FILE)
+					v->files++;
+	} else if (it->type == CF_OBJ_LIST)
 		v->lists++;
 	else if (it->type == CF_OBJ_CHUNK && v->collect_chunks) {
 		if ((r = cf_idhash_add(&v->chunks, it->id)) <= 0)
@@ -815,7 +822,7 @@ pfile_finish(struct pwrite *pw, struct pfile *f)
 	pw->w->res->bytes += f->written;
 	if (s->progress != NULL)
 		s->progress(s->progress_ctx, "pull: files written",
-		    pw->w->res->files, 0);
+		    pw->w->res->files, pw->w->v->files);
 	pthread_mutex_unlock(&pw->mu);
 	pdir_release(pw, f->dir);
 	pthread_mutex_destroy(&f->omu);
