@@ -431,8 +431,6 @@ rm_at(int dfd, const char *name, uint32_t depth)
 		close(fd);
 		return COFFER_EIO;
 	}
-	/* A dup shares the offset: start from the top. */
-	rewinddir(dir);
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(dir)) == NULL) {
@@ -573,16 +571,10 @@ delete_extra(struct wctx *w, int dfd, const struct cf_folder *f)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, r = 0;
+	int r = 0;
 
-	if ((fd = dup(dfd)) < 0)
+	if ((dir = cf_opendir_dup(dfd)) == NULL)
 		return COFFER_EIO;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return COFFER_EIO;
-	}
-	/* A dup shares the offset: start from the top. */
-	rewinddir(dir);
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(dir)) == NULL) {
@@ -608,17 +600,10 @@ dir_empty(int dfd, int *emptyp)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd;
 
 	*emptyp = 1;
-	if ((fd = dup(dfd)) < 0)
+	if ((dir = cf_opendir_dup(dfd)) == NULL)
 		return COFFER_EIO;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return COFFER_EIO;
-	}
-	/* A dup shares the offset: start from the top. */
-	rewinddir(dir);
 	while ((de = readdir(dir)) != NULL)
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
 			*emptyp = 0;

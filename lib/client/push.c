@@ -710,18 +710,12 @@ list_names(int dfd, struct dent **dp, size_t *np)
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *dir = NULL;
-	int fd, r = 0;
+	int r = 0;
 
 	*dp = NULL;
 	*np = 0;
-	if ((fd = dup(dfd)) < 0)
+	if ((dir = cf_opendir_dup(dfd)) == NULL)
 		return COFFER_EIO;
-	if ((dir = fdopendir(fd)) == NULL) {
-		close(fd);
-		return COFFER_EIO;
-	}
-	/* A dup shares the offset: start from the top. */
-	rewinddir(dir);
 	for (;;) {
 		errno = 0;
 		if ((de = readdir(dir)) == NULL) {

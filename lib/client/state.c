@@ -524,3 +524,20 @@ cf_drivepin_push(struct cf_drivepin *p, const uint8_t id[static CF_ID_BYTES])
 	p->n++;
 	return 0;
 }
+
+DIR *
+cf_opendir_dup(int dfd)
+{
+	DIR *dir;
+	int fd;
+
+	if ((fd = dup(dfd)) < 0)
+		return NULL;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	/* A dup shares the offset: start from the top. */
+	rewinddir(dir);
+	return dir;
+}

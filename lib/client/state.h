@@ -15,6 +15,7 @@
 #ifndef CF_STATE_H
 #define CF_STATE_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,14 @@ int cf_state_paths_get(struct cf_state_paths *p);
  * Create ${path} and its missing parents with mode 0700.
  */
 int cf_state_mkdirs(const char *path);
+
+/*
+ * cf_opendir_dup(dfd):
+ * A directory stream over a duplicate of ${dfd} (which stays the
+ * caller's), from its first entry; close it with closedir().  NULL on
+ * error.
+ */
+DIR *cf_opendir_dup(int dfd);
 
 /**
  * cf_state_join(out, outlen, a, b):
