@@ -9,6 +9,15 @@
 
 struct cf_session;
 
+/*
+ * Exit 6 (DESIGN §8): done, but incomplete -- files skipped (unreadable,
+ * special) or changed while read, or (pull, sync) some files could not be
+ * written.  Not an error: the normal result line is printed, with
+ * "incomplete": true and the counts "skipped" and "changed" in JSON.
+ * Statuses 1, 3, 4 and 5 take precedence over it.
+ */
+#define CLI_EXIT_INCOMPLETE	6
+
 struct cli {
 	int json;		/* --json: stdout carries only JSON lines */
 	const char *prog;
