@@ -11,15 +11,25 @@
 #include "client/ops.h"
 #include "cli.h"
 
+/* Print a warning about ${path} on stderr, escaping control bytes. */
 static void
 warn_cb(void *ctx, const char *msg, const uint8_t *path, size_t len)
 {
 	struct cli *cli = ctx;
+	size_t i;
 
-	(void)path;
-	(void)len;
 	cli_progress_end(cli);
-	fprintf(stderr, "%s: %s\n", cli->prog, msg);
+	fprintf(stderr, "%s: ", cli->prog);
+	if (path != NULL) {
+		for (i = 0; i < len; i++) {
+			if (path[i] < 0x20 || path[i] == 0x7f || path[i] == '\\')
+				fprintf(stderr, "\\x%02x", path[i]);
+			else
+				fputc(path[i], stderr);
+		}
+		fprintf(stderr, ": ");
+	}
+	fprintf(stderr, "%s\n", msg);
 }
 
 int
@@ -61,6 +71,18 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 		return r;
 	r = cf_pull(s, drive, version, dir, flags, warn_cb, cli, &res);
 	cli_progress_end(cli);
+	if (r == COFFER_EEXIST && res.conflicts > 0) {
+		cli_error(cli, r, "%llu local %s of another kind than in version "
+		    "%llu (listed above): nothing was written.  Move %s away, "
+		    "or add --delete to replace %s",
+		    (unsigned long long)res.conflicts,
+		    res.conflicts == 1 ? "entry is" : "entries are",
+		    (unsigned long long)res.version,
+		    res.conflicts == 1 ? "it" : "them",
+		    res.conflicts == 1 ? "it" : "them");
+		r = 1;
+		goto out;
+	}
 	if (r == COFFER_EEXIST) {
 		cli_error(cli, r, "the folder '%s' is not empty: pull into an "
 		    "empty folder, or add --overwrite (and --delete to remove "
@@ -85,22 +107,37 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 		r = cli_fail(cli, s, r, "pull failed");
 		goto out;
 	}
+	if (res.tmp_removed > 0)
+		fprintf(stderr, "%s: removed %llu temporary %s left by an "
+		    "interrupted pull\n", cli->prog,
+		    (unsigned long long)res.tmp_removed,
+		    res.tmp_removed == 1 ? "file" : "files");
 	if (cli->json)
-		cli_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+		cli_json(json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I, "
+		    "s:I}",
 		    "version", (json_int_t)res.version,
 		    "files", (json_int_t)res.files,
 		    "dirs", (json_int_t)res.dirs,
 		    "symlinks", (json_int_t)res.symlinks,
 		    "bytes", (json_int_t)res.bytes,
-		    "deleted", (json_int_t)res.deleted));
+		    "deleted", (json_int_t)res.deleted,
+		    "incomplete", res.skipped > 0,
+		    "skipped", (json_int_t)res.skipped,
+		    "changed", (json_int_t)0));
 	else
 		printf("%s version %llu: %llu files, %llu folders, %llu "
-		    "symlinks, %llu bytes written to %s\n", drive,
+		    "symlinks, %llu bytes written to %s%s\n", drive,
 		    (unsigned long long)res.version,
 		    (unsigned long long)res.files, (unsigned long long)res.dirs,
 		    (unsigned long long)res.symlinks,
-		    (unsigned long long)res.bytes, dir);
-	r = 0;
+		    (unsigned long long)res.bytes, dir,
+		    res.skipped > 0 ? " (incomplete)" : "");
+	if (res.skipped > 0 && !cli->json)
+		fprintf(stderr, "%s: %llu %s could not be written (listed "
+		    "above); everything else was\n", cli->prog,
+		    (unsigned long long)res.skipped,
+		    res.skipped == 1 ? "path" : "paths");
+	r = res.skipped > 0 ? CLI_EXIT_INCOMPLETE : 0;
 out:
 	cf_session_free(s);
 	return r;

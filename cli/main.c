@@ -52,7 +52,15 @@ static const struct command commands[] = {
 	  "it into DIR.  A non-empty DIR needs --overwrite; local entries the\n"
 	  "version lacks are kept unless --delete.  Nothing unverified is ever\n"
 	  "written; symlinks in DIR are replaced, never followed.  Modes are\n"
-	  "masked to 0777 (no setuid, setgid or sticky bit) unless --keep-modes." },
+	  "masked to 0777 (no setuid, setgid or sticky bit) unless --keep-modes.\n"
+	  "Without --delete, a local folder where the version has a file or a\n"
+	  "symlink, or a local file where it has a folder or a symlink, stops\n"
+	  "the pull before it writes anything: each path is named, exit 1.\n"
+	  "Temporary files (.coffer-tmp-*) an interrupted pull left are removed.\n"
+	  "A path that cannot be written (permission, a name too long) is named\n"
+	  "and the rest is written: exit 6, with \"incomplete\": true and the\n"
+	  "count \"skipped\" in --json (also: version, files, dirs, symlinks,\n"
+	  "bytes, deleted, changed)." },
 	{ "log", cmd_log, "log DRIVE",
 	  "One line per verified version: version, commit, time, device." },
 	{ "ls", cmd_ls, "ls DRIVE[@N] [PATH]",

@@ -77,6 +77,12 @@ struct cf_pull_result {
 	uint64_t files, dirs, symlinks;
 	uint64_t bytes;
 	uint64_t deleted;
+	uint64_t conflicts;		/* local entries of another kind (each
+					   warned); nothing was written */
+	uint64_t skipped;		/* paths that could not be written
+					   (each warned); the rest was */
+	uint64_t tmp_removed;		/* temporary files of an interrupted
+					   pull, removed */
 };
 
 /**
@@ -86,12 +92,27 @@ struct cf_pull_result {
  * then write it there relative to directory handles, each file under a
  * temporary name renamed once its chunks are verified, symlinks and
  * folder modes and times last.  COFFER_EEXIST if ${dir} is not empty
- * and CF_PULL_OVERWRITE is not set.  COFFER_ENOTAUTHENTIC for anything
- * the server sent that fails a check; nothing unverified is left.
+ * and CF_PULL_OVERWRITE is not set, or (res->conflicts) if without
+ * CF_PULL_DELETE a local folder stands where the version has a file or
+ * a symlink, or a local file where it has a folder or a symlink: each
+ * is warned and nothing is written.  Temporary files an interrupted
+ * pull left in the folders it writes are removed.  A path that cannot
+ * be written (permission, a name too long) is warned and counted in
+ * res->skipped and the pull goes on; running out of space is an error.
+ * COFFER_ENOTAUTHENTIC for anything the server sent that fails a
+ * check; nothing unverified is left.
  */
 int cf_pull(struct cf_session *s, const char *drive, uint64_t version,
     const char *dir, int flags, cf_warn_fn *warn, void *wctx,
     struct cf_pull_result *res);
+
+/*
+ * cf_pull_tmp_name(name):
+ * 1 if ${name} has exactly the form of a temporary name pull makes
+ * (".coffer-tmp-" and 16 lower-case hex digits, for a file then "-" and
+ * 1 to 16 more): push leaves such names out of a version.
+ */
+int cf_pull_tmp_name(const char *name);
 
 /* One version of a drive's history, verified. */
 struct cf_log_item {

@@ -5,7 +5,9 @@
  * tree and list -- before it touches the target; then it writes relative
  * to directory handles opened with O_NOFOLLOW, each file under a
  * temporary name renamed once all its chunks are verified, symlinks and
- * each folder's mode and times after its contents.
+ * each folder's mode and times after its contents.  Without --delete it
+ * removes nothing but planted symlinks and stale temporary files, and a
+ * local entry of another kind stops it before the first write.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -38,6 +40,8 @@
 #define PULL_WORKERS_MAX	8	/* threads fetching, opening, writing */
 #define PULL_DIRS_MAX		256	/* folder handles open for files */
 #define MAP_MIN			256
+#define PULL_CONFLICTS_SHOWN	100	/* conflicts warned one by one */
+#define SKIPPED			1	/* a path left out (warned, counted) */
 
 /* ---- a map of verified plaintexts (trees and lists of one version) ---- */
 
@@ -459,7 +463,172 @@ struct wctx {
 	struct cf_pull_result *res;
 	cf_warn_fn *warn;
 	void *wctx;
+	char **skipdirs;		/* folders left out, by path */
+	size_t nskipdirs, capskipdirs;
 };
+
+/* A path under the target, '/'-separated, for warnings. */
+struct pbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int
+pbuf_push(struct pbuf *b, const char *name, size_t n, size_t *oldp)
+{
+	size_t need = b->len + 1 + n + 1, cap;
+	char *np;
+
+	*oldp = b->len;
+	if (need > b->cap) {
+		for (cap = b->cap == 0 ? 256 : b->cap; cap < need; cap *= 2)
+			;
+		if ((np = realloc(b->p, cap)) == NULL)
+			return COFFER_ENOMEM;
+		b->p = np;
+		b->cap = cap;
+	}
+	if (b->len > 0)
+		b->p[b->len++] = '/';
+	memcpy(b->p + b->len, name, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/*
+ * ${dir} (${dirlen} bytes) "/" ${name} (NULL: ${dir} alone), allocated;
+ * NULL if out of memory.
+ */
+static char *
+join_path(const char *dir, size_t dirlen, const char *name, size_t *lenp)
+{
+	size_t n = name != NULL ? strlen(name) : 0, len;
+	char *p;
+
+	len = dirlen + (dirlen > 0 && n > 0) + n;
+	if ((p = malloc(len + 1)) == NULL)
+		return NULL;
+	if (dirlen > 0)
+		memcpy(p, dir, dirlen);
+	if (dirlen > 0 && n > 0)
+		p[dirlen] = '/';
+	if (n > 0)
+		memcpy(p + len - n, name, n);
+	p[len] = '\0';
+	*lenp = len;
+	return p;
+}
+
+/*
+ * Warn ${msg} about ${name} in the folder ${dir} (${dirlen} bytes, under
+ * the target), holding ${mu} (if not NULL) so that warnings from worker
+ * threads do not interleave.
+ */
+static void
+say(struct wctx *w, pthread_mutex_t *mu, const char *dir, size_t dirlen,
+    const char *name, const char *msg)
+{
+	size_t len;
+	char *p;
+
+	if (w->warn == NULL ||
+	    (p = join_path(dir, dirlen, name, &len)) == NULL)
+		return;
+	if (mu != NULL)
+		pthread_mutex_lock(mu);
+	w->warn(w->wctx, msg, (const uint8_t *)p, len);
+	if (mu != NULL)
+		pthread_mutex_unlock(mu);
+	free(p);
+}
+
+/* Errors that stop the pull: the file system, not one path. */
+static int
+fatal_errno(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS ||
+	    e == EMFILE || e == ENFILE || e == ENOMEM;
+}
+
+/* Why the path could not be written, into ${buf}. */
+static const char *
+skip_msg(char *buf, size_t len, int e)
+{
+	if (e == EISDIR || e == ENOTEMPTY || e == EEXIST)
+		return "a folder is in the way: left alone (--delete "
+		    "replaces it)";
+	if (e == ENOTDIR)
+		return "a file is in the way: left alone (--delete replaces it)";
+	snprintf(buf, len, "could not be written (%s)%s", strerror(e),
+	    fatal_errno(e) ? "" : ", skipped");
+	return buf;
+}
+
+/*
+ * The path ${name} in ${dir} could not be written (errno ${e}): warn;
+ * COFFER_EIO if that stops the pull, else count it skipped (under ${mu})
+ * and return SKIPPED.
+ */
+static int
+path_error(struct wctx *w, pthread_mutex_t *mu, const char *dir,
+    size_t dirlen, const char *name, int e)
+{
+	char buf[256];
+
+	say(w, mu, dir, dirlen, name, skip_msg(buf, sizeof(buf), e));
+	if (fatal_errno(e))
+		return COFFER_EIO;
+	if (mu != NULL)
+		pthread_mutex_lock(mu);
+	w->res->skipped++;
+	if (mu != NULL)
+		pthread_mutex_unlock(mu);
+	return SKIPPED;
+}
+
+/* Number of lower-case hex digits at ${p}. */
+static size_t
+hexlen(const char *p)
+{
+	size_t n = 0;
+
+	while ((p[n] >= '0' && p[n] <= '9') || (p[n] >= 'a' && p[n] <= 'f'))
+		n++;
+	return n;
+}
+
+/*
+ * The form of ${name}: 2 a temporary file's (TMP_PREFIX, the pull's 16
+ * hex digits, '-', a counter in hex), 1 a temporary symlink's (TMP_PREFIX
+ * and 16 hex digits), 0 neither.
+ */
+static int
+tmp_form(const char *name)
+{
+	size_t pl = strlen(TMP_PREFIX), k;
+
+	if (strncmp(name, TMP_PREFIX, pl) != 0)
+		return 0;
+	name += pl;
+	if (hexlen(name) != 2 * TMP_RAND_BYTES)
+		return 0;
+	name += 2 * TMP_RAND_BYTES;
+	if (*name == '\0')
+		return 1;
+	if (*name++ != '-')
+		return 0;
+	k = hexlen(name);
+	if (k < 1 || k > 16 || name[k] != '\0' || (k > 1 && name[0] == '0'))
+		return 0;
+	return 2;
+}
+
+int
+cf_pull_tmp_name(const char *name)
+{
+	return tmp_form(name) != 0;
+}
 
 static int
 tmp_name(char *out, size_t outlen)
@@ -502,44 +671,113 @@ clear_dir(int dfd, const char *name)
 	return S_ISDIR(st.st_mode) ? rm_at(dfd, name, 1) : 0;
 }
 
-/* Make room for ${name}: remove what is there unless it is a ${keepdir}. */
-static int
-clear_name(int dfd, const char *name, int keepdir)
+/*
+ * Why the local entry of mode ${m} may not be replaced by the version's
+ * entry of type ${type} without --delete, or NULL: a folder by anything
+ * else, a file (anything but a folder or a symlink) by a folder or a
+ * symlink.  A symlink is replaced, never followed; a file by a file.
+ */
+static const char *
+conflict(uint8_t type, mode_t m)
 {
-	struct stat st;
+	if (S_ISLNK(m))
+		return NULL;
+	if (type == CF_TREE_FILE)
+		return S_ISDIR(m) ? "a folder here, a file in the version: "
+		    "left alone (--delete replaces it)" : NULL;
+	if (type == CF_TREE_DIR)
+		return S_ISDIR(m) ? NULL : "a file here, a folder in the "
+		    "version: left alone (--delete replaces it)";
+	return S_ISDIR(m) ? "a folder here, a symlink in the version: left "
+	    "alone (--delete replaces it)" : "a file here, a symlink in the "
+	    "version: left alone (--delete replaces it)";
+}
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : COFFER_EIO;
-	if (keepdir && S_ISDIR(st.st_mode))
-		return 0;
-	return rm_at(dfd, name, 1);
+/*
+ * Before the first write: every entry of the version's folder ${id} that
+ * meets a local entry of another kind in ${dfd} (conflict()), warned
+ * (the first PULL_CONFLICTS_SHOWN) and counted in res->conflicts; into
+ * every folder that is a folder on both sides.  Reads only.  A local
+ * entry that cannot be seen is left to the write, which skips it.
+ */
+static int
+check_dir(struct wctx *w, int dfd, const uint8_t id[static CF_ID_BYTES],
+    struct pbuf *pb)
+{
+	struct cf_folder f;
+	const struct cf_tree_entry *e;
+	char name[CF_TREE_NAME_MAX + 1];
+	const char *why;
+	struct stat st;
+	size_t i, old;
+	int fd, r;
+
+	if ((r = folder_load(vload_cb, w->v, id, &f)) != 0)
+		return r;
+	for (i = 0; i < f.n && r == 0; i++) {
+		e = f.e[i];
+		memcpy(name, e->name, e->namelen);
+		name[e->namelen] = '\0';
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if ((why = conflict(e->type, st.st_mode)) != NULL) {
+			if (w->res->conflicts++ < PULL_CONFLICTS_SHOWN)
+				say(w, NULL, pb->p, pb->len, name, why);
+			continue;
+		}
+		if (e->type != CF_TREE_DIR || !S_ISDIR(st.st_mode))
+			continue;
+		if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) < 0)
+			continue;
+		if ((r = pbuf_push(pb, name, e->namelen, &old)) == 0) {
+			r = check_dir(w, fd, e->subtree, pb);
+			pb->len = old;
+		}
+		close(fd);
+	}
+	cf_folder_free(&f);
+	return r;
 }
 
 
+/*
+ * The symlink ${e} as ${name} in ${dfd} (the folder ${pb}): replaces a
+ * symlink or, with --delete, anything; else what is in the way is left
+ * alone, like a path that cannot be written (warned, skipped).
+ */
 static int
-write_symlink(struct wctx *w, int dfd, const char *name,
-    const struct cf_tree_entry *e)
+write_symlink(struct wctx *w, int dfd, const struct pbuf *pb,
+    const char *name, const struct cf_tree_entry *e)
 {
 	char target[CF_TREE_TARGET_MAX + 1];
 	struct timespec ts[2];
-	int r;
-
+	struct stat st;
 	char tmp[64];
-	int r2;
+	int r = 0, err = 0;
 
 	memcpy(target, e->target, e->targetlen);
 	target[e->targetlen] = '\0';
 	if ((r = tmp_name(tmp, sizeof(tmp))) != 0)
 		return r;
 	if (symlinkat(target, dfd, tmp) != 0)
-		return COFFER_EIO;
+		return path_error(w, NULL, pb->p, pb->len, name, errno) < 0 ?
+		    COFFER_EIO : 0;
 	times_of(e, ts);
-	if (utimensat(dfd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    (r = clear_dir(dfd, name)) != 0 ||
-	    renameat(dfd, tmp, dfd, name) != 0) {
-		r2 = r != 0 ? r : COFFER_EIO;
-		unlinkat(dfd, tmp, 0);
-		return r2;
+	if (utimensat(dfd, tmp, ts, AT_SYMLINK_NOFOLLOW) != 0)
+		err = errno;
+	else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISLNK(st.st_mode) && !(w->flags & CF_PULL_DELETE))
+		err = S_ISDIR(st.st_mode) ? EISDIR : ENOTDIR;
+	else if ((r = clear_dir(dfd, name)) == 0 &&
+	    renameat(dfd, tmp, dfd, name) != 0)
+		err = errno;
+	if (r != 0 || err != 0) {
+		(void)unlinkat(dfd, tmp, 0);
+		if (r != 0)
+			return r;
+		return path_error(w, NULL, pb->p, pb->len, name, err) < 0 ?
+		    COFFER_EIO : 0;
 	}
 	w->res->symlinks++;
 	return 0;
@@ -627,7 +865,9 @@ dir_empty(int dfd, int *emptyp)
  * size, sets its mode and times and renames it into place.  At most
  * PULL_QUEUE batches wait, so memory does not grow with the version.
  * Symlinks, deletions and folder modes and times come last (finish_dir),
- * once every file is in place.  On any error everything stops and each
+ * once every file is in place.  A file or folder that cannot be written
+ * (permission, a name too long) is warned, its temporary file removed,
+ * and the rest goes on; on any other error everything stops and each
  * temporary file is removed: what a refused pull leaves in the target is
  * files whose every chunk was verified.
  */
@@ -636,6 +876,8 @@ dir_empty(int dfd, int *emptyp)
 struct pdir {
 	int fd;
 	size_t refs;			/* under pw->mu */
+	char *path;			/* under the target, for warnings */
+	size_t pathlen;
 };
 
 /* A file being written (on the live list until renamed into place). */
@@ -644,9 +886,10 @@ struct pfile {
 	struct pdir *dir;
 	char name[CF_TREE_NAME_MAX + 1];
 	char tmp[64];
-	pthread_mutex_t omu;		/* fd, made, tmp */
+	pthread_mutex_t omu;		/* fd, made, tmp, skip */
 	int fd;				/* -1 until its first chunk */
 	int made;			/* the temporary name exists */
+	int skip;			/* errno: left out, its chunks ignored */
 	mode_t mode;
 	struct timespec ts[2];
 	uint64_t size, written;
@@ -699,6 +942,7 @@ pdir_release(struct pwrite *pw, struct pdir *d)
 	pthread_mutex_unlock(&pw->mu);
 	if (last) {
 		close(d->fd);
+		free(d->path);
 		free(d);
 	}
 }
@@ -723,26 +967,62 @@ pwrite_all(int fd, const uint8_t *p, size_t len, uint64_t off)
 		k = pwrite(fd, p + done, len - done, (off_t)(off + done));
 		if (k < 0 && errno == EINTR)
 			continue;
+		if (k == 0)
+			errno = EIO;
 		if (k <= 0)
-			return COFFER_EIO;
+			return COFFER_EIO;	/* errno says why */
 		done += (size_t)k;
 	}
 	return 0;
 }
 
 /*
+ * ${f} could not be written (errno ${e}): the first time, warn.  SKIPPED
+ * (its other chunks are ignored, and pfile_finish drops it), or
+ * COFFER_EIO if the error stops the pull.
+ */
+static int
+pfile_error(struct pwrite *pw, struct pfile *f, int e)
+{
+	char buf[256];
+	int first, stop;
+
+	pthread_mutex_lock(&f->omu);
+	first = f->skip == 0;
+	if (first)
+		f->skip = e;
+	pthread_mutex_unlock(&f->omu);
+	if (fatal_errno(e)) {
+		pthread_mutex_lock(&pw->mu);
+		stop = pw->err != 0;
+		pthread_mutex_unlock(&pw->mu);
+		if (!stop)
+			say(pw->w, &pw->mu, f->dir->path, f->dir->pathlen,
+			    f->name, skip_msg(buf, sizeof(buf), e));
+		return COFFER_EIO;
+	}
+	if (first)
+		say(pw->w, &pw->mu, f->dir->path, f->dir->pathlen, f->name,
+		    skip_msg(buf, sizeof(buf), e));
+	return SKIPPED;
+}
+
+/*
  * Make the temporary file of ${f} if not yet there: a name random for
  * this pull and a counter (no syscall for randomness per file), made
  * with O_EXCL | O_NOFOLLOW; only threads writing the same file wait.
+ * SKIPPED if ${f} is left out.
  */
 static int
 pfile_open(struct pwrite *pw, struct pfile *f, int *fdp)
 {
 	uint64_t k;
-	int r = 0;
+	int r = 0, e = 0;
 
 	pthread_mutex_lock(&f->omu);
-	if (f->fd < 0) {
+	if (f->skip != 0) {
+		r = SKIPPED;
+	} else if (f->fd < 0) {
 		pthread_mutex_lock(&pw->mu);
 		k = pw->ntmp++;
 		pthread_mutex_unlock(&pw->mu);
@@ -751,50 +1031,31 @@ pfile_open(struct pwrite *pw, struct pfile *f, int *fdp)
 			r = COFFER_EINTERNAL;
 		else if ((f->fd = openat(f->dir->fd, f->tmp, O_WRONLY | O_CREAT |
 		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-			r = COFFER_EIO;
+			e = errno;
 		else
 			f->made = 1;
 	}
 	*fdp = f->fd;
 	pthread_mutex_unlock(&f->omu);
+	if (e != 0)
+		r = pfile_error(pw, f, e);
 	return r;
 }
 
 /*
- * Every chunk of ${f} is written (pending reached 0, so no other thread
- * holds it): check its size, set its mode and times, rename it into
- * place, and drop it.  On an error it stays on the live list for the
- * clean-up to remove its temporary name.
+ * Take ${f} (no other thread holds it) off the live list: renamed into
+ * place (${done}), or left out (its temporary file removed, counted).
  */
 static int
-pfile_finish(struct pwrite *pw, struct pfile *f)
+pfile_drop(struct pwrite *pw, struct pfile *f, int done)
 {
 	struct cf_session *s = pw->w->s;
-	int r, fd;
 
-	if (f->written != f->size)
-		return COFFER_ENOTAUTHENTIC;
-	if ((r = pfile_open(pw, f, &fd)) != 0)	/* an empty file has no chunk */
-		return r;
+	if (f->fd >= 0)
+		close(f->fd);
 	f->fd = -1;
-	if (fchmod(fd, f->mode) != 0 || futimens(fd, f->ts) != 0) {
-		close(fd);
-		return COFFER_EIO;
-	}
-	if (close(fd) != 0)
-		return COFFER_EIO;
-	/*
-	 * rename replaces a file or a symlink (never followed) atomically;
-	 * not a folder: that is removed first.
-	 */
-	if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0) {
-		if (errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST)
-			return COFFER_EIO;
-		if ((r = clear_dir(f->dir->fd, f->name)) != 0)
-			return r;
-		if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0)
-			return COFFER_EIO;
-	}
+	if (f->made)
+		(void)unlinkat(f->dir->fd, f->tmp, 0);
 	f->made = 0;
 	pthread_mutex_lock(&pw->mu);
 	if (f->prev != NULL)
@@ -803,16 +1064,75 @@ pfile_finish(struct pwrite *pw, struct pfile *f)
 		pw->live = f->next;
 	if (f->next != NULL)
 		f->next->prev = f->prev;
-	pw->w->res->files++;
-	pw->w->res->bytes += f->written;
-	if (s->progress != NULL)
-		s->progress(s->progress_ctx, "pull: files written",
-		    pw->w->res->files, pw->w->v->files);
+	if (done) {
+		pw->w->res->files++;
+		pw->w->res->bytes += f->written;
+		if (s->progress != NULL)
+			s->progress(s->progress_ctx, "pull: files written",
+			    pw->w->res->files, pw->w->v->files);
+	} else {
+		pw->w->res->skipped++;
+	}
 	pthread_mutex_unlock(&pw->mu);
 	pdir_release(pw, f->dir);
 	pthread_mutex_destroy(&f->omu);
 	free(f);
 	return 0;
+}
+
+/* ${f} failed with errno ${e} at its end: drop it, or stop the pull. */
+static int
+pfile_fail(struct pwrite *pw, struct pfile *f, int e)
+{
+	int r;
+
+	if ((r = pfile_error(pw, f, e)) < 0)
+		return r;
+	return pfile_drop(pw, f, 0);
+}
+
+/*
+ * Every chunk of ${f} is written (pending reached 0, so no other thread
+ * holds it): check its size, set its mode and times, rename it into
+ * place, and drop it; or drop a file left out.  On an error that stops
+ * the pull it stays on the live list for the clean-up to remove its
+ * temporary name.
+ */
+static int
+pfile_finish(struct pwrite *pw, struct pfile *f)
+{
+	int r, fd, e;
+
+	if (f->written != f->size)
+		return COFFER_ENOTAUTHENTIC;
+	if ((r = pfile_open(pw, f, &fd)) < 0)	/* an empty file has no chunk */
+		return r;
+	if (r == SKIPPED)
+		return pfile_drop(pw, f, 0);
+	f->fd = -1;
+	if (fchmod(fd, f->mode) != 0 || futimens(fd, f->ts) != 0) {
+		e = errno;
+		close(fd);
+		return pfile_fail(pw, f, e);
+	}
+	if (close(fd) != 0)
+		return pfile_fail(pw, f, errno);
+	/*
+	 * rename replaces a file or a symlink (never followed) atomically;
+	 * not a folder: that is removed first, with --delete only.
+	 */
+	if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0) {
+		e = errno;
+		if ((e != EISDIR && e != ENOTEMPTY && e != EEXIST) ||
+		    !(pw->w->flags & CF_PULL_DELETE))
+			return pfile_fail(pw, f, e);
+		if ((r = clear_dir(f->dir->fd, f->name)) != 0)
+			return r;
+		if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0)
+			return pfile_fail(pw, f, errno);
+	}
+	f->made = 0;
+	return pfile_drop(pw, f, 1);
 }
 
 /* One more of ${f}'s chunks (${len} bytes) is written, or cut. */
@@ -849,9 +1169,11 @@ batch_cb(void *vctx, size_t i, const uint8_t *plain, size_t len)
 		return COFFER_ENOTAUTHENTIC;
 	for (k = b->head[i]; k != SIZE_MAX; k = t->next) {
 		t = &b->t[k];
-		if ((r = pfile_open(pw, t->f, &fd)) != 0 ||
-		    (r = pwrite_all(fd, plain, len, t->off)) != 0 ||
-		    (r = pfile_done(pw, t->f, len)) != 0)
+		/* A file left out still counts its chunks down. */
+		if ((r = pfile_open(pw, t->f, &fd)) == 0 &&
+		    pwrite_all(fd, plain, len, t->off) != 0)
+			r = pfile_error(pw, t->f, errno);
+		if (r < 0 || (r = pfile_done(pw, t->f, len)) != 0)
 			return r;
 	}
 	return 0;
@@ -1054,15 +1376,82 @@ produce_file(struct pwrite *pw, struct pdir *d, const struct cf_tree_entry *e)
 	return pfile_done(pw, f, 0);
 }
 
-/* Make the folder ${name} in ${d} (mode 0700 until finish_dir). */
+/*
+ * The folder ${name} in ${d} could not be made or opened (errno ${e}):
+ * warn, and note it for finish_dir; SKIPPED, or COFFER_EIO if that
+ * stops the pull.
+ */
+static int
+pdir_error(struct pwrite *pw, struct pdir *d, const char *name, int e)
+{
+	struct wctx *w = pw->w;
+	char **nv;
+	size_t cap, len;
+	int r;
+
+	if ((r = path_error(w, &pw->mu, d->path, d->pathlen, name, e)) < 0)
+		return r;
+	if (w->nskipdirs == w->capskipdirs) {
+		cap = w->capskipdirs == 0 ? 16 : w->capskipdirs * 2;
+		if ((nv = realloc(w->skipdirs, cap * sizeof(*nv))) == NULL)
+			return COFFER_ENOMEM;
+		w->skipdirs = nv;
+		w->capskipdirs = cap;
+	}
+	if ((w->skipdirs[w->nskipdirs] = join_path(d->path, d->pathlen, name,
+	    &len)) == NULL)
+		return COFFER_ENOMEM;
+	w->nskipdirs++;
+	return SKIPPED;
+}
+
+/*
+ * Remove the temporary files an interrupted pull left in the folder ${d}
+ * (regular files named exactly as pfile_open names them, never this
+ * pull's own), counted in res->tmp_removed.
+ */
+static void
+sweep_tmp(struct pwrite *pw, struct pdir *d)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+
+	if ((dir = cf_opendir_dup(d->fd)) == NULL)
+		return;			/* not readable: the writes will say */
+	while ((de = readdir(dir)) != NULL) {
+		if (tmp_form(de->d_name) != 2 ||
+		    !strncmp(de->d_name + strlen(TMP_PREFIX), pw->tmpbase,
+		    2 * TMP_RAND_BYTES) ||
+		    fstatat(d->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (unlinkat(d->fd, de->d_name, 0) == 0)
+			pw->w->res->tmp_removed++;
+		else
+			say(pw->w, &pw->mu, d->path, d->pathlen, de->d_name,
+			    "could not remove this temporary file of an "
+			    "interrupted pull");
+	}
+	closedir(dir);
+}
+
+/*
+ * Make the folder ${name} in ${d} (mode 0700 until finish_dir); *existp
+ * says whether it was there.  What is in the way is removed if it is a
+ * symlink (never followed) or with --delete; else the folder is left
+ * out (SKIPPED), as is one that cannot be made.
+ */
 static int
 produce_mkdir(struct pwrite *pw, struct pdir *d, const char *name,
-    struct pdir **ndp)
+    struct pdir **ndp, int *existp)
 {
 	struct pdir *nd;
+	struct stat st;
 	int fd, full, r;
 
 	*ndp = NULL;
+	*existp = 0;
 	/*
 	 * Not too many folder handles open: hand over what is cut (the
 	 * files holding them) and let the workers catch up.
@@ -1079,15 +1468,31 @@ produce_mkdir(struct pwrite *pw, struct pdir *d, const char *name,
 	pthread_mutex_unlock(&pw->mu);
 	if (r != 0)
 		return r;
-	if ((r = clear_name(d->fd, name, 1)) != 0)
-		return r;
-	if (mkdirat(d->fd, name, 0700) != 0 && errno != EEXIST)
-		return COFFER_EIO;
+	if (fstatat(d->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode) &&
+		    !(pw->w->flags & CF_PULL_DELETE))
+			return pdir_error(pw, d, name, ENOTDIR);
+		if (!S_ISDIR(st.st_mode) && rm_at(d->fd, name, 1) != 0)
+			return pdir_error(pw, d, name, errno);
+	} else if (errno != ENOENT) {
+		return pdir_error(pw, d, name, errno);
+	}
+	if (mkdirat(d->fd, name, 0700) != 0) {
+		if (errno != EEXIST)
+			return pdir_error(pw, d, name, errno);
+		*existp = 1;
+	}
 	if ((fd = openat(d->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0)
-		return COFFER_EIO;
+		return pdir_error(pw, d, name, errno);
 	(void)fchmod(fd, 0700);
 	if ((nd = malloc(sizeof(*nd))) == NULL) {
+		close(fd);
+		return COFFER_ENOMEM;
+	}
+	if ((nd->path = join_path(d->path, d->pathlen, name,
+	    &nd->pathlen)) == NULL) {
+		free(nd);
 		close(fd);
 		return COFFER_ENOMEM;
 	}
@@ -1101,19 +1506,26 @@ produce_mkdir(struct pwrite *pw, struct pdir *d, const char *name,
 	return 0;
 }
 
+/*
+ * Cut every file of the version's folder ${id} into batches for the
+ * folder ${d}, and make its folders; first, in a folder that was there
+ * (${existed}), remove what an interrupted pull left.
+ */
 static int
 produce_dir(struct pwrite *pw, struct pdir *d,
-    const uint8_t id[static CF_ID_BYTES])
+    const uint8_t id[static CF_ID_BYTES], int existed)
 {
 	struct cf_folder f;
 	struct pdir *nd;
 	const struct cf_tree_entry *e;
 	char name[CF_TREE_NAME_MAX + 1];
 	size_t i;
-	int r;
+	int r, ex;
 
 	if ((r = folder_load(vload_cb, pw->w->v, id, &f)) != 0)
 		return r;
+	if (existed)
+		sweep_tmp(pw, d);
 	for (i = 0; i < f.n && r == 0; i++) {
 		e = f.e[i];
 		if (e->type == CF_TREE_FILE) {
@@ -1121,9 +1533,12 @@ produce_dir(struct pwrite *pw, struct pdir *d,
 		} else if (e->type == CF_TREE_DIR) {
 			memcpy(name, e->name, e->namelen);
 			name[e->namelen] = '\0';
-			if ((r = produce_mkdir(pw, d, name, &nd)) != 0)
-				break;
-			r = produce_dir(pw, nd, e->subtree);
+			if ((r = produce_mkdir(pw, d, name, &nd, &ex)) != 0) {
+				if (r == SKIPPED)
+					r = 0;
+				continue;
+			}
+			r = produce_dir(pw, nd, e->subtree, ex);
 			pthread_mutex_lock(&pw->mu);
 			pw->held--;
 			pthread_mutex_unlock(&pw->mu);
@@ -1148,11 +1563,13 @@ pull_workers(void)
 }
 
 /*
- * Write every file of the folder ${root} into ${dfd}, chunks fetched
- * and opened by worker threads.  On an error no temporary file is left.
+ * Write every file of the folder ${root} into ${dfd} (not empty:
+ * ${existed}), chunks fetched and opened by worker threads.  On an error
+ * no temporary file is left.
  */
 static int
-write_files(struct wctx *w, int dfd, const uint8_t root[static CF_ID_BYTES])
+write_files(struct wctx *w, int dfd, const uint8_t root[static CF_ID_BYTES],
+    int existed)
 {
 	struct pwrite pw;
 	struct pwork wk[PULL_WORKERS_MAX];
@@ -1176,6 +1593,8 @@ write_files(struct wctx *w, int dfd, const uint8_t root[static CF_ID_BYTES])
 		return COFFER_EIO;
 	}
 	top->refs = 1;
+	top->path = NULL;
+	top->pathlen = 0;
 	pw.ndirs = pw.held = 1;
 	if (pthread_mutex_init(&pw.mu, NULL) != 0) {
 		close(top->fd);
@@ -1201,7 +1620,7 @@ write_files(struct wctx *w, int dfd, const uint8_t root[static CF_ID_BYTES])
 	}
 	if (n == 0)
 		r = COFFER_EINTERNAL;
-	else if ((r = produce_dir(&pw, top, root)) == 0)
+	else if ((r = produce_dir(&pw, top, root, existed)) == 0)
 		r = batch_flush(&pw);
 	if (r != 0)
 		pw_fail(&pw, r);
@@ -1236,19 +1655,33 @@ write_files(struct wctx *w, int dfd, const uint8_t root[static CF_ID_BYTES])
 	return r;
 }
 
+/* Was the folder ${pb} left out while the files were written? */
+static int
+skipped_dir(const struct wctx *w, const struct pbuf *pb)
+{
+	size_t i;
+
+	for (i = 0; i < w->nskipdirs; i++)
+		if (!strcmp(w->skipdirs[i], pb->p))
+			return 1;
+	return 0;
+}
+
 /*
  * After every file is in place: symlinks, deletions (--delete), and each
- * folder's mode and times once its contents are done.
+ * folder's mode and times once its contents are done.  ${pb}: the path
+ * of ${dfd} under the target.
  */
 static int
-finish_dir(struct wctx *w, int dfd, const uint8_t id[static CF_ID_BYTES])
+finish_dir(struct wctx *w, int dfd, const uint8_t id[static CF_ID_BYTES],
+    struct pbuf *pb)
 {
 	struct cf_folder f;
-	char name[CF_TREE_NAME_MAX + 1];
+	char name[CF_TREE_NAME_MAX + 1], buf[256];
 	struct timespec ts[2];
 	const struct cf_tree_entry *e;
-	size_t i;
-	int fd, r;
+	size_t i, old;
+	int fd, r, err;
 
 	if ((r = folder_load(vload_cb, w->v, id, &f)) != 0)
 		return r;
@@ -1259,7 +1692,7 @@ finish_dir(struct wctx *w, int dfd, const uint8_t id[static CF_ID_BYTES])
 		memcpy(name, e->name, e->namelen);
 		name[e->namelen] = '\0';
 		if (e->type == CF_TREE_SYMLINK)
-			r = write_symlink(w, dfd, name, e);
+			r = write_symlink(w, dfd, pb, name, e);
 	}
 	for (i = 0; i < f.n && r == 0; i++) {
 		e = f.e[i];
@@ -1267,19 +1700,39 @@ finish_dir(struct wctx *w, int dfd, const uint8_t id[static CF_ID_BYTES])
 			continue;
 		memcpy(name, e->name, e->namelen);
 		name[e->namelen] = '\0';
-		if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC)) < 0) {
-			r = COFFER_EIO;
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		err = errno;
+		if ((r = pbuf_push(pb, name, e->namelen, &old)) != 0) {
+			if (fd >= 0)
+				close(fd);
 			break;
 		}
-		if ((r = finish_dir(w, fd, e->subtree)) == 0) {
+		if (fd < 0) {
+			/* Warned already if it was left out. */
+			if (!skipped_dir(w, pb) && path_error(w, NULL, pb->p,
+			    pb->len, NULL, err) < 0)
+				r = COFFER_EIO;
+			pb->len = old;
+			continue;
+		}
+		if ((r = finish_dir(w, fd, e->subtree, pb)) == 0) {
 			times_of(e, ts);
 			if (fchmod(fd, (mode_t)mode_of(w, e->mode)) != 0 ||
-			    futimens(fd, ts) != 0)
-				r = COFFER_EIO;
-			else
+			    futimens(fd, ts) != 0) {
+				err = errno;
+				snprintf(buf, sizeof(buf), "could not set the "
+				    "folder's mode and time (%s)", strerror(err));
+				say(w, NULL, pb->p, pb->len, NULL, buf);
+				if (fatal_errno(err))
+					r = COFFER_EIO;
+				else
+					w->res->skipped++;
+			} else {
 				w->res->dirs++;
+			}
 		}
+		pb->len = old;
 		close(fd);
 	}
 out:
@@ -1299,10 +1752,14 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 	struct cf_commit c;
 	struct vload v;
 	struct wctx w;
+	struct pbuf pb;
+	size_t i;
 	int dfd = -1, empty, r;
 
 	memset(res, 0, sizeof(*res));
 	memset(&v, 0, sizeof(v));
+	memset(&w, 0, sizeof(w));
+	memset(&pb, 0, sizeof(pb));
 	if ((r = open_version(s, drive, version, &dk, &pin, &c)) != 0)
 		goto out;
 	res->version = c.version;
@@ -1345,13 +1802,33 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 	w.warn = warnfn;
 	w.wctx = wctx;
 	/*
-	 * 3. Every file, each chunk verified before it is written to a
+	 * 3. Without --delete, a local entry of another kind than the
+	 * version's stops the pull before the first write.
+	 */
+	if (!empty && !(flags & CF_PULL_DELETE)) {
+		if ((r = check_dir(&w, dfd, c.root_id, &pb)) != 0)
+			goto out;
+		if (res->conflicts > PULL_CONFLICTS_SHOWN && warnfn != NULL)
+			warnfn(wctx, "and more entries of another kind, not "
+			    "listed", NULL, 0);
+		if (res->conflicts > 0) {
+			r = COFFER_EEXIST;
+			goto out;
+		}
+	}
+	/*
+	 * 4. Every file, each chunk verified before it is written to a
 	 * temporary name, each file renamed once all its chunks are; then
 	 * symlinks, deletions and folder modes and times.
 	 */
-	if ((r = write_files(&w, dfd, c.root_id)) == 0)
-		r = finish_dir(&w, dfd, c.root_id);
+	pb.len = 0;
+	if ((r = write_files(&w, dfd, c.root_id, !empty)) == 0)
+		r = finish_dir(&w, dfd, c.root_id, &pb);
 out:
+	for (i = 0; i < w.nskipdirs; i++)
+		free(w.skipdirs[i]);
+	free(w.skipdirs);
+	free(pb.p);
 	if (dfd >= 0)
 		close(dfd);
 	vload_free(&v);

@@ -880,6 +880,9 @@ scan_dir(struct push *p, int dfd, uint32_t depth, uint8_t id[static CF_ID_BYTES]
 		goto out;
 	}
 	for (i = 0; i < nd; i++) {
+		/* An interrupted pull's temporary file: never in a version. */
+		if (cf_pull_tmp_name(d[i].name))
+			continue;
 		if ((r = path_push(p, d[i].name, d[i].len, &old)) != 0)
 			goto out;
 		r = scan_entry(p, dfd, &d[i], depth, &e[n]);
