@@ -3,6 +3,9 @@
  * arguments, prints, and maps error codes to the exit statuses of
  * DESIGN §8.  All logic lives in the library.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,10 +181,18 @@ int
 main(int argc, char **argv)
 {
 	struct cli cli = { 0, "coffer", 0, 0, 0, "" };
+	struct rlimit nocore = { 0, 0 };
 	char **args;
 	int nargs = 0, i;
 	size_t k;
 
+	/*
+	 * Keys, passphrases and plaintext live in this process: no core
+	 * dump may write them to disk, and no other process of the user
+	 * may read its memory (ptrace, /proc/PID/mem).  Best effort.
+	 */
+	(void)setrlimit(RLIMIT_CORE, &nocore);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	cli.tty = isatty(2);
 #ifdef __GLIBC__
 	/*
@@ -225,6 +236,7 @@ main(int argc, char **argv)
 		free(args);
 		return 1;
 	}
+	cli_passphrase_init(&cli);
 	for (k = 0; k < NCOMMANDS; k++) {
 		if (!strcmp(commands[k].name, args[0])) {
 			if (nargs > 1 && (!strcmp(args[1], "--help") ||

@@ -853,13 +853,9 @@ static int
 fresh_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
 {
 	char path[CF_STATE_PATH_MAX];
-	char *pass = NULL;
-	size_t passlen = 0;
 	int r;
 
 	*kp = NULL;
-	if ((r = cf_passphrase_from_env(&pass, &passlen)) != 0)
-		goto out;
 	if ((r = cf_state_join(path, sizeof(path), p->data,
 	    CF_STATE_KEYFILE)) != 0)
 		goto out;
@@ -869,14 +865,11 @@ fresh_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
 	}
 	if ((r = cf_keys_generate(kp)) != 0)
 		goto out;
-	if ((r = cf_keyfile_write(path, *kp, pass, passlen,
-	    &cf_pwhash_default)) != 0) {
+	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default)) != 0) {
 		cf_keys_free(*kp);
 		*kp = NULL;
 	}
 out:
-	if (pass != NULL)
-		cf_passphrase_free(pass, passlen);
 	return r;
 }
 
