@@ -174,7 +174,7 @@ cli_read_secret(int fd, int outfd, const char *prompt, char *buf, size_t cap,
 		else
 			toolong = 1;
 	}
-	c = 0;
+	sodium_memzero(&c, sizeof(c));
 	if (echo_off) {
 		(void)tcsetattr(fd, TCSAFLUSH, &saved);
 		say(outfd, "\n");	/* the Enter that was not echoed */
