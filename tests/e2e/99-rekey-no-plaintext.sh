@@ -7,7 +7,8 @@
 # version with new chunk ids that another device pulls back exactly
 # (modes, times, symlinks, empty folders and files, a file larger than the
 # chunker's window), and the drive's ids all change, while the removed
-# device is refused.
+# device is refused.  Past the delta cap it is split into versions that
+# each read back as the same folder.
 . "$(dirname "$0")/devlib.sh"
 
 MARK="coffer-plaintext-marker-$$-q7Zx"
@@ -121,6 +122,27 @@ run 4 B pull docs "$TMP/pullB2"
 # re-sealed version was cut by the new secret's chunker, as a push cuts.
 run 0 C push docs "$TMP/src"
 [ "$(key chunks_uploaded)" = 0 ] || fail "a push after the rekey uploaded $(key chunks_uploaded) chunks"
+
+# Past the server's cap on one reference delta (lowered for the test), the
+# re-sealed head goes up as several versions, each a whole snapshot; the
+# last is the folder exactly.
+run 0 A log docs
+before=$(key version)
+CID=$(dev_id C)
+COFFER_TEST_DELTA_CAP=100; export COFFER_TEST_DELTA_CAP
+run 0 A device remove "$CID" --rekey
+unset COFFER_TEST_DELTA_CAP
+run 0 A log docs
+after=$(key version); echo "split into $((after - before)) versions"
+[ "$after" -gt $((before + 1)) ] || fail "no split: version $before to $after"
+run 0 A pull docs "$TMP/pullA2"
+$CMP "$TMP/src" "$TMP/pullA2" || fail "the split re-sealed version differs"
+v=$((before + 1))
+while [ $v -lt "$after" ]; do
+	run 0 A pull docs "$TMP/pullA2.$v" --version $v
+	$CMP "$TMP/src" "$TMP/pullA2.$v" || fail "re-sealed version $v (a step of the split) differs"
+	v=$((v + 1))
+done
 
 srv_stop
 echo "99-rekey-no-plaintext: ok"
