@@ -85,6 +85,34 @@ void cli_chain_change(struct cli *cli, const struct cf_chain_change *ch,
 /* The host name cut to a device name's length (the default --name). */
 void cli_device_name(char *out, size_t outlen);
 
+/* cli_read_secret results besides 0 (cli/passphrase.c). */
+#define CLI_SECRET_EOF		1	/* end of input before anything was typed */
+#define CLI_SECRET_LONG		2	/* the line was longer than the buffer */
+#define CLI_SECRET_SIGNAL	3	/* interrupted (the signal was raised again) */
+
+/*
+ * cli_read_secret(fd, outfd, prompt, buf, cap, lenp):
+ * Read one line (without its end) of at most ${cap} bytes from ${fd}
+ * into ${buf} with read(2), no stdio buffering.  If ${fd} is a terminal,
+ * show ${prompt} on ${outfd} and turn echo off while reading, restored on
+ * every way out (a signal is held until then, then raised again).
+ * ${buf} is wiped on failure.  0 or a CLI_SECRET_* code.
+ */
+int cli_read_secret(int fd, int outfd, const char *prompt, char *buf,
+    size_t cap, size_t *lenp);
+
+/* Give the library its passphrase callback (COFFER_PASSPHRASE_FILE or a prompt). */
+void cli_passphrase_init(struct cli *cli);
+
+/*
+ * cli_passphrase_report(cli, err):
+ * If the passphrase's source failed (a missing or unreadable passphrase
+ * file, passphrases that did not match, a wrong one typed: ${err} is
+ * COFFER_EBADKEY), say so and return the exit status: the library's
+ * ${err} is only a consequence.  Else 0 (nothing printed).
+ */
+int cli_passphrase_report(struct cli *cli, int err);
+
 int cmd_selftest(struct cli *cli, int argc, char **argv);
 int cmd_account(struct cli *cli, int argc, char **argv);
 int cmd_drive(struct cli *cli, int argc, char **argv);

@@ -282,22 +282,21 @@ print_history(void *ctx, const struct cf_chain_change *ch, size_t n)
 		cli_chain_change(cli, &ch[i], NULL);
 }
 
-/* Read the recovery key: one line from stdin (a prompt if it is a terminal). */
+/*
+ * Read the recovery key: one line from stdin (a prompt, and no echo, if it
+ * is a terminal), straight into ${buf} (no stdio buffer keeps a copy).
+ * -1 if there is none, or the line is too long to be one.
+ */
 static int
 read_recovery_key(char buf[static RECOVERY_INPUT_MAX], size_t *lenp)
 {
-	size_t n;
+	size_t n = 0;
 
 	*lenp = 0;
-	if (isatty(0)) {
-		fprintf(stderr, "Recovery key: ");
-		fflush(stderr);
-	}
-	if (fgets(buf, RECOVERY_INPUT_MAX, stdin) == NULL)
+	if (cli_read_secret(0, 2, "Recovery key: ", buf, RECOVERY_INPUT_MAX - 1,
+	    &n) != 0)
 		return -1;
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
+	buf[n] = '\0';
 	*lenp = n;
 	return 0;
 }

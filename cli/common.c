@@ -44,6 +44,8 @@ cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what)
 	const char *srv = "";
 	long st = 0;
 
+	if ((st = cli_passphrase_report(cli, err)) != 0)
+		return (int)st;
 	if (s != NULL && s->net != NULL)
 		srv = cf_client_error(s->net, &st);
 	switch (err) {
@@ -191,7 +193,7 @@ chain_changes(struct cli *cli, const struct cf_session *s)
 int
 cli_session(struct cli *cli, struct cf_session **sp)
 {
-	int r;
+	int r, st;
 
 	if ((r = cf_session_open(sp)) == 0) {
 		if (cli->tty) {
@@ -205,6 +207,8 @@ cli_session(struct cli *cli, struct cf_session **sp)
 		chain_changes(cli, *sp);
 		return 0;
 	}
+	if ((st = cli_passphrase_report(cli, r)) != 0)
+		return st;
 	if (r == COFFER_ENOENT) {
 		cli_error(cli, r, "this device has no account yet: run 'coffer "
 		    "account create --server URL NAME' first");

@@ -3,6 +3,9 @@
  * arguments, prints, and maps error codes to the exit statuses of
  * DESIGN §8.  All logic lives in the library.
  */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +38,11 @@ static const struct command commands[] = {
 	  "account id and the recovery key, once: write the recovery key down.\n"
 	  "--invite is needed when the server is not on loopback; --name names\n"
 	  "this device (default: the host name).  COFFER_HOME selects the\n"
-	  "device's folder; COFFER_PASSPHRASE_FILE protects its key file." },
+	  "device's folder.  On a terminal it asks twice for a passphrase to\n"
+	  "seal this device's key (empty: none, and it says the key is stored\n"
+	  "unprotected), and every later command asks for it; elsewhere\n"
+	  "COFFER_PASSPHRASE_FILE names a file holding it (as for device join\n"
+	  "and recover)." },
 	{ "drive", cmd_drive, "drive create NAME | list",
 	  "create NAME adds an empty drive to the account's directory; list\n"
 	  "shows the drives (names resolve only through the verified directory)." },
@@ -86,7 +93,7 @@ static const struct command commands[] = {
 	  "it as a new version, so the removed device cannot even compute the ids\n"
 	  "of what is pushed afterwards." },
 	{ "recover", cmd_recover, "recover --server URL NAME [--name DEVICE] [--keep-devices]",
-	  "Read the recovery key on stdin, verify the account's chain and accept\n"
+	  "Read the recovery key on stdin (not echoed on a terminal), verify the account's chain and accept\n"
 	  "it only if its recovery registration is this key's, show its history,\n"
 	  "add this device, and (unless --keep-devices) remove every other device\n"
 	  "and start a new epoch.  A wrong or replaced key exits 5." },
@@ -186,10 +193,18 @@ int
 main(int argc, char **argv)
 {
 	struct cli cli = { 0, "coffer", 0, 0, 0, "" };
+	struct rlimit nocore = { 0, 0 };
 	char **args;
 	int nargs = 0, i;
 	size_t k;
 
+	/*
+	 * Keys, passphrases and plaintext live in this process: no core
+	 * dump may write them to disk, and no other process of the user
+	 * may read its memory (ptrace, /proc/PID/mem).  Best effort.
+	 */
+	(void)setrlimit(RLIMIT_CORE, &nocore);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	cli.tty = isatty(2);
 #ifdef __GLIBC__
 	/*
@@ -233,6 +248,7 @@ main(int argc, char **argv)
 		free(args);
 		return 1;
 	}
+	cli_passphrase_init(&cli);
 	for (k = 0; k < NCOMMANDS; k++) {
 		if (!strcmp(commands[k].name, args[0])) {
 			if (nargs > 1 && (!strcmp(args[1], "--help") ||

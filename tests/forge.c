@@ -226,7 +226,9 @@ ctx_open(struct ctx *x, const struct opts *o)
 	if ((size_t)snprintf(path, sizeof(path), "%s/device.key", o->home) >=
 	    sizeof(path))
 		die("home path too long", COFFER_EINVAL);
-	if ((rc = cf_passphrase_from_env(&pass, &passlen)) != 0)
+	if (getenv("COFFER_PASSPHRASE_FILE") != NULL &&
+	    (rc = cf_passphrase_read_file(getenv("COFFER_PASSPHRASE_FILE"),
+	    &pass, &passlen)) != 0)
 		die("passphrase", rc);
 	if ((rc = cf_keyfile_read(path, pass, passlen, &x->dev, &loose)) != 0)
 		die(path, rc);

@@ -598,9 +598,9 @@ write_file(const char *path, const void *p, size_t n)
 	fclose(fp);
 }
 
-/* COFFER_PASSPHRASE_FILE: one trailing newline dropped, capped. */
+/* A passphrase file: one trailing newline dropped, capped. */
 static void
-passphrase_env(void)
+passphrase_file(void)
 {
 	char *dir = tu_tmpdir();
 	char *path = path_in(dir, "pass");
@@ -608,60 +608,162 @@ passphrase_env(void)
 	char longp[CF_PASSPHRASE_MAX + 2];
 	size_t len = 99;
 
-	CHECK(unsetenv("COFFER_PASSPHRASE_FILE") == 0);
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), 0);
+	CHECK_RC(cf_passphrase_read_file(NULL, &pass, &len), COFFER_EINVAL);
 	CHECK(pass == NULL && len == 0);
-
-	CHECK(setenv("COFFER_PASSPHRASE_FILE", path, 1) == 0);
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), COFFER_ENOENT);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), COFFER_ENOENT);
 	CHECK(pass == NULL);
 
 	write_file(path, "secret pass\n", 12);
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), 0);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), 0);
 	CHECK(pass != NULL && len == 11 && memcmp(pass, "secret pass", 12) == 0);
 	cf_passphrase_free(pass, len);
 
 	write_file(path, "pw\r\n", 4);
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), 0);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), 0);
 	CHECK(pass != NULL && len == 2 && memcmp(pass, "pw", 3) == 0);
 	cf_passphrase_free(pass, len);
 
 	write_file(path, "a\n\n", 3);		/* only one newline goes */
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), 0);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), 0);
 	CHECK(pass != NULL && len == 2 && memcmp(pass, "a\n", 3) == 0);
 	cf_passphrase_free(pass, len);
 
 	write_file(path, " no newline ", 12);	/* spaces are kept */
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), 0);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), 0);
 	CHECK(pass != NULL && len == 12 && memcmp(pass, " no newline ", 13) == 0);
 	cf_passphrase_free(pass, len);
 
 	memset(longp, 'x', sizeof(longp));
 	longp[CF_PASSPHRASE_MAX] = '\n';
 	write_file(path, longp, CF_PASSPHRASE_MAX + 1);	/* 1024 + newline */
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), 0);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), 0);
 	CHECK(pass != NULL && len == CF_PASSPHRASE_MAX && pass[len] == '\0');
 	cf_passphrase_free(pass, len);
 	pass = NULL;
 
 	longp[CF_PASSPHRASE_MAX] = 'x';
 	write_file(path, longp, CF_PASSPHRASE_MAX + 1);	/* 1025 bytes */
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), COFFER_ETOOBIG);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), COFFER_ETOOBIG);
 	CHECK(pass == NULL && len == 0);
 	write_file(path, longp, sizeof(longp));
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), COFFER_ETOOBIG);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), COFFER_ETOOBIG);
 
 	write_file(path, "", 0);
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), COFFER_EINVAL);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), COFFER_EINVAL);
 	write_file(path, "\n", 1);
-	CHECK_RC(cf_passphrase_from_env(&pass, &len), COFFER_EINVAL);
+	CHECK_RC(cf_passphrase_read_file(path, &pass, &len), COFFER_EINVAL);
 	CHECK(pass == NULL);
 
 	cf_passphrase_free(NULL, 0);
-	CHECK(unsetenv("COFFER_PASSPHRASE_FILE") == 0);
 	tu_rmrf(dir);
 	free(dir);
 	free(path);
+}
+
+/* The program's passphrase callback: what it was asked, what it gives. */
+struct ask_log {
+	const char *give[CF_PASS_TRIES + 1];	/* per attempt; NULL: error */
+	int purpose[CF_PASS_TRIES + 1];
+	unsigned calls;
+};
+
+static int
+ask_cb(void *ctx, int purpose, unsigned attempt, char *buf, size_t cap,
+    size_t *lenp)
+{
+	struct ask_log *l = ctx;
+	size_t n;
+
+	CHECK(cap == CF_PASSPHRASE_MAX);
+	CHECK(attempt == l->calls || purpose == CF_PASS_NEW);
+	l->purpose[l->calls] = purpose;
+	if (l->calls > CF_PASS_TRIES || l->give[l->calls] == NULL)
+		return COFFER_EBADKEY;
+	n = strlen(l->give[l->calls]);
+	memcpy(buf, l->give[l->calls], n);
+	*lenp = n;
+	l->calls++;
+	return 0;
+}
+
+/* cf_keyfile_create/load ask the callback, and only when needed. */
+static void
+passphrase_callback(void)
+{
+	char *dir = tu_tmpdir();
+	char *plain = path_in(dir, "plain"), *sealed = path_in(dir, "sealed");
+	struct cf_device_keys *k = NULL;
+	struct ask_log l;
+
+	/* No callback: a new file is plain, a sealed one does not open. */
+	cf_passphrase_callback(NULL, NULL);
+	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive), 0);
+	CHECK_RC(cf_keyfile_write(sealed, g_keys, PASS, PASSLEN,
+	    &cf_pwhash_interactive), 0);
+	CHECK_RC(cf_keyfile_load(sealed, &k, NULL), COFFER_EBADKEY);
+	CHECK(k == NULL);
+	CHECK_RC(cf_keyfile_load(plain, &k, NULL), 0);
+	cf_keys_free(k);
+	k = NULL;
+
+	/* A plain file is never asked about. */
+	memset(&l, 0, sizeof(l));
+	cf_passphrase_callback(ask_cb, &l);
+	CHECK_RC(cf_keyfile_load(plain, &k, NULL), 0);
+	CHECK(l.calls == 0);
+	cf_keys_free(k);
+	k = NULL;
+
+	/* Wrong twice, then right: three asks, opened. */
+	memset(&l, 0, sizeof(l));
+	l.give[0] = "nope";
+	l.give[1] = "nope either";
+	l.give[2] = PASS;
+	CHECK_RC(cf_keyfile_load(sealed, &k, NULL), 0);
+	CHECK(l.calls == 3 && l.purpose[0] == CF_PASS_UNLOCK);
+	CHECK(k != NULL && memcmp(k->device_id, g_keys->device_id,
+	    CF_ID_BYTES) == 0);
+	cf_keys_free(k);
+	k = NULL;
+
+	/* Always wrong: CF_PASS_TRIES asks, then EBADKEY. */
+	memset(&l, 0, sizeof(l));
+	l.give[0] = l.give[1] = l.give[2] = l.give[3] = "nope";
+	CHECK_RC(cf_keyfile_load(sealed, &k, NULL), COFFER_EBADKEY);
+	CHECK(l.calls == CF_PASS_TRIES && k == NULL);
+
+	/* The callback gives up: its error, at once. */
+	memset(&l, 0, sizeof(l));
+	CHECK_RC(cf_keyfile_load(sealed, &k, NULL), COFFER_EBADKEY);
+	CHECK(l.calls == 0 && k == NULL);
+
+	/* New: sealed with what it gives; empty means plain. */
+	CHECK(unlink(sealed) == 0 && unlink(plain) == 0);
+	memset(&l, 0, sizeof(l));
+	l.give[0] = PASS;
+	CHECK_RC(cf_keyfile_create(sealed, g_keys, &cf_pwhash_interactive), 0);
+	CHECK(l.calls == 1 && l.purpose[0] == CF_PASS_NEW);
+	CHECK_RC(cf_keyfile_read(sealed, PASS, PASSLEN, &k, NULL), 0);
+	cf_keys_free(k);
+	k = NULL;
+	memset(&l, 0, sizeof(l));
+	l.give[0] = "";
+	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive), 0);
+	CHECK_RC(cf_keyfile_read(plain, NULL, 0, &k, NULL), 0);
+	cf_keys_free(k);
+	k = NULL;
+	/* Its error stops the creation: nothing written. */
+	CHECK(unlink(plain) == 0);
+	memset(&l, 0, sizeof(l));
+	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive),
+	    COFFER_EBADKEY);
+	CHECK(access(plain, F_OK) != 0);
+
+	cf_passphrase_callback(NULL, NULL);
+	tu_rmrf(dir);
+	free(dir);
+	free(plain);
+	free(sealed);
 }
 
 /* FORMAT §3: crypto_kdf subkeys and key ids. */
@@ -710,7 +812,8 @@ main(void)
 	T_RUN(sealed_flips);
 	T_RUN(write_read);
 	T_RUN(write_read_sealed);
-	T_RUN(passphrase_env);
+	T_RUN(passphrase_file);
+	T_RUN(passphrase_callback);
 	T_RUN(kdf_and_key_id);
 	cf_wipefree(g_plain, g_plainlen);
 	cf_wipefree(g_sealed, g_sealedlen);

@@ -26,7 +26,6 @@
 #define CHAIN_PAGES_MAX		4096	/* pages of one chain fetch */
 #define MS_PER_SEC		1000
 #define NS_PER_MS		1000000L
-#define REKEY_TMP		"rekey-XXXXXX"	/* under the cache folder */
 #define REKEY_FDS		16		/* nftw's open folders */
 
 static uint64_t
@@ -556,22 +555,18 @@ rm_tree(const char *path)
 
 /*
  * --rekey: the drive secrets were replaced in the directory; re-seal each
- * drive's current version under them as a new commit on its head, by
- * writing it out (verified) into a private temporary folder of the cache
- * and snapshotting that folder again.
+ * drive's current version under them as a new commit on its head, from
+ * the server's objects and in memory (cf_push_reseal): no plaintext is
+ * written to disk.  A head that moves meanwhile is re-sealed again from
+ * the new one.
  */
 static int
 reseal_all(struct cf_session *s)
 {
-	char tmp[CF_STATE_PATH_MAX];
-	uint8_t did[CF_ID_BYTES];
-	struct cf_pull_result pr;
 	struct cf_push_result ps;
-	struct cf_drive_keys *dk = NULL;
-	struct cf_drivepin *pin = NULL;
 	size_t i, n = s->dir == NULL ? 0 : s->dir->ndrives;
 	char **names = NULL;
-	int r = 0, made = 0;
+	int r = 0, tries;
 
 	if (n == 0)
 		return 0;
@@ -582,43 +577,18 @@ reseal_all(struct cf_session *s)
 			r = COFFER_ENOMEM;
 			goto out;
 		}
-	if ((r = cf_state_mkdirs(s->paths.cache)) != 0 ||
-	    (r = cf_state_join(tmp, sizeof(tmp), s->paths.cache,
-	    REKEY_TMP)) != 0)
-		goto out;
 	for (i = 0; i < n; i++) {
-		if ((r = cf_session_drive(s, names[i], did, &dk)) != 0)
+		tries = 0;
+		do {
+			r = cf_push_reseal(s, names[i], &ps);
+		} while (r == COFFER_ECONFLICT && ++tries < CF_PUSH_RETRIES);
+		if (r != 0)
 			goto out;
-		if ((r = cf_session_load_pin(s, did, &pin)) != 0)
-			goto out;
-		if (pin->n > 0) {
-			if (cf_state_join(tmp, sizeof(tmp), s->paths.cache,
-			    REKEY_TMP) != 0 || mkdtemp(tmp) == NULL) {
-				r = COFFER_EIO;
-				goto out;
-			}
-			made = 1;
-			if ((r = cf_pull(s, names[i], 0, tmp, CF_PULL_KEEP_MODES,
-			    NULL, NULL, &pr)) != 0)
-				goto out;
-			if ((r = cf_push(s, names[i], tmp, NULL, NULL, &ps)) != 0)
-				goto out;
-			rm_tree(tmp);
-			made = 0;
-		}
-		cf_drivepin_free(pin);
-		pin = NULL;
-		cf_drive_keys_free(dk);
-		dk = NULL;
 	}
 out:
-	if (made)
-		rm_tree(tmp);
 	for (i = 0; names != NULL && i < n; i++)
 		free(names[i]);
 	free(names);
-	cf_drivepin_free(pin);
-	cf_drive_keys_free(dk);
 	return r;
 }
 
@@ -853,13 +823,9 @@ static int
 fresh_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
 {
 	char path[CF_STATE_PATH_MAX];
-	char *pass = NULL;
-	size_t passlen = 0;
 	int r;
 
 	*kp = NULL;
-	if ((r = cf_passphrase_from_env(&pass, &passlen)) != 0)
-		goto out;
 	if ((r = cf_state_join(path, sizeof(path), p->data,
 	    CF_STATE_KEYFILE)) != 0)
 		goto out;
@@ -869,14 +835,11 @@ fresh_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
 	}
 	if ((r = cf_keys_generate(kp)) != 0)
 		goto out;
-	if ((r = cf_keyfile_write(path, *kp, pass, passlen,
-	    &cf_pwhash_default)) != 0) {
+	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default)) != 0) {
 		cf_keys_free(*kp);
 		*kp = NULL;
 	}
 out:
-	if (pass != NULL)
-		cf_passphrase_free(pass, passlen);
 	return r;
 }
 

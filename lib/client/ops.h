@@ -67,6 +67,19 @@ struct cf_push_result {
 int cf_push(struct cf_session *s, const char *drive, const char *dir,
     cf_warn_fn *warn, void *wctx, struct cf_push_result *res);
 
+/**
+ * cf_push_reseal(s, drive, res):
+ * Re-seal the head of ${drive} under the drive's newest secret as the
+ * next version (device remove --rekey): every tree, list and chunk of it
+ * fetched and opened, the files re-chunked with the new secret's chunker,
+ * sealed and uploaded, the commit made as cf_push() makes it.  Nothing
+ * is written to the local disk.  An empty drive is left so
+ * (res->unchanged).  COFFER_ECONFLICT if the head moved meanwhile: call
+ * again (it starts from the new head).
+ */
+int cf_push_reseal(struct cf_session *s, const char *drive,
+    struct cf_push_result *res);
+
 /* pull flags */
 #define CF_PULL_OVERWRITE	0x1	/* the target may be non-empty */
 #define CF_PULL_DELETE		0x2	/* remove local entries the version lacks */

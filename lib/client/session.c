@@ -347,8 +347,7 @@ load_device(struct cf_session *s)
 {
 	char path[CF_STATE_PATH_MAX];
 	uint8_t *buf = NULL;
-	size_t len = 0, passlen = 0;
-	char *pass = NULL;
+	size_t len = 0;
 	int r;
 
 	if ((r = cf_state_paths_get(&s->paths)) != 0)
@@ -358,13 +357,11 @@ load_device(struct cf_session *s)
 		goto out;
 	if ((r = cf_account_decode(buf, len, &s->acct)) != 0)
 		goto out;
-	if ((r = cf_passphrase_from_env(&pass, &passlen)) != 0)
-		goto out;
 	if ((r = cf_state_join(path, sizeof(path), s->paths.data,
 	    CF_STATE_KEYFILE)) != 0)
 		goto out;
-	if ((r = cf_keyfile_read(path, pass, passlen, &s->keys,
-	    &s->key_loose)) != 0) {
+	/* Sealed: the passphrase comes from the program's callback. */
+	if ((r = cf_keyfile_load(path, &s->keys, &s->key_loose)) != 0) {
 		if (r == COFFER_ENOENT)
 			r = COFFER_EFORMAT;	/* an account without its key */
 		goto out;
@@ -376,8 +373,6 @@ load_device(struct cf_session *s)
 	}
 	s->chain_before = s->chain->n;
 out:
-	if (pass != NULL)
-		cf_passphrase_free(pass, passlen);
 	free(buf);
 	return r;
 }
@@ -423,30 +418,23 @@ static int
 ensure_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
 {
 	char path[CF_STATE_PATH_MAX];
-	char *pass = NULL;
-	size_t passlen = 0;
 	int r;
 
 	*kp = NULL;
-	if ((r = cf_passphrase_from_env(&pass, &passlen)) != 0)
-		goto out;
 	if ((r = cf_state_join(path, sizeof(path), p->data,
 	    CF_STATE_KEYFILE)) != 0)
 		goto out;
 	/* A key left by an account creation that failed is used again. */
-	r = cf_keyfile_read(path, pass, passlen, kp, NULL);
+	r = cf_keyfile_load(path, kp, NULL);
 	if (r != COFFER_ENOENT)
 		goto out;
 	if ((r = cf_keys_generate(kp)) != 0)
 		goto out;
-	if ((r = cf_keyfile_write(path, *kp, pass, passlen,
-	    &cf_pwhash_default)) != 0) {
+	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default)) != 0) {
 		cf_keys_free(*kp);
 		*kp = NULL;
 	}
 out:
-	if (pass != NULL)
-		cf_passphrase_free(pass, passlen);
 	return r;
 }
 

@@ -50,8 +50,6 @@
 				 CF_BOX_SK_BYTES + CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES)
 #define KS_SEALED_BYTES		(KS_BYTES + KF_MAC_BYTES)
 
-/* Environment variable naming the passphrase file. */
-#define PASSPHRASE_ENV		"COFFER_PASSPHRASE_FILE"
 /* Room for the longest passphrase, a "\r\n", and one byte to see overflow. */
 #define PASSPHRASE_BUF		(CF_PASSPHRASE_MAX + 2 + 1)
 
@@ -473,19 +471,25 @@ out:
 	return r;
 }
 
-int
-cf_keyfile_read(const char *path, const char *pass, size_t passlen,
-    struct cf_device_keys **kp, int *loosep)
+/*
+ * kf_slurp(path, bufp, lenp, loosep):
+ * Read the key file at ${path} (a regular file of at most CF_KEYFILE_MAX
+ * bytes, not a symlink) into guarded memory of CF_KEYFILE_MAX + 1 bytes
+ * (free with kf_unslurp); ${*loosep} = 1 if the group or others may
+ * access it.  COFFER_ENOENT, COFFER_EIO, COFFER_EFORMAT or COFFER_ENOMEM.
+ */
+static int
+kf_slurp(const char *path, uint8_t **bufp, size_t *lenp, int *loosep)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int fd = -1, loose;
+	int fd = -1;
 	int r;
 
-	*kp = NULL;
-	if (loosep != NULL)
-		*loosep = 0;
+	*bufp = NULL;
+	*lenp = 0;
+	*loosep = 0;
 	if (path == NULL) {
 		r = COFFER_EINVAL;
 		goto out;
@@ -504,7 +508,6 @@ cf_keyfile_read(const char *path, const char *pass, size_t passlen,
 		r = COFFER_EFORMAT;
 		goto out;
 	}
-	loose = (st.st_mode & (S_IRWXG | S_IRWXO)) != 0;
 	/* The file may hold the secret in clear: guarded memory. */
 	if ((buf = sodium_malloc(CF_KEYFILE_MAX + 1)) == NULL) {
 		r = COFFER_ENOMEM;
@@ -517,10 +520,10 @@ cf_keyfile_read(const char *path, const char *pass, size_t passlen,
 		r = COFFER_EFORMAT;
 		goto out;
 	}
-	if ((r = cf_keyfile_decode(buf, len, pass, passlen, kp)) != 0)
-		goto out;
-	if (loosep != NULL)
-		*loosep = loose;
+	*loosep = (st.st_mode & (S_IRWXG | S_IRWXO)) != 0;
+	*bufp = buf;
+	*lenp = len;
+	buf = NULL;
 
 out:
 	if (fd != -1)
@@ -532,10 +535,141 @@ out:
 	return r;
 }
 
-int
-cf_passphrase_from_env(char **passp, size_t *lenp)
+static void
+kf_unslurp(uint8_t *buf)
 {
-	const char *path;
+	if (buf == NULL)
+		return;
+	sodium_memzero(buf, CF_KEYFILE_MAX + 1);
+	sodium_free(buf);
+}
+
+int
+cf_keyfile_read(const char *path, const char *pass, size_t passlen,
+    struct cf_device_keys **kp, int *loosep)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int loose = 0;
+	int r;
+
+	*kp = NULL;
+	if (loosep != NULL)
+		*loosep = 0;
+	if ((r = kf_slurp(path, &buf, &len, &loose)) != 0)
+		goto out;
+	if ((r = cf_keyfile_decode(buf, len, pass, passlen, kp)) != 0)
+		goto out;
+	if (loosep != NULL)
+		*loosep = loose;
+
+out:
+	kf_unslurp(buf);
+	return r;
+}
+
+/* The process's passphrase callback (set once, before any session). */
+static cf_passphrase_fn *pass_fn;
+static void *pass_ctx;
+
+void
+cf_passphrase_callback(cf_passphrase_fn *fn, void *ctx)
+{
+	pass_fn = fn;
+	pass_ctx = ctx;
+}
+
+/*
+ * ask(purpose, attempt, passp, lenp):
+ * Ask the callback into new guarded memory (sodium_malloc locks it where
+ * the system allows); ${*passp} is NULL for "no passphrase".  Free with
+ * cf_passphrase_free(${*passp}, CF_PASSPHRASE_MAX + 1).
+ */
+static int
+ask(int purpose, unsigned attempt, char **passp, size_t *lenp)
+{
+	char *buf;
+	size_t len = 0;
+	int r;
+
+	*passp = NULL;
+	*lenp = 0;
+	if (pass_fn == NULL)
+		return purpose == CF_PASS_UNLOCK ? COFFER_EBADKEY : 0;
+	if ((buf = sodium_malloc(CF_PASSPHRASE_MAX + 1)) == NULL)
+		return COFFER_ENOMEM;
+	sodium_memzero(buf, CF_PASSPHRASE_MAX + 1);
+	r = pass_fn(pass_ctx, purpose, attempt, buf, CF_PASSPHRASE_MAX, &len);
+	if (r == 0 && len > CF_PASSPHRASE_MAX)
+		r = COFFER_ETOOBIG;
+	if (r != 0 || len == 0) {
+		cf_passphrase_free(buf, CF_PASSPHRASE_MAX + 1);
+		return r;
+	}
+	*passp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int
+cf_keyfile_load(const char *path, struct cf_device_keys **kp, int *loosep)
+{
+	uint8_t *buf = NULL;
+	char *pass = NULL;
+	size_t len = 0, passlen = 0;
+	unsigned attempt;
+	int loose = 0;
+	int r;
+
+	*kp = NULL;
+	if (loosep != NULL)
+		*loosep = 0;
+	if ((r = kf_slurp(path, &buf, &len, &loose)) != 0)
+		goto out;
+	if ((r = cf_keyfile_is_protected(buf, len)) < 0)
+		goto out;
+	if (r == 0) {
+		r = cf_keyfile_decode(buf, len, NULL, 0, kp);
+		goto out;
+	}
+	r = COFFER_EBADKEY;
+	for (attempt = 0; attempt < CF_PASS_TRIES && r == COFFER_EBADKEY;
+	    attempt++) {
+		if ((r = ask(CF_PASS_UNLOCK, attempt, &pass, &passlen)) != 0)
+			goto out;
+		r = cf_keyfile_decode(buf, len, pass, passlen, kp);
+		cf_passphrase_free(pass, CF_PASSPHRASE_MAX + 1);
+		pass = NULL;
+	}
+	if (r != 0)
+		goto out;
+	if (loosep != NULL)
+		*loosep = loose;
+
+out:
+	kf_unslurp(buf);
+	return r;
+}
+
+int
+cf_keyfile_create(const char *path, const struct cf_device_keys *k,
+    const struct cf_pwhash_params *params)
+{
+	char *pass = NULL;
+	size_t passlen = 0;
+	int r;
+
+	if ((r = ask(CF_PASS_NEW, 0, &pass, &passlen)) != 0)
+		return r;
+	r = cf_keyfile_write(path, k, pass, passlen, params);
+	if (pass != NULL)
+		cf_passphrase_free(pass, CF_PASSPHRASE_MAX + 1);
+	return r;
+}
+
+int
+cf_passphrase_read_file(const char *path, char **passp, size_t *lenp)
+{
 	char *buf = NULL;
 	size_t len = 0;
 	int fd = -1;
@@ -543,8 +677,8 @@ cf_passphrase_from_env(char **passp, size_t *lenp)
 
 	*passp = NULL;
 	*lenp = 0;
-	if ((path = getenv(PASSPHRASE_ENV)) == NULL) {
-		r = 0;
+	if (path == NULL) {
+		r = COFFER_EINVAL;
 		goto out;
 	}
 	/* May be a pipe (/dev/stdin, <(...)): no size from fstat, no O_NOFOLLOW. */

@@ -121,16 +121,63 @@ int cf_keyfile_write(const char *path, const struct cf_device_keys *k,
 int cf_keyfile_read(const char *path, const char *pass, size_t passlen,
     struct cf_device_keys **kp, int *loosep);
 
-/**
- * cf_passphrase_from_env(passp, lenp):
- * If COFFER_PASSPHRASE_FILE is set, read the passphrase from that file
- * (one trailing "\n" or "\r\n" removed; then 1 to CF_PASSPHRASE_MAX
- * bytes) into guarded memory, NUL-terminated, and return 0; ${*passp} is
- * NULL if the variable is unset.  COFFER_ETOOBIG if too long,
- * COFFER_EINVAL if empty, COFFER_ENOENT or COFFER_EIO if unreadable.
- * Free with cf_passphrase_free().
+/*
+ * The passphrase of the key file comes from the program through a
+ * callback: the library reads no environment variable and no terminal
+ * (DESIGN §16).  The program sets it once, before any session.
  */
-int cf_passphrase_from_env(char **passp, size_t *lenp);
+#define CF_PASS_UNLOCK		0	/* open a sealed key file */
+#define CF_PASS_NEW		1	/* seal a new key file (empty: none) */
+#define CF_PASS_TRIES		3	/* CF_PASS_UNLOCK: asks before giving up */
+
+/**
+ * cf_passphrase_fn(ctx, purpose, attempt, buf, cap, lenp):
+ * Put the passphrase for ${purpose} (CF_PASS_UNLOCK or CF_PASS_NEW) in
+ * ${buf} (guarded memory of ${cap} = CF_PASSPHRASE_MAX bytes, wiped and
+ * freed by the library) and its length in ${*lenp}; return 0.  For
+ * CF_PASS_UNLOCK, ${attempt} counts the wrong ones already given (from 0
+ * to CF_PASS_TRIES - 1); a source that cannot give another returns
+ * COFFER_EBADKEY.  For CF_PASS_NEW a length of 0 means "no passphrase"
+ * (the key is stored unprotected).  Any other non-zero return stops the
+ * caller, which returns it.
+ */
+typedef int cf_passphrase_fn(void *ctx, int purpose, unsigned attempt,
+    char *buf, size_t cap, size_t *lenp);
+
+/**
+ * cf_passphrase_callback(fn, ctx):
+ * Set the process's passphrase callback (NULL: none, the default: a
+ * sealed key file does not open, COFFER_EBADKEY, and new ones are not
+ * sealed).
+ */
+void cf_passphrase_callback(cf_passphrase_fn *fn, void *ctx);
+
+/**
+ * cf_keyfile_load(path, kp, loosep):
+ * cf_keyfile_read(), asking the callback for the passphrase only if the
+ * file is sealed, up to CF_PASS_TRIES times while it is wrong; then
+ * COFFER_EBADKEY.  The callback's own errors are passed on.
+ */
+int cf_keyfile_load(const char *path, struct cf_device_keys **kp,
+    int *loosep);
+
+/**
+ * cf_keyfile_create(path, k, params):
+ * cf_keyfile_write(), sealed with the passphrase the callback gives for
+ * CF_PASS_NEW (none if it gives none, or if there is no callback).
+ */
+int cf_keyfile_create(const char *path, const struct cf_device_keys *k,
+    const struct cf_pwhash_params *params);
+
+/**
+ * cf_passphrase_read_file(path, passp, lenp):
+ * Read a passphrase from the file ${path} (one trailing "\n" or "\r\n"
+ * removed; then 1 to CF_PASSPHRASE_MAX bytes) into guarded memory,
+ * NUL-terminated.  COFFER_ETOOBIG if too long, COFFER_EINVAL if empty,
+ * COFFER_ENOENT or COFFER_EIO if unreadable.  Free with
+ * cf_passphrase_free().
+ */
+int cf_passphrase_read_file(const char *path, char **passp, size_t *lenp);
 void cf_passphrase_free(char *pass, size_t len);
 
 #endif /* !CF_KEYS_H */

@@ -2,6 +2,9 @@
 # Needs COFFER_BUILD (the build folder).  Sourced, not run.
 set -eu
 : "${COFFER_BUILD:?set COFFER_BUILD to the build folder}"
+# No test types at a terminal by accident: coffer asks for passphrases
+# when stdin is one (tests/pty_run.py gives a test its own).
+exec </dev/null
 COFFERD="$COFFER_BUILD/server/cofferd"
 SRVCLIENT="$COFFER_BUILD/tests/srvclient"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/coffer-e2e-XXXXXX")
