@@ -601,7 +601,8 @@ reseal_all(struct cf_session *s)
 			if ((r = cf_pull(s, names[i], 0, tmp, CF_PULL_KEEP_MODES,
 			    NULL, NULL, &pr)) != 0)
 				goto out;
-			if ((r = cf_push(s, names[i], tmp, NULL, NULL, &ps)) != 0)
+			if ((r = cf_push(s, names[i], tmp, CF_PUSH_ALLOW_SHRINK,
+			    NULL, NULL, &ps)) != 0)
 				goto out;
 			rm_tree(tmp);
 			made = 0;
