@@ -1,9 +1,11 @@
 /*
- * coffer push DRIVE DIR
+ * coffer push DRIVE DIR [--allow-shrink]
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -33,24 +35,98 @@ warn_cb(void *ctx, const char *msg, const uint8_t *path, size_t len)
 	fprintf(stderr, "%s\n", msg);
 }
 
+/* The folder ${dir} exists and is a folder; else say what is wrong. */
+static int
+check_folder(struct cli *cli, const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return 0;
+		cli_error(cli, COFFER_ENOENT, "no such folder '%s'", dir);
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cli_error(cli, COFFER_EINVAL, "'%s' is not a folder: push takes "
+		    "a folder (DIR), not a file", dir);
+		return 1;
+	}
+	/* Anything else (no permission): the push says it as it opens it. */
+	return 0;
+}
+
+/* Another device's version that this push replaced as the head. */
+static void
+say_replaced(struct cli *cli, const char *drive,
+    const struct cf_push_result *res)
+{
+	char hex[2 * CF_ID_BYTES + 1];
+
+	cli_hex(hex, res->replaced_author, CF_ID_BYTES);
+	fprintf(stderr, "%s: version %llu of '%s', written by another device "
+	    "(%.16s) since this device last looked, was the head; this push "
+	    "replaced it as the newest version.  It stays in the history: "
+	    "'coffer pull %s DIR --version %llu' brings it back ('coffer sync' "
+	    "merges both ways)\n", cli->prog,
+	    (unsigned long long)res->replaced_version, drive, hex, drive,
+	    (unsigned long long)res->replaced_version);
+}
+
 int
 cmd_push(struct cli *cli, int argc, char **argv)
 {
 	struct cf_session *s = NULL;
 	struct cf_push_result res;
-	char hex[2 * CF_ID_BYTES + 1];
-	int r;
+	char hex[2 * CF_ID_BYTES + 1], ahex[2 * CF_ID_BYTES + 1];
+	const char *drive = NULL, *dir = NULL;
+	json_t *o;
+	int flags = 0, incomplete, i, r;
 
-	if (argc != 2 || argv[0][0] == '-' || argv[1][0] == '\0')
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--allow-shrink")) {
+			flags |= CF_PUSH_ALLOW_SHRINK;
+		} else if (argv[i][0] == '-') {
+			return cli_usage_error(cli, "push", "unknown option '%s'",
+			    argv[i]);
+		} else if (drive == NULL) {
+			drive = argv[i];
+		} else if (dir == NULL) {
+			dir = argv[i];
+		} else {
+			return cli_usage_error(cli, "push", "too many arguments");
+		}
+	}
+	if (drive == NULL || dir == NULL || dir[0] == '\0')
 		return cli_usage_error(cli, "push", "push needs DRIVE and DIR");
+	if (check_folder(cli, dir) != 0)
+		return 1;
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	r = cf_push(s, argv[0], argv[1], warn_cb, cli, &res);
+	r = cf_push(s, drive, dir, flags, warn_cb, cli, &res);
 	cli_progress_end(cli);
+	if (r == COFFER_ENOENT && res.no_folder != 0) {
+		cli_error(cli, r, res.no_folder == 1 ? "no such folder '%s'" :
+		    "'%s' is not a folder", dir);
+		r = 1;
+		goto out;
+	}
 	if (r == COFFER_ENOENT) {
-		cli_error(cli, r, "no drive '%s' or no folder '%s' (create the "
-		    "drive with 'coffer drive create %s')", argv[0], argv[1],
-		    argv[0]);
+		cli_error(cli, r, "no drive '%s' (the account's drives: 'coffer "
+		    "drive list'; a new one: 'coffer drive create %s')", drive,
+		    drive);
+		r = 1;
+		goto out;
+	}
+	if (r == COFFER_EEXIST && res.shrink_refused) {
+		cli_error(cli, r, "refused: '%s' %s, where the newest version of "
+		    "'%s' has %llu files: pushing it would drop %llu of them.  "
+		    "Is a disk unmounted, or is this the wrong folder?  Nothing "
+		    "was pushed; if this is meant, push again with "
+		    "--allow-shrink", dir, res.files == 0 && res.kept == 0 ?
+		    "is empty" : "lacks most of its files",
+		    drive, (unsigned long long)res.head_files,
+		    (unsigned long long)res.dropped_files);
 		r = 1;
 		goto out;
 	}
@@ -79,12 +155,24 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		r = cli_fail(cli, s, r, "push failed");
 		goto out;
 	}
+	incomplete = res.skipped + res.changed > 0;
 	cli_hex(hex, res.commit_id, CF_ID_BYTES);
 	if (res.unchanged)
 		fprintf(stderr, "%s: nothing changed since version %llu: no new "
 		    "version made\n", cli->prog, (unsigned long long)res.version);
+	if (res.replaced_other)
+		say_replaced(cli, drive, &res);
+	if (incomplete)
+		fprintf(stderr, "%s: version %llu is incomplete: %llu entries "
+		    "skipped, %llu files changed while read (%llu of them kept "
+		    "as in the version before); see the warnings above\n",
+		    cli->prog, (unsigned long long)res.version,
+		    (unsigned long long)res.skipped,
+		    (unsigned long long)res.changed,
+		    (unsigned long long)res.kept);
 	if (cli->json) {
-		cli_json(json_pack("{s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+		o = json_pack("{s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+		    "s:I}",
 		    "version", (json_int_t)res.version,
 		    "unchanged", res.unchanged, "commit", hex,
 		    "files", (json_int_t)res.files,
@@ -92,18 +180,32 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		    "bytes_read", (json_int_t)res.bytes_read,
 		    "chunks_uploaded", (json_int_t)res.chunks_uploaded,
 		    "bytes_uploaded", (json_int_t)res.bytes_uploaded,
-		    "skipped", (json_int_t)res.skipped));
+		    "skipped", (json_int_t)res.skipped,
+		    "changed", (json_int_t)res.changed);
+		if (o != NULL && incomplete) {
+			json_object_set_new(o, "incomplete", json_true());
+			json_object_set_new(o, "kept", json_integer(
+			    (json_int_t)res.kept));
+		}
+		if (o != NULL && res.replaced_other) {
+			cli_hex(ahex, res.replaced_author, CF_ID_BYTES);
+			json_object_set_new(o, "replaced_other", json_pack(
+			    "{s:I, s:s}", "version",
+			    (json_int_t)res.replaced_version, "device", ahex));
+		}
+		cli_json(o);
 	} else if (!res.unchanged) {
 		printf("%s version %llu: %llu files (%llu read, %llu bytes), "
-		    "%llu chunks uploaded (%llu bytes)\n", argv[0],
+		    "%llu chunks uploaded (%llu bytes)%s\n", drive,
 		    (unsigned long long)res.version,
 		    (unsigned long long)res.files,
 		    (unsigned long long)res.files_read,
 		    (unsigned long long)res.bytes_read,
 		    (unsigned long long)res.chunks_uploaded,
-		    (unsigned long long)res.bytes_uploaded);
+		    (unsigned long long)res.bytes_uploaded,
+		    incomplete ? ", incomplete" : "");
 	}
-	r = 0;
+	r = incomplete ? CLI_EXIT_INCOMPLETE : 0;
 out:
 	cf_session_free(s);
 	return r;

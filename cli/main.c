@@ -46,14 +46,26 @@ static const struct command commands[] = {
 	{ "drive", cmd_drive, "drive create NAME | list",
 	  "create NAME adds an empty drive to the account's directory; list\n"
 	  "shows the drives (names resolve only through the verified directory)." },
-	{ "push", cmd_push, "push DRIVE DIR",
+	{ "push", cmd_push, "push DRIVE DIR [--allow-shrink]",
 	  "Snapshot the folder DIR as the next version of DRIVE.  Files, folders\n"
 	  "(empty ones too), symlinks (never followed), permission bits and\n"
-	  "mtimes to the nanosecond are kept; special files are skipped with a\n"
-	  "warning.  Unchanged files are not read again (stat cache), what the\n"
-	  "server already has is not uploaded, and a push that changes nothing\n"
-	  "makes no version.  --json: version, files, files_read, bytes_read,\n"
-	  "chunks_uploaded, bytes_uploaded." },
+	  "mtimes to the nanosecond are kept.  Unchanged files are not read again\n"
+	  "(stat cache), what the server already has is not uploaded, and a push\n"
+	  "that changes nothing makes no version.  A file that changes while it\n"
+	  "is read is read again (3 reads in all); one still changing, one that\n"
+	  "cannot be read, an unreadable folder and a special file are left out\n"
+	  "with a warning, and the push exits 6 (the version is incomplete).  A\n"
+	  "file or folder left out that the newest version has keeps that\n"
+	  "version's state (the last one stored, never a mix); otherwise it is\n"
+	  "absent.  A push that replaces a newest version another device wrote\n"
+	  "since this device last looked says so (that version stays in the\n"
+	  "history: pull --version N).  A push of an empty folder over a\n"
+	  "non-empty drive, or one that drops more than half of the newest\n"
+	  "version's files, is refused (an unmounted disk looks like that)\n"
+	  "unless --allow-shrink.  --json: version, files, files_read,\n"
+	  "bytes_read, chunks_uploaded, bytes_uploaded, skipped, changed; when\n"
+	  "incomplete also incomplete: true and kept; replaced_other: {version,\n"
+	  "device} when another device's version was replaced." },
 	{ "pull", cmd_pull, "pull DRIVE DIR [--version N] [--overwrite] [--delete]",
 	  "Verify version N (default: the newest) of DRIVE entirely, then write\n"
 	  "it into DIR.  A non-empty DIR needs --overwrite; local entries the\n"

@@ -39,6 +39,12 @@ typedef void cf_warn_fn(void *ctx, const char *msg, const uint8_t *path,
 #define CF_PUSH_RACY_NS		((int64_t)30000000)	/* 30 ms */
 #define CF_PUSH_RACY_MAX_WAIT_NS ((int64_t)1000000000)	/* 1 s */
 
+/* Reads of a file that changed while read, before it is left out. */
+#define CF_PUSH_READ_TRIES	3
+
+/* push flags */
+#define CF_PUSH_ALLOW_SHRINK	0x1	/* allow dropping most of the head */
+
 struct cf_push_result {
 	uint64_t version;		/* the drive's version after the push */
 	int unchanged;			/* no new version was made */
@@ -49,23 +55,55 @@ struct cf_push_result {
 	uint64_t chunks_uploaded;
 	uint64_t bytes_uploaded;	/* sealed bytes of every object uploaded */
 	uint64_t skipped;		/* special files and unreadable entries */
+	uint64_t changed;		/* files that changed while read, every try */
+	uint64_t kept;			/* of skipped + changed: kept as in the
+					   head (the last state stored) */
 	int delta_too_big;		/* ETOOBIG: one file past the delta cap */
 	uint64_t split_versions;	/* versions made before the last one, for
 					   a change past the delta cap */
 	uint8_t commit_id[CF_ID_BYTES];
+	/* COFFER_ENOENT: the folder (not the drive) is missing. */
+	int no_folder;			/* 1: does not exist, 2: not a folder */
+	/* COFFER_EEXIST: refused, the snapshot drops most of the head. */
+	int shrink_refused;
+	uint64_t head_files;		/* regular files in the head */
+	uint64_t dropped_files;		/* of those, absent from the snapshot */
+	/*
+	 * The head this push replaced was written by another device since
+	 * this device last synced the drive (it stays in the history).
+	 */
+	int replaced_other;
+	uint64_t replaced_version;
+	uint8_t replaced_author[CF_ID_BYTES];
 };
 
 /**
- * cf_push(s, drive, dir, warn, wctx, res):
+ * cf_push(s, drive, dir, flags, warn, wctx, res):
  * Snapshot the folder ${dir} (never following a symlink; special files
  * skipped with a warning) as the next version of ${drive}: chunk, seal
  * and upload what the server lacks, build the trees, sign and upload the
  * commit and move the head with its reference delta; on a
  * compare-and-swap conflict verify the new head and re-parent.  A
  * snapshot equal to the head makes no version (res->unchanged).
+ *
+ * A file that changed while read (size, mtime or ctime moved, or fewer
+ * bytes than its size) is read again, up to CF_PUSH_READ_TRIES times in
+ * all, then left out (res->changed).  An entry that cannot be read is
+ * skipped (res->skipped), and so is a special file.  A file or folder
+ * left out that the head has at the same path, of the same type, keeps
+ * the head's entry (res->kept: the last state stored, never a mix);
+ * otherwise it is absent from the version.  Each is warned about.
+ *
+ * Unless ${flags} has CF_PUSH_ALLOW_SHRINK, a snapshot that is an empty
+ * folder over a non-empty head, or that drops more than half of the
+ * head's regular files (by path), is refused before the last batch and
+ * the commit are uploaded: COFFER_EEXIST with res->shrink_refused (a
+ * push whose new data filled a batch before the end of the scan has put
+ * those objects; the head is unchanged).  COFFER_ENOENT with
+ * res->no_folder if ${dir} is missing or not a folder.
  */
 int cf_push(struct cf_session *s, const char *drive, const char *dir,
-    cf_warn_fn *warn, void *wctx, struct cf_push_result *res);
+    int flags, cf_warn_fn *warn, void *wctx, struct cf_push_result *res);
 
 /**
  * cf_push_reseal(s, drive, res):

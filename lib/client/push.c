@@ -99,6 +99,37 @@ struct push {
 	void *wctx;
 	struct cf_push_result *res;
 	size_t delta_cap;		/* ids in one delta */
+	int flags;			/* CF_PUSH_* */
+	/*
+	 * Reads thrown away (a file changed while read): the ids they added
+	 * to ${child} first (${discarded}), less those a kept read or entry
+	 * used since (${revived}), are not reachable from the snapshot and
+	 * are taken out of ${childset}.  While a file is read (${recording})
+	 * the ids it adds or revives are noted in ${att}.
+	 */
+	struct cf_idhash discarded, revived;
+	uint8_t (*att)[CF_ID_BYTES];
+	size_t natt, capatt;
+	int recording;
+	/* The head (the parent), for entries kept and the shrink check. */
+	int have_head;
+	uint8_t head_root[CF_ID_BYTES];
+	/* The head's folder at ${prev_path} (entries kept), if resolved. */
+	uint8_t *prev_path;
+	size_t prev_pathlen;
+	int prev_ok, prev_has;
+	struct cf_folder prev_f;
+	/* Regular files under each folder scanned, by tree id. */
+	struct dircount *dc;
+	size_t ndc, capdc;
+	size_t top_entries;		/* entries of the top folder */
+	uint64_t tree_files;		/* regular files in the trees built */
+	uint64_t unknown_counts;	/* folders kept from the head */
+};
+
+struct dircount {
+	uint8_t id[CF_ID_BYTES];
+	uint64_t files;
 };
 
 static void
@@ -405,6 +436,87 @@ uploader_free(struct uploader *u)
 	sodium_memzero(&u->mkey, sizeof(u->mkey));
 }
 
+/* Note ${id} as used by the read under way (see struct push). */
+static int
+att_note(struct push *p, const uint8_t id[static CF_ID_BYTES])
+{
+	uint8_t (*na)[CF_ID_BYTES];
+	size_t nc;
+
+	if (p->natt == p->capatt) {
+		nc = p->capatt == 0 ? 64 : 2 * p->capatt;
+		if ((na = realloc(p->att, nc * sizeof(*na))) == NULL)
+			return COFFER_ENOMEM;
+		p->att = na;
+		p->capatt = nc;
+	}
+	memcpy(p->att[p->natt++], id, CF_ID_BYTES);
+	return 0;
+}
+
+/*
+ * Add ${id} to the snapshot's ids: 1 if new, 0 if there already, or an
+ * error.  An id only a thrown-away read had added is revived (at once,
+ * or when the read under way is kept).
+ */
+static int
+child_add(struct push *p, const uint8_t id[static CF_ID_BYTES])
+{
+	int r, r2;
+
+	if ((r = cf_idhash_add(&p->child, id)) < 0)
+		return r;
+	if (r == 0 && (p->discarded.n == 0 ||
+	    !cf_idhash_has(&p->discarded, id) ||
+	    cf_idhash_has(&p->revived, id)))
+		return 0;
+	if (p->recording)
+		r2 = att_note(p, id);
+	else
+		r2 = r == 0 ? cf_idhash_add(&p->revived, id) : 0;
+	return r2 < 0 ? r2 : r;
+}
+
+/* The read under way is kept (${keep}) or thrown away. */
+static int
+att_end(struct push *p, int keep)
+{
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < p->natt && r >= 0; i++) {
+		if (!keep)
+			r = cf_idhash_add(&p->discarded, p->att[i]);
+		else if (cf_idhash_has(&p->discarded, p->att[i]))
+			r = cf_idhash_add(&p->revived, p->att[i]);
+	}
+	p->natt = 0;
+	p->recording = 0;
+	return r < 0 ? r : 0;
+}
+
+/* ${childset} less the ids only thrown-away reads used. */
+static void
+childset_prune(struct push *p)
+{
+	struct cf_idset *c = &p->childset;
+	size_t i, k = 0;
+	const uint8_t *id;
+
+	if (p->discarded.n == 0)
+		return;
+	for (i = 0; i < c->n; i++) {
+		id = c->ids + i * CF_ID_BYTES;
+		if (cf_idhash_has(&p->discarded, id) &&
+		    !cf_idhash_has(&p->revived, id))
+			continue;
+		if (k != i)
+			memmove(c->ids + k * CF_ID_BYTES, id, CF_ID_BYTES);
+		k++;
+	}
+	c->n = k;
+}
+
 /* An object of the snapshot: note it, and queue it unless known stored. */
 static int
 object(struct push *p, uint8_t type, const uint8_t *plain, size_t len,
@@ -414,7 +526,7 @@ object(struct push *p, uint8_t type, const uint8_t *plain, size_t len,
 	int r;
 
 	/* An error, or seen before: stored, or queued when first seen. */
-	if ((r = cf_idhash_add(&p->child, id)) <= 0)
+	if ((r = child_add(p, id)) <= 0)
 		return r;
 	if (cf_idset_has(&p->parent, id))
 		return 0;
@@ -557,42 +669,54 @@ cache_hit(struct push *p, const struct stat *st)
 	return e;
 }
 
-/* Chunks of one file, from the cache or read; fills the entry's refs. */
-static int
-file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
-{
-	struct cf_list_builder *lb = NULL;
-	const struct cf_sc_entry *hit;
-	struct cf_sc_entry sce;
-	struct cf_ref *chunks = NULL, *nc;
-	size_t nchunks = 0, capchunks = 0, have = 0, off = 0, got, cut, i, want;
-	struct cf_ref *refs = NULL;
-	struct stat st2;
-	uint8_t id[CF_ID_BYTES];
-	int eof = 0, cacheable = 0, more = 0, r;
+/*
+ * A test hook (never set outside tests): with COFFER_TEST_PUSH_READ_FIFO
+ * naming a folder, after each read of a file push writes the file's path
+ * and a newline to the FIFO ${dir}/req and waits for a byte on the FIFO
+ * ${dir}/ack before it looks at the file again, so that a test changes
+ * the file between the read and the check, every time, without a race.
+ */
+#define READ_HOOK_ENV	"COFFER_TEST_PUSH_READ_FIFO"
 
-	memset(&sce, 0, sizeof(sce));
-	if ((r = cf_list_builder_new(p->mkey.id_key, emit_cb, p, &lb)) != 0)
-		goto out;
-	if ((hit = cache_hit(p, st)) != NULL) {
-		for (i = 0; i < hit->nrefs; i++) {
-			if ((r = cf_idhash_add(&p->child, hit->refs[i].id)) < 0 ||
-			    (r = cf_list_builder_add(lb, hit->refs[i].id,
-			    hit->refs[i].len)) != 0)
-				goto out;
-		}
-		if ((r = cf_statcache_add_found(p->newsc, p->oldsc)) != 0)
-			goto out;
-		goto finish;
+static void
+test_after_read(const struct push *p)
+{
+	const char *d = getenv(READ_HOOK_ENV);
+	char fn[4096], c;
+	ssize_t k;
+	int fd;
+
+	if (d == NULL || *d == '\0' ||
+	    (size_t)snprintf(fn, sizeof(fn), "%s/req", d) >= sizeof(fn) ||
+	    (fd = open(fn, O_WRONLY | O_CLOEXEC)) < 0)
+		return;
+	if (write(fd, p->path, p->pathlen) < 0 || write(fd, "\n", 1) < 0) {
+		close(fd);
+		return;
 	}
-	p->res->files_read++;
-	/*
-	 * A file changed in the same clock tick as the stat we keep could
-	 * change again unseen: let the tick pass before that stat, so that
-	 * any later change moves ctime (a short wait, for fresh files only).
-	 */
-	if ((r = settle(fd, st, &cacheable)) != 0)
-		goto out;
+	close(fd);
+	(void)snprintf(fn, sizeof(fn), "%s/ack", d);
+	if ((fd = open(fn, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	while ((k = read(fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+/*
+ * Read the open file ${fd} once from where it stands to its end, and chunk
+ * it: its chunks into ${lb} and (*chunksp, *np, *capp); ${*gotp} bytes.
+ */
+static int
+read_once(struct push *p, int fd, struct cf_list_builder *lb,
+    struct cf_ref **chunksp, size_t *np, size_t *capp, uint64_t *gotp)
+{
+	struct cf_ref *nc;
+	size_t have = 0, off = 0, got, cut, want;
+	uint8_t id[CF_ID_BYTES];
+	int eof = 0, more = 0, r = 0;
+
+	*gotp = 0;
 	/*
 	 * The unchunked bytes are buf[off, have).  Read READ_STEP at a time
 	 * (more only while the chunker asks for it) and move the rest to the
@@ -610,8 +734,9 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 			    READ_WINDOW - have : READ_STEP;
 			if ((r = read_some(fd, p->buf + have, want, &got,
 			    &eof)) != 0)
-				goto out;
+				return r;
 			have += got;
+			*gotp += got;
 			p->res->bytes_read += got;
 			more = 0;
 		}
@@ -619,32 +744,108 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 			break;
 		if ((cut = cf_chunker_cut(p->chunker, p->buf + off, have - off,
 		    eof)) == 0) {
-			if (eof) {
-				r = COFFER_EINTERNAL;
-				goto out;
-			}
+			if (eof)
+				return COFFER_EINTERNAL;
 			more = 1;
 			continue;
 		}
 		cf_object_id(p->ckey.id_key, CF_OBJ_CHUNK, p->buf + off, cut, id);
 		if ((r = object(p, CF_OBJ_CHUNK, p->buf + off, cut, id)) != 0 ||
 		    (r = cf_list_builder_add(lb, id, (uint32_t)cut)) != 0)
-			goto out;
-		if (nchunks == capchunks) {
-			capchunks = capchunks == 0 ? 16 : capchunks * 2;
-			if ((nc = realloc(chunks, capchunks * sizeof(*nc))) == NULL) {
-				r = COFFER_ENOMEM;
-				goto out;
-			}
-			chunks = nc;
+			return r;
+		if (*np == *capp) {
+			*capp = *capp == 0 ? 16 : *capp * 2;
+			if ((nc = realloc(*chunksp, *capp * sizeof(*nc))) == NULL)
+				return COFFER_ENOMEM;
+			*chunksp = nc;
 		}
-		memcpy(chunks[nchunks].id, id, CF_ID_BYTES);
-		chunks[nchunks].len = (uint32_t)cut;
-		nchunks++;
+		memcpy((*chunksp)[*np].id, id, CF_ID_BYTES);
+		(*chunksp)[*np].len = (uint32_t)cut;
+		(*np)++;
 		off += cut;
 	}
-	/* Cache it only if it did not change while read and is not too new. */
-	if (cacheable && fstat(fd, &st2) == 0 && same_stat(st, &st2)) {
+	return 0;
+}
+
+/*
+ * Chunks of one file, from the cache or read; fills the entry's refs.
+ * Returns 1 (and fills nothing) if the file changed while read on each
+ * of CF_PUSH_READ_TRIES reads: what was read is not a state the file
+ * ever had.  ${*st} is the stat the kept read began from.
+ */
+static int
+file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
+{
+	struct cf_list_builder *lb = NULL;
+	const struct cf_sc_entry *hit;
+	struct cf_sc_entry sce;
+	struct cf_ref *chunks = NULL, *nc;
+	size_t nchunks = 0, capchunks = 0, i;
+	struct cf_ref *refs = NULL;
+	struct stat st2;
+	uint64_t got;
+	int cacheable = 0, tries, r;
+
+	memset(&sce, 0, sizeof(sce));
+	if ((hit = cache_hit(p, st)) != NULL) {
+		if ((r = cf_list_builder_new(p->mkey.id_key, emit_cb, p,
+		    &lb)) != 0)
+			goto out;
+		for (i = 0; i < hit->nrefs; i++) {
+			if ((r = child_add(p, hit->refs[i].id)) < 0 ||
+			    (r = cf_list_builder_add(lb, hit->refs[i].id,
+			    hit->refs[i].len)) != 0)
+				goto out;
+		}
+		if ((r = cf_statcache_add_found(p->newsc, p->oldsc)) != 0)
+			goto out;
+		goto finish;
+	}
+	p->res->files_read++;
+	for (tries = 0; ; tries++) {
+		if (tries > 0 && (lseek(fd, 0, SEEK_SET) != 0 ||
+		    fstat(fd, st) != 0)) {
+			r = COFFER_EIO;
+			goto out;
+		}
+		/*
+		 * A file changed in the same clock tick as the stat we keep
+		 * could change again unseen: let the tick pass before that
+		 * stat, so that any later change moves ctime (a short wait,
+		 * for fresh files only).
+		 */
+		if ((r = settle(fd, st, &cacheable)) != 0)
+			goto out;
+		cf_list_builder_free(lb);
+		lb = NULL;
+		nchunks = 0;
+		if ((r = cf_list_builder_new(p->mkey.id_key, emit_cb, p,
+		    &lb)) != 0)
+			goto out;
+		p->recording = 1;
+		if ((r = read_once(p, fd, lb, &chunks, &nchunks, &capchunks,
+		    &got)) != 0)
+			goto out;
+		test_after_read(p);
+		if (fstat(fd, &st2) != 0) {
+			r = COFFER_EIO;
+			goto out;
+		}
+		/* Unchanged from before the read to after it: a real state. */
+		if (same_stat(st, &st2) && got == (uint64_t)st->st_size) {
+			if ((r = att_end(p, 1)) != 0)
+				goto out;
+			break;
+		}
+		if ((r = att_end(p, 0)) != 0)
+			goto out;
+		if (tries + 1 >= CF_PUSH_READ_TRIES) {
+			r = 1;
+			goto out;
+		}
+	}
+	/* Cache it only if it is not too new. */
+	if (cacheable) {
 		sc_fill(&sce, st);
 		sce.path = p->path;
 		sce.pathlen = p->pathlen;
@@ -670,6 +871,8 @@ finish:
 	te->refs = refs;
 	refs = NULL;
 out:
+	p->recording = 0;
+	p->natt = 0;
 	cf_list_builder_free(lb);
 	free(chunks);
 	free(refs);
@@ -782,6 +985,185 @@ entries_free(struct cf_tree_entry *e, size_t n)
 
 static int scan_dir(struct push *p, int dfd, uint32_t depth,
     uint8_t id[static CF_ID_BYTES]);
+static int sfolder_load(struct push *p, const uint8_t *id,
+    struct cf_folder *f);
+
+/* ---- entries left out: the head's, if it has one ---- */
+
+/* The entry ${name} of the loaded folder ${f}, or NULL. */
+static const struct cf_tree_entry *
+folder_find(const struct cf_folder *f, const uint8_t *name, size_t len)
+{
+	size_t lo = 0, hi = f->n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = cf_tree_name_cmp(f->e[mid]->name, f->e[mid]->namelen, name,
+		    len);
+		if (c == 0)
+			return f->e[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * Load the head's folder at the relative path ${dir} (${len} bytes) into
+ * p->prev_f (p->prev_has = 0 if the head has no folder there); the last
+ * one is kept, so a folder of many entries left out loads it once.
+ */
+static int
+prev_resolve(struct push *p, const uint8_t *dir, size_t len)
+{
+	const struct cf_tree_entry *e;
+	struct cf_folder f;
+	uint8_t *np;
+	size_t i = 0, j;
+	int r;
+
+	if (p->prev_ok && p->prev_pathlen == len &&
+	    (len == 0 || memcmp(p->prev_path, dir, len) == 0))
+		return 0;
+	cf_folder_free(&p->prev_f);
+	memset(&p->prev_f, 0, sizeof(p->prev_f));
+	p->prev_ok = p->prev_has = 0;
+	if ((np = realloc(p->prev_path, len > 0 ? len : 1)) == NULL)
+		return COFFER_ENOMEM;
+	p->prev_path = np;
+	if ((r = sfolder_load(p, p->head_root, &p->prev_f)) != 0)
+		return r;
+	while (i < len) {
+		for (j = i; j < len && dir[j] != '/'; j++)
+			;
+		e = folder_find(&p->prev_f, dir + i, j - i);
+		if (e == NULL || e->type != CF_TREE_DIR) {
+			cf_folder_free(&p->prev_f);
+			memset(&p->prev_f, 0, sizeof(p->prev_f));
+			goto done;
+		}
+		if ((r = sfolder_load(p, e->subtree, &f)) != 0)
+			return r;
+		cf_folder_free(&p->prev_f);
+		p->prev_f = f;
+		i = j + 1;
+	}
+	p->prev_has = 1;
+done:
+	if (len > 0)
+		memcpy(p->prev_path, dir, len);
+	p->prev_pathlen = len;
+	p->prev_ok = 1;
+	return 0;
+}
+
+/* Every id reachable from the head's entry ${e}, into the snapshot's. */
+static int
+keep_ids(struct push *p, const struct cf_tree_entry *e)
+{
+	struct cf_idset set = { NULL, 0 };
+	struct cf_list *l = NULL;
+	uint8_t *buf = NULL;
+	size_t i, j, len = 0;
+	int r = 0;
+
+	if (e->type == CF_TREE_DIR) {
+		if ((r = cf_version_collect(p->s, p->dk, p->epoch, e->subtree,
+		    &set)) != 0)
+			goto out;
+		for (i = 0; i < set.n && r >= 0; i++)
+			r = child_add(p, set.ids + i * CF_ID_BYTES);
+		goto out;
+	}
+	for (i = 0; i < e->nrefs && r >= 0; i++) {
+		if ((r = child_add(p, e->refs[i].id)) < 0 ||
+		    e->how != CF_FILE_LISTS)
+			continue;
+		if ((r = cf_session_fetch_one(p->s, p->dk, p->epoch,
+		    CF_OBJ_LIST, e->refs[i].id, &buf, &len, NULL)) != 0 ||
+		    (r = cf_list_decode(buf, len, &l)) != 0)
+			goto out;
+		for (j = 0; j < l->n && r >= 0; j++)
+			r = child_add(p, l->chunks[j].id);
+		cf_list_free(l);
+		l = NULL;
+		cf_wipefree(buf, len);
+		buf = NULL;
+	}
+out:
+	cf_list_free(l);
+	if (buf != NULL)
+		cf_wipefree(buf, len);
+	cf_delta_idset_clear(&set);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * The entry ${te} (named, of local type ${type}) is left out of what was
+ * read: ${why}.  If the head has an entry of that type at that path, it
+ * takes its place (returns 0, ${te} filled, p->unknown_counts++ for a
+ * folder); else the entry is absent (returns 1).  Counted in ${*countp}
+ * and warned about either way.
+ */
+static int
+leave_out(struct push *p, struct cf_tree_entry *te, uint8_t type,
+    uint64_t *countp, const char *why)
+{
+	const struct cf_tree_entry *e = NULL;
+	struct cf_ref *refs = NULL;
+	char msg[256];
+	size_t dirlen;
+	int r;
+
+	(*countp)++;
+	if (p->have_head && (type == CF_TREE_FILE || type == CF_TREE_DIR)) {
+		dirlen = p->pathlen > te->namelen ?
+		    p->pathlen - te->namelen - 1 : 0;
+		if ((r = prev_resolve(p, p->path, dirlen)) != 0)
+			return r;
+		if (p->prev_has)
+			e = folder_find(&p->prev_f, te->name, te->namelen);
+		if (e != NULL && e->type != type)
+			e = NULL;
+	}
+	if (e == NULL) {
+		snprintf(msg, sizeof(msg), "%s: left out of this version", why);
+		warn(p, msg, p->path, p->pathlen);
+		return 1;
+	}
+	if (e->nrefs > 0) {
+		if ((refs = malloc(e->nrefs * sizeof(*refs))) == NULL)
+			return COFFER_ENOMEM;
+		memcpy(refs, e->refs, e->nrefs * sizeof(*refs));
+	}
+	if ((r = keep_ids(p, e)) != 0) {
+		free(refs);
+		return r;
+	}
+	te->type = e->type;
+	te->mode = e->mode;
+	te->mtime_sec = e->mtime_sec;
+	te->mtime_nsec = e->mtime_nsec;
+	te->size = e->size;
+	te->how = e->how;
+	te->refs = refs;
+	te->nrefs = e->nrefs;
+	memcpy(te->subtree, e->subtree, CF_ID_BYTES);
+	if (type == CF_TREE_DIR)
+		p->unknown_counts++;
+	else
+		p->tree_files++;
+	p->res->kept++;
+	snprintf(msg, sizeof(msg), "%s: kept as it is in the version this "
+	    "push replaces (its last state stored)", why);
+	warn(p, msg, p->path, p->pathlen);
+	return 0;
+}
+
+/* ---- scanning ---- */
 
 /* One entry of a folder: fill ${te}, or return 1 to skip it. */
 static int
@@ -789,29 +1171,43 @@ scan_entry(struct push *p, int dfd, const struct dent *d, uint32_t depth,
     struct cf_tree_entry *te)
 {
 	struct stat st;
-	char *target = NULL;
+	char *target = NULL, why[160];
 	ssize_t k;
 	int fd = -1, r;
 
 	memset(te, 0, sizeof(*te));
-	if (fstatat(dfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-		warn(p, "cannot read, skipped", p->path, p->pathlen);
-		return 1;
-	}
 	te->name = (const uint8_t *)d->name;
 	te->namelen = d->len;
+	if (fstatat(dfd, d->name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		snprintf(why, sizeof(why), "cannot read (%s), skipped",
+		    strerror(errno));
+		r = leave_out(p, te, 0, &p->res->skipped, why);
+		goto out;
+	}
 	if (S_ISREG(st.st_mode)) {
 		fd = openat(dfd, d->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 		    O_NOCTTY | O_NONBLOCK);
+		if (fd < 0)
+			snprintf(why, sizeof(why), "cannot read (%s), skipped",
+			    strerror(errno));
 		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			warn(p, "cannot read, skipped", p->path, p->pathlen);
-			r = 1;
+			if (fd >= 0)
+				snprintf(why, sizeof(why), "replaced while "
+				    "read, skipped");
+			r = leave_out(p, te, CF_TREE_FILE, &p->res->skipped, why);
 			goto out;
 		}
 		te->type = CF_TREE_FILE;
-		if ((r = file(p, fd, &st, te)) != 0)
+		if ((r = file(p, fd, &st, te)) < 0)
 			goto out;
+		if (r == 1) {
+			snprintf(why, sizeof(why), "changed while read (%d "
+			    "reads)", CF_PUSH_READ_TRIES);
+			r = leave_out(p, te, CF_TREE_FILE, &p->res->changed, why);
+			goto out;
+		}
 		p->res->files++;
+		p->tree_files++;
 		if (p->s->progress != NULL)
 			p->s->progress(p->s->progress_ctx, "push: read bytes",
 			    p->res->bytes_read, 0);
@@ -823,8 +1219,9 @@ scan_entry(struct push *p, int dfd, const struct dent *d, uint32_t depth,
 		fd = openat(dfd, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) != 0) {
-			warn(p, "cannot open folder, skipped", p->path, p->pathlen);
-			r = 1;
+			snprintf(why, sizeof(why), "cannot open folder (%s), "
+			    "skipped", strerror(errno));
+			r = leave_out(p, te, CF_TREE_DIR, &p->res->skipped, why);
 			goto out;
 		}
 		te->type = CF_TREE_DIR;
@@ -837,9 +1234,9 @@ scan_entry(struct push *p, int dfd, const struct dent *d, uint32_t depth,
 		}
 		k = readlinkat(dfd, d->name, target, CF_TREE_TARGET_MAX + 1);
 		if (k <= 0 || (size_t)k > CF_TREE_TARGET_MAX) {
-			warn(p, "symlink unreadable or its target too long, "
-			    "skipped", p->path, p->pathlen);
-			r = 1;
+			r = leave_out(p, te, CF_TREE_SYMLINK, &p->res->skipped,
+			    "symlink unreadable or its target too long, "
+			    "skipped");
 			goto out;
 		}
 		te->type = CF_TREE_SYMLINK;
@@ -847,9 +1244,8 @@ scan_entry(struct push *p, int dfd, const struct dent *d, uint32_t depth,
 		te->targetlen = (size_t)k;
 		target = NULL;
 	} else {
-		warn(p, "special file (device, socket or pipe) skipped",
-		    p->path, p->pathlen);
-		r = 1;
+		r = leave_out(p, te, 0, &p->res->skipped, "special file "
+		    "(device, socket or pipe) skipped");
 		goto out;
 	}
 	te->mode = (uint32_t)st.st_mode & CF_TREE_MODE_MASK;
@@ -857,12 +1253,30 @@ scan_entry(struct push *p, int dfd, const struct dent *d, uint32_t depth,
 	te->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
 	r = 0;
 out:
-	if (r == 1)
-		p->res->skipped++;
 	if (fd >= 0)
 		close(fd);
 	free(target);
 	return r;
+}
+
+/* Note the count of regular files under the folder ${id} just built. */
+static int
+dc_add(struct push *p, const uint8_t id[static CF_ID_BYTES], uint64_t files)
+{
+	struct dircount *nd;
+	size_t nc;
+
+	if (p->ndc == p->capdc) {
+		nc = p->capdc == 0 ? 64 : 2 * p->capdc;
+		if ((nd = realloc(p->dc, nc * sizeof(*nd))) == NULL)
+			return COFFER_ENOMEM;
+		p->dc = nd;
+		p->capdc = nc;
+	}
+	memcpy(p->dc[p->ndc].id, id, CF_ID_BYTES);
+	p->dc[p->ndc].files = files;
+	p->ndc++;
+	return 0;
 }
 
 static int
@@ -871,6 +1285,7 @@ scan_dir(struct push *p, int dfd, uint32_t depth, uint8_t id[static CF_ID_BYTES]
 	struct dent *d = NULL;
 	struct cf_tree_entry *e = NULL;
 	size_t nd = 0, n = 0, i, old;
+	uint64_t files0 = p->tree_files, unknown0 = p->unknown_counts;
 	int r;
 
 	if ((r = list_names(dfd, &d, &nd)) != 0)
@@ -892,7 +1307,13 @@ scan_dir(struct push *p, int dfd, uint32_t depth, uint8_t id[static CF_ID_BYTES]
 		if (r == 0)
 			n++;
 	}
-	r = cf_tree_build(e, n, p->mkey.id_key, emit_cb, p, id);
+	if (depth == 1)
+		p->top_entries = n;
+	if ((r = cf_tree_build(e, n, p->mkey.id_key, emit_cb, p, id)) != 0)
+		goto out;
+	/* A folder holding a kept one: its count is not known here. */
+	if (p->unknown_counts == unknown0)
+		r = dc_add(p, id, p->tree_files - files0);
 out:
 	entries_free(e, n);
 	dents_free(d, nd);
@@ -1539,10 +1960,216 @@ sc_save(struct push *p)
 	return cf_state_write(p->s->paths.cache, name, p->scbuf, p->scbuflen);
 }
 
+/* ---- a push that drops most of the head (an unmounted disk?) ---- */
+
+static int
+dc_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct dircount *)a)->id,
+	    ((const struct dircount *)b)->id, CF_ID_BYTES);
+}
+
+/* The regular files under the folder ${id} built by the scan, if known. */
+static int
+dc_find(const struct push *p, const uint8_t *id, uint64_t *filesp)
+{
+	struct dircount key, *f;
+
+	if (p->ndc == 0)
+		return 0;
+	memcpy(key.id, id, CF_ID_BYTES);
+	if ((f = bsearch(&key, p->dc, p->ndc, sizeof(*p->dc), dc_cmp)) == NULL)
+		return 0;
+	*filesp = f->files;
+	return 1;
+}
+
+/* Load a tree of the snapshot: from the batch not yet sent, or stored. */
+static int
+new_load(void *ctx, uint8_t type, const uint8_t id[static CF_ID_BYTES],
+    uint8_t **plainp, size_t *lenp)
+{
+	struct push *p = ctx;
+	const struct pending *o;
+	size_t i;
+
+	for (i = 0; p->cur != NULL && i < p->cur->n; i++) {
+		o = &p->cur->items[i];
+		if (o->type != type || memcmp(o->id, id, CF_ID_BYTES) != 0)
+			continue;
+		if ((*plainp = malloc(o->len > 0 ? o->len : 1)) == NULL)
+			return COFFER_ENOMEM;
+		memcpy(*plainp, o->plain, o->len);
+		*lenp = o->len;
+		return 0;
+	}
+	return cf_session_fetch_one(p->s, p->dk, p->epoch, type, id, plainp,
+	    lenp, NULL);
+}
+
+/* The regular files under the head's folder ${id}, all walked. */
+static int
+count_files(struct push *p, const uint8_t *id, unsigned depth,
+    uint64_t *np)
+{
+	struct cf_folder f;
+	size_t i;
+	int r;
+
+	if (depth > CF_WALK_DEPTH_MAX)
+		return COFFER_ENOTAUTHENTIC;
+	if ((r = sfolder_load(p, id, &f)) != 0)
+		return r;
+	for (i = 0; i < f.n && r == 0; i++) {
+		if (f.e[i]->type == CF_TREE_FILE)
+			(*np)++;
+		else if (f.e[i]->type == CF_TREE_DIR)
+			r = count_files(p, f.e[i]->subtree, depth + 1, np);
+	}
+	cf_folder_free(&f);
+	return r;
+}
+
+/*
+ * Compare the head's folder ${hid} with the snapshot's ${nid}: the head's
+ * regular files still at their path (${*keptp}) and gone (${*droppedp}).
+ * Only folders that differ are loaded.
+ */
+static int
+shrink_walk(struct push *p, const uint8_t *hid, const uint8_t *nid,
+    unsigned depth, uint64_t *keptp, uint64_t *droppedp)
+{
+	struct cf_folder hf, nf;
+	const struct cf_tree_entry *he, *ne;
+	uint64_t c = 0;
+	size_t i, j = 0;
+	int r, cmp;
+
+	memset(&hf, 0, sizeof(hf));
+	memset(&nf, 0, sizeof(nf));
+	if (depth > CF_WALK_DEPTH_MAX)
+		return COFFER_ENOTAUTHENTIC;
+	if (memcmp(hid, nid, CF_ID_BYTES) == 0) {
+		if (dc_find(p, nid, &c)) {
+			*keptp += c;
+			return 0;
+		}
+		if ((r = count_files(p, hid, depth, &c)) == 0)
+			*keptp += c;
+		return r;
+	}
+	if ((r = sfolder_load(p, hid, &hf)) != 0 ||
+	    (r = cf_folder_load(new_load, p, nid, &nf)) != 0)
+		goto out;
+	for (i = 0; i < hf.n; i++) {
+		he = hf.e[i];
+		ne = NULL;
+		while (j < nf.n && (cmp = cf_tree_name_cmp(nf.e[j]->name,
+		    nf.e[j]->namelen, he->name, he->namelen)) <= 0) {
+			if (cmp == 0)
+				ne = nf.e[j];
+			j++;
+			if (cmp == 0)
+				break;
+		}
+		if (he->type == CF_TREE_FILE) {
+			if (ne != NULL && ne->type == CF_TREE_FILE)
+				(*keptp)++;
+			else
+				(*droppedp)++;
+		} else if (he->type == CF_TREE_DIR) {
+			if (ne != NULL && ne->type == CF_TREE_DIR) {
+				r = shrink_walk(p, he->subtree, ne->subtree,
+				    depth + 1, keptp, droppedp);
+			} else {
+				c = 0;
+				r = count_files(p, he->subtree, depth + 1, &c);
+				*droppedp += c;
+			}
+			if (r != 0)
+				goto out;
+		}
+	}
+out:
+	cf_folder_free(&hf);
+	cf_folder_free(&nf);
+	return r;
+}
+
+/*
+ * Refuse (COFFER_EEXIST, res->shrink_refused) a snapshot ${root} that is
+ * an empty folder over a non-empty head, or that drops more than half of
+ * the head's regular files: what an unmounted disk or a wrong folder
+ * looks like.
+ */
+static int
+shrink_check(struct push *p, const uint8_t root[static CF_ID_BYTES])
+{
+	struct cf_folder hf;
+	uint64_t kept = 0, dropped = 0;
+	int r, empty_over = 0;
+
+	if (!p->have_head || memcmp(p->head_root, root, CF_ID_BYTES) == 0)
+		return 0;
+	if (p->ndc > 1)
+		qsort(p->dc, p->ndc, sizeof(*p->dc), dc_cmp);
+	if ((r = shrink_walk(p, p->head_root, root, 1, &kept, &dropped)) != 0)
+		return r;
+	if (p->top_entries == 0) {
+		if ((r = sfolder_load(p, p->head_root, &hf)) != 0)
+			return r;
+		empty_over = hf.n > 0;
+		cf_folder_free(&hf);
+	}
+	p->res->head_files = kept + dropped;
+	p->res->dropped_files = dropped;
+	if (empty_over || dropped > kept) {
+		p->res->shrink_refused = 1;
+		return COFFER_EEXIST;
+	}
+	return 0;
+}
+
+/* Upload the batch held back for the shrink check. */
+static int
+upload_last(struct push *p)
+{
+	struct uploader *u = &p->up;
+	uint64_t c0 = u->chunks_uploaded, b0 = u->bytes_uploaded;
+	int r;
+
+	if (p->cur == NULL)
+		return 0;
+	r = upload_batch(u, p->s->net, p->cur);
+	p->res->chunks_uploaded += u->chunks_uploaded - c0;
+	p->res->bytes_uploaded += u->bytes_uploaded - b0;
+	batch_free(p->cur);
+	p->cur = NULL;
+	return r;
+}
+
+/*
+ * The head this push re-parents on (${pin}, commit ${pc}) is newer than
+ * the one this device had pinned (${before}) and another device wrote
+ * it: note it, for the caller to say so.
+ */
+static void
+note_replaced(struct push *p, const struct cf_drivepin *pin,
+    const struct cf_commit *pc, uint64_t before)
+{
+	if (pin->n == 0 || pin->n <= before ||
+	    sodium_memcmp(pc->author_id, p->s->keys->device_id,
+	    CF_ID_BYTES) == 0)
+		return;
+	p->res->replaced_other = 1;
+	p->res->replaced_version = pin->n;
+	memcpy(p->res->replaced_author, pc->author_id, CF_ID_BYTES);
+}
+
 /* ---- push ---- */
 
 int
-cf_push(struct cf_session *s, const char *drive, const char *dir,
+cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
     cf_warn_fn *warnfn, void *wctx, struct cf_push_result *res)
 {
 	struct push p;
@@ -1551,17 +2178,33 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 	struct cf_commit pc;
 	const struct cf_drive_secret *sec;
 	uint8_t drive_id[CF_ID_BYTES], root[CF_ID_BYTES], ck[CF_KEY_BYTES];
-	int rootfd = -1, done = 0, tries, r, r2;
+	uint64_t pinned;
+	struct stat st;
+	int rootfd = -1, done = 0, tries, hold, r, r2;
 
 	memset(res, 0, sizeof(*res));
 	memset(&p, 0, sizeof(p));
 	cf_idhash_init(&p.child);
+	cf_idhash_init(&p.discarded);
+	cf_idhash_init(&p.revived);
 	p.s = s;
 	p.res = res;
 	p.warn = warnfn;
 	p.wctx = wctx;
+	p.flags = flags;
 	p.epoch = cf_session_epoch(s);
 	p.delta_cap = delta_cap();
+	/* The folder first: a missing folder is not a missing drive. */
+	if ((rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (errno == ENOTDIR ||
+		    (errno != ENOENT && stat(dir, &st) == 0 &&
+		    !S_ISDIR(st.st_mode)))
+			res->no_folder = 2;
+		else if (errno == ENOENT)
+			res->no_folder = 1;
+		r = res->no_folder != 0 ? COFFER_ENOENT : COFFER_EIO;
+		goto out;
+	}
 	if ((r = cf_session_drive(s, drive, drive_id, &dk)) != 0)
 		goto out;
 	p.dk = dk;
@@ -1576,10 +2219,6 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 	}
 	cf_statcache_mac_key(sec->chunk_id_key, p.mac_key);
 	cf_known_mac_key(sec->chunk_id_key, p.known_key);
-	if ((rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = errno == ENOENT || errno == ENOTDIR ? COFFER_ENOENT : COFFER_EIO;
-		goto out;
-	}
 	if ((p.buf = malloc(READ_WINDOW)) == NULL ||
 	    (p.path = malloc(CF_STATCACHE_PATH_MAX)) == NULL) {
 		r = COFFER_ENOMEM;
@@ -1587,26 +2226,36 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 	}
 	if ((r = sc_load(&p, sec->id)) != 0)
 		goto out;
-	if ((r = cf_session_load_pin(s, drive_id, &pin)) != 0 ||
-	    (r = cf_session_sync_head(s, dk, pin)) != 0)
+	if ((r = cf_session_load_pin(s, drive_id, &pin)) != 0)
+		goto out;
+	pinned = pin->n;	/* the head this device last looked at */
+	if ((r = cf_session_sync_head(s, dk, pin)) != 0)
 		goto out;
 	if ((r = parent_set(&p, pin, &pc)) != 0)
 		goto out;
+	note_replaced(&p, pin, &pc, pinned);
+	p.have_head = pin->n > 0;
+	memcpy(p.head_root, pc.root_id, CF_ID_BYTES);
 	if ((r = uploader_start(&p)) != 0)
 		goto out;
 	r = scan_dir(&p, rootfd, 1, root);
-	if (r == 0)
+	/* The last batch waits for the shrink check (it holds the top tree). */
+	hold = p.have_head && !(flags & CF_PUSH_ALLOW_SHRINK);
+	if (r == 0 && !hold)
 		r = flush(&p);
-	else
+	else if (r != 0)
 		uploader_cancel(&p.up, r);
 	if ((r2 = uploader_finish(&p)) != 0 && r == 0)
 		r = r2;
+	if (r == 0 && hold && (r = shrink_check(&p, root)) == 0)
+		r = upload_last(&p);
 	if (r != 0)
 		goto out;
 	/* The walk is over: keep only the compact forms of its state. */
 	sc_seal(&p);
 	if ((r = cf_idhash_take_sorted(&p.child, &p.childset)) != 0)
 		goto out;
+	childset_prune(&p);
 	for (tries = 0; ; tries++) {
 		if (pin->n > 0 && !memcmp(pc.root_id, root, CF_ID_BYTES)) {
 			res->unchanged = 1;
@@ -1628,7 +2277,10 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 		if ((r = cf_session_sync_head(s, dk, pin)) != 0 ||
 		    (r = parent_set(&p, pin, &pc)) != 0)
 			goto out;
+		note_replaced(&p, pin, &pc, pinned);
 	}
+	if (res->unchanged)
+		res->replaced_other = 0;
 	res->version = pin->n;
 	/* The caches are only a help: failing to write them fails nothing. */
 	(void)sc_save(&p);
@@ -1645,6 +2297,12 @@ out:
 	free(p.buf);
 	free(p.path);
 	cf_idhash_clear(&p.child);
+	cf_idhash_clear(&p.discarded);
+	cf_idhash_clear(&p.revived);
+	free(p.att);
+	free(p.prev_path);
+	cf_folder_free(&p.prev_f);
+	free(p.dc);
 	cf_delta_idset_clear(&p.childset);
 	free(p.scbuf);
 	cf_delta_idset_clear(&p.parent);

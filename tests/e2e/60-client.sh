@@ -58,7 +58,8 @@ grep -q '"name":"docs"' "$TMP/out" && grep -q '"name":"pics"' "$TMP/out" || fail
 # is skipped with a warning.
 $GEN 601 "$TMP/src" --files 30 >/dev/null
 mkfifo "$TMP/src/a-fifo"
-run 0 "$COFFER" --json push docs "$TMP/src"
+run 6 "$COFFER" --json push docs "$TMP/src"
+[ "$(key incomplete)" = true ] && [ "$(key skipped)" = 1 ] || fail "a skipped fifo is not an incomplete version"
 [ "$(key version)" = 1 ] || fail "first version is not 1"
 [ "$(key chunks_uploaded)" -gt 0 ] || fail "nothing uploaded"
 grep -q 'a-fifo.*skipped' "$TMP/err" || fail "no warning for the fifo"

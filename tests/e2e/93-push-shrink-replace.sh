@@ -1,0 +1,90 @@
+#!/bin/sh
+# push and the head it replaces (issue #18):
+# 4. an empty folder over a non-empty head, or a folder that drops more
+#    than half of the head's files (an unmounted disk, a wrong folder),
+#    is refused: exit 1 with the reason, the server's head and objects
+#    unchanged; dropping half is allowed; --allow-shrink pushes it.
+# 3. a push that replaces a head another device wrote since this device
+#    last looked says so on stderr and in JSON (replaced_other: {version,
+#    device}), names the version that stays in the history and points at
+#    'coffer sync'; that version pulls back; a head this device wrote, or
+#    one it had already seen, is replaced silently.
+. "$(dirname "$0")/devlib.sh"
+
+srv_start "$TMP/data"
+dev_account A laptop
+run 0 A drive create docs
+heads() { sql 'select version from drives'; }
+nobj() { sql 'select count(*) from objects'; }
+have_key() { tail -1 "$TMP/out" | python3 -c 'import json,sys; sys.exit(0 if sys.argv[1] in json.load(sys.stdin) else 1)' "$1"; }
+
+# ---- 4: shrink ----
+S="$TMP/s"
+mkdir -p "$S/d1" "$S/d2"
+for i in 1 2 3 4 5 6; do printf 'file %s\n' $i >"$S/d1/f$i"; done
+for i in 7 8 9 10; do printf 'file %s\n' $i >"$S/d2/f$i"; done
+run 0 A push docs "$S"
+[ "$(heads)" = 1 ] || fail "no version 1"
+mkdir "$TMP/empty"
+o0=$(nobj)
+run 1 A push docs "$TMP/empty"
+grep -q "refused: '$TMP/empty' is empty, where the newest version of 'docs' has 10 files: pushing it would drop 10" "$TMP/out" || { cat "$TMP/out"; fail "empty folder: no reason"; }
+grep -q 'allow-shrink' "$TMP/out" || fail "empty folder: --allow-shrink not named"
+[ "$(heads)" = 1 ] && [ "$(nobj)" = "$o0" ] || fail "a refused push changed the server"
+# A folder whose files went except 4 (d1 gone: 6 of 10 dropped).
+cp -a "$S" "$TMP/s-most"; rm -rf "$TMP/s-most/d1"
+run 1 A push docs "$TMP/s-most"
+grep -q 'lacks most of its files, where the newest version of .docs. has 10 files: pushing it would drop 6' "$TMP/out" || { cat "$TMP/out"; fail "drop 6 of 10: no reason"; }
+[ "$(heads)" = 1 ] && [ "$(nobj)" = "$o0" ] || fail "a refused push changed the server"
+# Dropping exactly half (5 of 10), with a new file: allowed.
+cp -a "$S" "$TMP/s-half"; rm -f "$TMP/s-half/d1/f1" "$TMP/s-half/d1/f2" "$TMP/s-half/d1/f3" "$TMP/s-half/d2/f7" "$TMP/s-half/d2/f8"
+printf 'new\n' >"$TMP/s-half/d2/new"
+run 0 A push docs "$TMP/s-half"
+[ "$(key version)" = 2 ] || fail "dropping half was refused"
+# --allow-shrink: the empty folder goes up.
+run 0 A push docs "$TMP/empty" --allow-shrink
+[ "$(key version)" = 3 ] && [ "$(heads)" = 3 ] || fail "--allow-shrink did not push"
+run 0 A ls docs
+[ "$(grep -c '"name"' "$TMP/out")" = 0 ] || fail "version 3 is not empty"
+# Over an empty head, an empty folder is no shrink.
+run 0 A push docs "$TMP/empty"
+run 0 A push docs "$S"
+echo "ok: a push that drops most of the head is refused unless --allow-shrink"
+
+# ---- 3: another device's head replaced ----
+dev_join B phone
+AID=$(dev_id A); BID=$(dev_id B)
+run 0 B pull docs "$TMP/b"		# B has looked: version 4
+mkdir "$TMP/sa"; cp -a "$S/." "$TMP/sa/"; printf 'from A\n' >"$TMP/sa/a.txt"
+run 0 A push docs "$TMP/sa"		# version 5, by A
+have_key replaced_other && fail "A replacing its own head was reported"
+grep -q 'replaced it' "$TMP/err" && fail "A replacing its own head was told"
+mkdir "$TMP/sb"; cp -a "$S/." "$TMP/sb/"; printf 'from B\n' >"$TMP/sb/b.txt"
+run 0 B push docs "$TMP/sb"		# version 6, over A's 5 unseen by B
+[ "$(key version)" = 6 ] || fail "B's push is not version 6"
+tail -1 "$TMP/out" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)["replaced_other"]
+assert o == {"version": 5, "device": sys.argv[1]}, o' "$AID" || fail "JSON replaced_other is not {5, A}"
+grep -q "version 5 of 'docs', written by another device (${AID%"${AID#????????????????}"}) since this device last looked" "$TMP/err" || { cat "$TMP/err"; fail "B was not told it replaced A's version"; }
+grep -q "coffer pull docs DIR --version 5" "$TMP/err" || fail "the version in the history is not named"
+grep -q "coffer sync" "$TMP/err" || fail "no pointer to coffer sync"
+run 0 B pull docs "$TMP/b5" --version 5
+[ "$(cat "$TMP/b5/a.txt")" = "from A" ] && [ ! -e "$TMP/b5/b.txt" ] || fail "version 5 does not pull back"
+# B again, over its own head: nothing to say.
+printf 'again\n' >>"$TMP/sb/b.txt"
+run 0 B push docs "$TMP/sb"
+have_key replaced_other && fail "B replacing its own head was reported"
+# A had last looked at 5: 6 and 7 are B's; A is told about 7, the head.
+run 0 A push docs "$TMP/sa"
+tail -1 "$TMP/out" | python3 -c '
+import json, sys
+o = json.load(sys.stdin)["replaced_other"]
+assert o == {"version": 7, "device": sys.argv[1]}, o' "$BID" || fail "JSON replaced_other is not {7, B}"
+# A device that has looked (status syncs the head) is not told.
+run 0 B status
+printf 'b3\n' >>"$TMP/sb/b.txt"
+run 0 B push docs "$TMP/sb"
+have_key replaced_other && fail "a head B had seen was reported"
+srv_stop
+echo "ok: replacing another device's head is told, with the version to pull back"
