@@ -1277,6 +1277,10 @@ ep_join_withdraw(struct rq *q, const uint8_t *acct, const uint8_t *dev)
 	size_t len = 0, siglen = 0;
 	int rc, jrc, removed, intx = 0;
 
+	if (!rate_ok(q->s, q->addr, q->now)) {
+		fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+		goto out;
+	}
 	if (auth_headers(q) != 0 || (o = body_json(q)) == NULL)
 		goto out;
 	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
