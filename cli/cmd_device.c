@@ -50,12 +50,55 @@ print_code(void *ctx, const char *code)
 	}
 }
 
+/* A join that ended without joining: say how, and what to do. */
+static int
+join_failed(struct cli *cli, int r, enum cf_join_end end, const char *url,
+    const char *name, uint64_t timeout)
+{
+	switch (end) {
+	case CF_JOIN_END_NO_ACCOUNT:
+		cli_error(cli, COFFER_EDENIED, "there is no account '%s' on the "
+		    "server %s (check the name and the URL); nothing was joined",
+		    name, url);
+		return coffer_exit_status(COFFER_EDENIED);
+	case CF_JOIN_END_WITHDRAWN:
+		cli_error(cli, r, "no approval came within %llu seconds; the "
+		    "join request was withdrawn, so the pairing code no longer "
+		    "works and nothing was joined.  Run 'coffer device join' "
+		    "again", (unsigned long long)timeout);
+		return 1;
+	case CF_JOIN_END_GONE:
+		cli_error(cli, r, "the join request expired or the server "
+		    "dropped it; nothing was joined.  Run 'coffer device join' "
+		    "again");
+		return 1;
+	case CF_JOIN_END_ADDED:
+		cli_error(cli, r, "this device's key was added to account '%s', "
+		    "but its approval did not arrive within %d seconds more; "
+		    "this device did not join.  Remove the key from a device of "
+		    "the account ('coffer device list', 'coffer device remove "
+		    "ID') and run 'coffer device join' again", name,
+		    CF_JOIN_GRACE);
+		return 1;
+	case CF_JOIN_END_NOT_WITHDRAWN:
+	default:
+		cli_error(cli, r, "no approval came within %llu seconds, and "
+		    "the join request could not be withdrawn (%s): an approval "
+		    "typed now could still add this device's key to account "
+		    "'%s' -- if one does, remove it there ('coffer device "
+		    "remove ID'); this device did not join",
+		    (unsigned long long)timeout, coffer_strerror(r), name);
+		return coffer_exit_status(r);
+	}
+}
+
 static int
 device_join(struct cli *cli, int argc, char **argv)
 {
 	const char *url = NULL, *name = NULL, *dev = NULL;
 	char devbuf[CF_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
 	uint64_t timeout = CF_JOIN_TIMEOUT_DEFAULT;
+	enum cf_join_end end = CF_JOIN_END_NONE;
 	uint8_t id[CF_ID_BYTES];
 	int i, r;
 
@@ -91,18 +134,14 @@ device_join(struct cli *cli, int argc, char **argv)
 	if (!cf_account_device_ok(dev, strlen(dev)))
 		return cli_usage_error(cli, "device", "device names are 1 to "
 		    "64 bytes without control characters");
-	r = cf_device_join(url, name, dev, timeout, print_code, cli, id);
+	r = cf_device_join(url, name, dev, timeout, print_code, cli, id, &end);
 	if (r == COFFER_EEXIST) {
 		cli_error(cli, r, "this device already has an account (set "
 		    "COFFER_HOME to another folder to make another device)");
 		return 1;
 	}
-	if (r == COFFER_ENOENT) {
-		cli_error(cli, r, "no approval came within %llu seconds (or the "
-		    "request expired, or there is no account '%s'); nothing was "
-		    "joined", (unsigned long long)timeout, name);
-		return 1;
-	}
+	if (r != 0 && end != CF_JOIN_END_NONE)
+		return join_failed(cli, r, end, url, name, timeout);
 	if (r != 0)
 		return cli_fail(cli, NULL, r, "cannot join the account");
 	cli_hex(hex, id, CF_ID_BYTES);
@@ -113,6 +152,17 @@ device_join(struct cli *cli, int argc, char **argv)
 		printf("Joined account '%s' as '%s'.\ndevice_id: %s\n", name,
 		    dev, hex);
 	return 0;
+}
+
+/* A usage error (exit 2, JSON status 2) that needs no usage text. */
+static int
+usage_message(struct cli *cli, const char *msg)
+{
+	if (cli->json)
+		cli_json(json_pack("{s:s, s:i}", "error", msg, "status", 2));
+	else
+		fprintf(stderr, "%s: %s\n", cli->prog, msg);
+	return 2;
 }
 
 static int
@@ -135,8 +185,21 @@ device_approve(struct cli *cli, int argc, char **argv)
 		r = coffer_exit_status(r);
 		goto out;
 	}
+	if (r == COFFER_ENOENT) {
+		/*
+		 * Usage: a request withdrawn, expired or of another account.
+		 * A server that swapped a request's keys looks the same from
+		 * here; either way nothing was appended.
+		 */
+		r = usage_message(cli, "no pending join request of this "
+		    "account matches this pairing code (the join gave up and "
+		    "withdrew it, it expired, or the code is for another "
+		    "account); nothing was approved.  Start 'coffer device "
+		    "join' again on the new device");
+		goto out;
+	}
 	if (r == COFFER_ENOTAUTHENTIC) {
-		cli_error(cli, r, "no single pending join request matches this "
+		cli_error(cli, r, "no single authentic join request matches this "
 		    "pairing code for this account; nothing was approved.  Start "
 		    "'coffer device join' again on the new device");
 		r = coffer_exit_status(r);
@@ -353,6 +416,14 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 	if (r == COFFER_EBADKEY) {
 		cli_error(cli, r, "wrong recovery key for account '%s' (mistyped, "
 		    "of another account, or replaced since); nothing was "
+		    "changed", name);
+		return coffer_exit_status(r);
+	}
+	if (r == COFFER_EDENIED) {
+		/* Not a wrong key: the key passed its own checks. */
+		cli_error(cli, r, "the server refused this recovery key for "
+		    "account '%s' (it refuses a key replaced since by a newer "
+		    "one; otherwise it denies the recovery); nothing was "
 		    "changed", name);
 		return coffer_exit_status(r);
 	}

@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "chain/chain.h"
+#include "chain/pair.h"
 #include "coffer/err.h"
 #include "net/frame.h"
 #include "net/reqsig.h"
@@ -1014,6 +1015,36 @@ out:
 	return ret;
 }
 
+/* 1 if ${signer} is the current recovery key of ${acct} (it adds without a request). */
+static int
+rk_signed(struct rq *q, const uint8_t *acct, const uint8_t *signer)
+{
+	uint8_t rkid[CF_ID_BYTES], rkpk[CF_SIGN_PK_BYTES];
+
+	return srv_meta_rk(q->s->meta, acct, rkid, rkpk) == 0 &&
+	    memcmp(rkid, signer, CF_ID_BYTES) == 0;
+}
+
+/*
+ * A device adds a device only on its pending join request: one withdrawn
+ * (or expired) can no longer be approved.  0, or a reply set.
+ */
+static int
+join_pending(struct rq *q, const uint8_t *acct, const uint8_t *dev)
+{
+	uint8_t jpk[CF_SIGN_PK_BYTES], *ap = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = srv_meta_join_get(q->s->meta, acct, dev, q->now, jpk, &ap, &len);
+	free(ap);
+	if (rc == COFFER_ENOENT)
+		fail(q, MHD_HTTP_NOT_FOUND, "no pending join request for the device this entry adds (withdrawn or expired): nothing appended");
+	else if (rc != 0)
+		fail_rc(q, rc);
+	return rc;
+}
+
 static void
 ep_chain_append(struct rq *q, const uint8_t *acct)
 {
@@ -1090,6 +1121,9 @@ ep_chain_append(struct rq *q, const uint8_t *acct)
 	}
 	if (entry_against_state(q, &e, ebuf, len, head) != 0 ||
 	    chain_full_check(q, acct, ebuf, elen) != 0)
+		goto out;
+	if (e.type == SRV_ENTRY_ADD && !rk_signed(q, acct, e.signer_id) &&
+	    join_pending(q, acct, e.dev_id) != 0)
 		goto out;
 	if ((rc = srv_meta_chain_append(q->s->meta, ebuf, elen, &e)) != 0) {
 		fail_rc(q, rc);
@@ -1226,6 +1260,85 @@ out:
 		srv_meta_rollback(q->s->meta);
 	json_decref(o);
 	free(req);
+}
+
+/*
+ * DELETE .../joins/{dev}: a join that gave up withdraws its request,
+ * self-signed by the request's key and carrying its withdrawal signature
+ * (purpose "coffer-withdraw-v1", docs/API.md).  Once an add-device entry
+ * for that key is in the chain: 409, and the join completes instead.
+ */
+static void
+ep_join_withdraw(struct rq *q, const uint8_t *acct, const uint8_t *dev)
+{
+	json_t *o = NULL;
+	uint8_t jpk[CF_SIGN_PK_BYTES], dpk[CF_SIGN_PK_BYTES];
+	uint8_t *ap = NULL, *sig = NULL;
+	size_t len = 0, siglen = 0;
+	int rc, jrc, removed, intx = 0;
+
+	if (!rate_ok(q->s, q->addr, q->now)) {
+		fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+		goto out;
+	}
+	if (auth_headers(q) != 0 || (o = body_json(q)) == NULL)
+		goto out;
+	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
+		fail(q, MHD_HTTP_FORBIDDEN, "account in path differs from the signed account");
+		goto out;
+	}
+	if (!q->has_key || memcmp(q->dev, dev, CF_ID_BYTES) != 0) {
+		fail(q, MHD_HTTP_UNAUTHORIZED, "a withdrawal must be self-signed by the request's key");
+		goto out;
+	}
+	if (get_b64(o, "withdrawal", CF_SIG_BYTES, &sig, &siglen) != 0 ||
+	    siglen != CF_SIG_BYTES) {
+		fail(q, MHD_HTTP_BAD_REQUEST, "malformed withdrawal");
+		goto out;
+	}
+	if ((rc = srv_meta_begin(q->s->meta)) != 0) {
+		fail_rc(q, rc);
+		goto out;
+	}
+	intx = 1;
+	jrc = srv_meta_join_get(q->s->meta, acct, dev, q->now, jpk, &ap, &len);
+	if (jrc != 0 && jrc != COFFER_ENOENT) {
+		fail_rc(q, jrc);
+		goto out;
+	}
+	/* The stored request's key; if it is gone, the key sent (same id). */
+	if (jrc != 0)
+		memcpy(jpk, q->key_sign_pk, CF_SIGN_PK_BYTES);
+	if (auth_verify(q, jpk) != 0)
+		goto out;
+	if (cf_join_withdraw_verify(jpk, acct, dev, sig) != 0) {
+		fail(q, MHD_HTTP_UNAUTHORIZED, "bad withdrawal signature");
+		goto out;
+	}
+	rc = srv_meta_device(q->s->meta, acct, dev, dpk, &removed);
+	if (rc == 0) {
+		fail(q, MHD_HTTP_CONFLICT, "this device was added to the chain already: the join completes");
+		goto out;
+	} else if (rc != COFFER_ENOENT) {
+		fail_rc(q, rc);
+		goto out;
+	}
+	if (jrc == COFFER_ENOENT) {
+		fail(q, MHD_HTTP_NOT_FOUND, "no such join request (expired or withdrawn)");
+		goto out;
+	}
+	if ((rc = srv_meta_join_delete(q->s->meta, acct, dev)) != 0) {
+		fail_rc(q, rc);
+		goto out;
+	}
+	intx = 0;
+	commit_reply(q, MHD_HTTP_OK, json_pack("{s:b}", "withdrawn", 1));
+out:
+	if (intx)
+		srv_meta_rollback(q->s->meta);
+	json_decref(o);
+	free(sig);
+	free(ap);
 }
 
 static int
@@ -2096,6 +2209,12 @@ route(struct rq *q)
 			fail(q, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 		else
 			fail(q, MHD_HTTP_NOT_FOUND, "no such endpoint");
+	} else if (isacct && n == 5 && is(s3, "joins") &&
+	    hex_exact(last, x, CF_ID_BYTES) == 0) {
+		if (is(m, "DELETE"))
+			ep_join_withdraw(q, acct, x);
+		else
+			fail(q, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	} else if (isacct && n == 5 && is(s3, "directory") &&
 	    is(last, "records")) {
 		if (get)

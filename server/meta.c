@@ -74,7 +74,7 @@ enum {
 	S_DEV_INS, S_DEV_GET, S_DEV_REMOVE, S_DEV_ACTIVE,
 	S_ENV_INS, S_ENV_MAXEPOCH, S_ENV_GET,
 	S_JOIN_PURGE, S_JOIN_COUNT, S_JOIN_INS, S_JOIN_LIST, S_JOIN_GET,
-	S_JOIN_APPROVE,
+	S_JOIN_APPROVE, S_JOIN_DEL,
 	S_DIR_GET, S_DIR_SET, S_DIR_INS, S_DIR_RANGE,
 	S_DIR_VERSION,
 	S_DRIVE_GET, S_DRIVE_INS, S_HEAD_SET, S_DELTA_INS,
@@ -135,6 +135,7 @@ static const char *const sql[S_COUNT] = {
 	    "WHERE account = ?1 AND device = ?2",
 	[S_JOIN_APPROVE] = "UPDATE joins SET approval = ?3 "
 	    "WHERE account = ?1 AND device = ?2",
+	[S_JOIN_DEL] = "DELETE FROM joins WHERE account = ?1 AND device = ?2",
 	[S_DIR_GET] = "SELECT a.dir_version, d.record FROM accounts a "
 	    "LEFT JOIN dirs d ON d.account = a.id AND d.version = a.dir_version "
 	    "WHERE a.id = ?1",
@@ -972,6 +973,20 @@ srv_meta_join_approve(struct srv_meta *m, const uint8_t *acct,
 	if ((rc = run(s)) == 0 && sqlite3_changes(m->db) != 1)
 		rc = COFFER_ENOENT;
 out:
+	return rc;
+}
+
+int
+srv_meta_join_delete(struct srv_meta *m, const uint8_t *acct,
+    const uint8_t *dev)
+{
+	sqlite3_stmt *s = st(m, S_JOIN_DEL);
+	int rc;
+
+	bind_id(s, 1, acct);
+	bind_id(s, 2, dev);
+	if ((rc = run(s)) == 0 && sqlite3_changes(m->db) != 1)
+		rc = COFFER_ENOENT;
 	return rc;
 }
 

@@ -120,6 +120,9 @@ int srv_meta_join_get(struct srv_meta *m, const uint8_t *acct,
     uint8_t **approvalp, size_t *lenp);
 int srv_meta_join_approve(struct srv_meta *m, const uint8_t *acct,
     const uint8_t *dev, uint64_t now, const uint8_t *approval, size_t len);
+/* Withdraw a request (its device gave up); ENOENT if there is none. */
+int srv_meta_join_delete(struct srv_meta *m, const uint8_t *acct,
+    const uint8_t *dev);
 
 /* Drive directory: version 0 and NULL when none. */
 int srv_meta_dir_get(struct srv_meta *m, const uint8_t *acct,

@@ -797,3 +797,85 @@ kat_all(kat_emit_fn *fn)
 		return r;
 	return 0;
 }
+
+/* The bytes of vector ${name} (malloc'd), NULL if absent or not hex. */
+static uint8_t *
+vec_bytes(kat_vector_fn *vec, const char *name, size_t *lenp)
+{
+	char *h = vec(name);
+	uint8_t *b = NULL;
+
+	*lenp = 0;
+	if (h != NULL)
+		b = tu_unhex(h, lenp);
+	free(h);
+	return b;
+}
+
+/* The name of device ${id} of ${c}, opened with ${k1} (epoch 1), is ${want}. */
+static int
+name_is(const struct cf_chain *c, const uint8_t *id,
+    const uint8_t k1[static CF_KEY_BYTES], const char *want)
+{
+	const struct cf_chain_device *d = cf_chain_device(c, id);
+	char *name = NULL;
+	size_t len = 0;
+	int r;
+
+	if (d == NULL || d->name_epoch != 1)
+		return COFFER_ENOTAUTHENTIC;
+	if ((r = cf_name_box_open(k1, c->account_id, 1, d->name_box,
+	    d->name_box_len, &name, &len)) == 0 &&
+	    (len != strlen(want) || memcmp(name, want, len) != 0))
+		r = COFFER_ENOTAUTHENTIC;
+	free(name);
+	return r;
+}
+
+int
+kat_read_unpadded(kat_vector_fn *vec)
+{
+	struct kat_acct k;
+	struct cf_chain *c = NULL;
+	struct cf_join_request req;
+	uint8_t *g = NULL, *a = NULL, *q = NULL, r[CF_PAIR_R_BYTES];
+	uint8_t t[CF_PAIR_T_BYTES], k32[32], ida[32], idb[32];
+	char name[CF_DEVICE_NAME_MAX + 1], *code = NULL;
+	size_t glen, alen, qlen, idx, nl;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	inputs(k32, ida, idb);
+	g = vec_bytes(vec, "unpadded-chain-genesis-entry", &glen);
+	a = vec_bytes(vec, "unpadded-chain-add-entry", &alen);
+	q = vec_bytes(vec, "unpadded-pair-request", &qlen);
+	code = vec("unpadded-pair-code");
+	if (g == NULL || a == NULL || q == NULL || code == NULL) {
+		rc = COFFER_ENOENT;
+		goto out;
+	}
+	/* Epoch 1's key of the account (kat_genesis draws it before the box). */
+	if ((rc = kat_genesis(&k)) != 0 || (rc = cf_chain_new(&c)) != 0)
+		goto out;
+	/* A box of the bare name, shorter than today's. */
+	if ((rc = cf_chain_append(c, g, glen)) != 0 ||
+	    (rc = name_is(c, k.a->device_id, k.k1, "kat-device")) != 0 ||
+	    (rc = cf_chain_append(c, a, alen)) != 0 ||
+	    (rc = name_is(c, c->devices[1].id, k.k1, "kat-phone")) != 0)
+		goto out;
+	if ((rc = cf_join_request_decode(q, qlen, &req)) != 0 ||
+	    (rc = cf_pair_code_parse(code, strlen(code), r, t)) != 0 ||
+	    (rc = cf_pair_match(ida, r, t, &req, 1, &idx, name, &nl)) != 0)
+		goto out;
+	if (req.enc_name_len >= CF_PAIR_ENC_NAME_MAX || nl != 9 ||
+	    memcmp(name, "kat-phone", 9) != 0)
+		rc = COFFER_ENOTAUTHENTIC;
+out:
+	free(g);
+	free(a);
+	free(q);
+	free(code);
+	cf_chain_free(c);
+	kat_acct_free(&k);
+	return rc;
+}

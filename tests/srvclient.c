@@ -616,6 +616,65 @@ cmd_endpoints(void)
 		free(ap2);
 	}
 	free(ap);
+	/*
+	 * A join that gave up withdraws its request: DELETE, self-signed,
+	 * with Ed25519("coffer-withdraw-v1" || account_id || device_id)
+	 * (FORMAT §17).  Then no device can add its key, and the server
+	 * says why; a device added already cannot be withdrawn (409).
+	 */
+	{
+		static const char wp[] = "coffer-withdraw-v1";
+		uint8_t wm[sizeof(wp) - 1 + 64], wsig[64], *we = NULL;
+		struct ident w;
+		struct cf_client *cw;
+		size_t wl = 0;
+		long st = 0;
+
+		ident_make(&w, 1001, "withdrawn");
+		cw = client_as(&a, &w);
+		join_request(a.id, "alice", &w, &req, &rl);
+		EXPECT_RC(cf_client_join_post(cw, req, rl, &expires), 0);
+		free(req);
+		memcpy(wm, wp, sizeof(wp) - 1);
+		memcpy(wm + sizeof(wp) - 1, a.id, 32);
+		memcpy(wm + sizeof(wp) - 1 + 32, w.id, 32);
+		/* Another purpose's signature (the pop's message) is no withdrawal. */
+		memcpy(wm, "coffer-pop-v1-xxxx", sizeof(wp) - 1);
+		crypto_sign_detached(wsig, NULL, wm, sizeof(wm), w.sign_sk);
+		EXPECT_RC(cf_client_join_withdraw(cw, w.id, wsig, 64),
+		    COFFER_EDENIED);
+		memcpy(wm, wp, sizeof(wp) - 1);
+		crypto_sign_detached(wsig, NULL, wm, sizeof(wm), w.sign_sk);
+		/* Only the request's own key withdraws it. */
+		EXPECT_RC(cf_client_join_withdraw(c1, w.id, wsig, 64),
+		    COFFER_EDENIED);
+		EXPECT_RC(cf_client_joins_list(c1, &jl, &njl), 0);
+		EXPECT(njl == 1);
+		cf_client_joins_free(jl, njl);
+		EXPECT_RC(cf_client_join_withdraw(cw, w.id, wsig, 64), 0);
+		EXPECT_RC(cf_client_joins_list(c1, &jl, &njl), 0);
+		EXPECT(njl == 0);
+		cf_client_joins_free(jl, njl);
+		EXPECT_RC(cf_client_join_withdraw(cw, w.id, wsig, 64),
+		    COFFER_ENOENT);
+		EXPECT_RC(cf_client_approval_get(cw, w.id, 1, &ap, &al),
+		    COFFER_ENOENT);
+		add_entry(&a, &a.dev[0], &w, &we, &wl);
+		EXPECT_RC(cf_client_chain_append(c1, a.n, we, wl, NULL, 0,
+		    &len), COFFER_ENOENT);
+		EXPECT(strstr(cf_client_error(c1, &st),
+		    "no pending join request") != NULL && st == 404);
+		free(we);
+		EXPECT_RC(cf_client_chain_get(c1, 0, &got, &len), 0);
+		EXPECT(len == a.n);
+		cf_blobs_free(&got);
+		/* Device 1 is in the chain: its request cannot be withdrawn. */
+		memcpy(wm + sizeof(wp) - 1 + 32, a.dev[1].id, 32);
+		crypto_sign_detached(wsig, NULL, wm, sizeof(wm), a.dev[1].sign_sk);
+		EXPECT_RC(cf_client_join_withdraw(c2, a.dev[1].id, wsig, 64),
+		    COFFER_ECONFLICT);
+		cf_client_free(cw);
+	}
 	/* Now a device: chain and envelopes. */
 	EXPECT_RC(cf_client_chain_get(c2, 1, &got, &len), 0);
 	EXPECT(got.n == 1 && len == 2);

@@ -1462,7 +1462,7 @@ name_box_rules(void)
 	randombytes_buf(k, sizeof(k));
 	memset(acct, 0xaa, sizeof(acct));
 	CHECK_RC(cf_name_box_seal(k, acct, 3, "phone", 5, &box, &len), 0);
-	CHECK(len == CF_NAME_NONCE_BYTES + 5 + CF_NAME_MAC_BYTES);
+	CHECK(len == CF_NAME_BOX_MAX);
 	CHECK_RC(cf_name_box_open(k, acct, 3, box, len, &name, &nlen), 0);
 	CHECK(name != NULL && nlen == 5 && strcmp(name, "phone") == 0);
 	free(name);
@@ -1481,6 +1481,104 @@ name_box_rules(void)
 	CHECK_RC(cf_name_box_open(k, acct, 3, box, len - 1, &name, &nlen), NOTAUTH);
 	CHECK_RC(cf_name_box_open(k, acct, 3, box, 0, &name, &nlen), NOTAUTH);
 	free(box);
+}
+
+/* A name box of any plaintext, sealed as FORMAT §14 says (key H_Ke("coffer-name-v1")). */
+static size_t
+raw_name_box(const uint8_t k[static CF_KEY_BYTES],
+    const uint8_t acct[static CF_ID_BYTES], uint64_t epoch,
+    const uint8_t *plain, size_t plen, uint8_t box[static CF_NAME_BOX_MAX])
+{
+	uint8_t key[CF_KEY_BYTES], ad[CF_ID_BYTES + 8];
+
+	crypto_generichash(key, sizeof(key), (const uint8_t *)CF_NAME_PERSONAL,
+	    strlen(CF_NAME_PERSONAL), k, CF_KEY_BYTES);
+	memcpy(ad, acct, CF_ID_BYTES);
+	cf_be64enc(ad + CF_ID_BYTES, epoch);
+	randombytes_buf(box, CF_NAME_NONCE_BYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(box + CF_NAME_NONCE_BYTES,
+	    NULL, plain, plen, ad, sizeof(ad), NULL, box, key);
+	return CF_NAME_NONCE_BYTES + plen + CF_NAME_MAC_BYTES;
+}
+
+/*
+ * Device names are padded (their lengths would leak): any two names make
+ * boxes of one length; a box of the unpadded form written before still
+ * opens; a padded box whose length byte or pad is wrong does not.
+ */
+static void
+name_box_padding(void)
+{
+	uint8_t k[CF_KEY_BYTES], acct[CF_ID_BYTES], plain[CF_DEVICE_NAME_PADDED];
+	uint8_t old[CF_NAME_BOX_MAX];
+	char longname[CF_DEVICE_NAME_MAX + 1];
+	uint8_t *b1 = NULL, *b2 = NULL;
+	char *name = NULL;
+	size_t l1 = 0, l2 = 0, nlen = 0, ol;
+
+	randombytes_buf(k, sizeof(k));
+	memset(acct, 0xaa, sizeof(acct));
+	memset(longname, 'x', CF_DEVICE_NAME_MAX);
+	longname[CF_DEVICE_NAME_MAX] = '\0';
+	CHECK_RC(cf_name_box_seal(k, acct, 1, "a", 1, &b1, &l1), 0);
+	CHECK_RC(cf_name_box_seal(k, acct, 1, longname, CF_DEVICE_NAME_MAX,
+	    &b2, &l2), 0);
+	CHECK(l1 == l2 && l1 == CF_NAME_BOX_MAX);
+	CHECK_RC(cf_name_box_open(k, acct, 1, b2, l2, &name, &nlen), 0);
+	CHECK(nlen == CF_DEVICE_NAME_MAX && name != NULL &&
+	    strcmp(name, longname) == 0);
+	free(name);
+	name = NULL;
+	/* The old, unpadded form: the bare name, of any length up to 64. */
+	ol = raw_name_box(k, acct, 1, (const uint8_t *)"phone", 5, old);
+	CHECK(ol == CF_NAME_NONCE_BYTES + 5 + CF_NAME_MAC_BYTES);
+	CHECK_RC(cf_name_box_open(k, acct, 1, old, ol, &name, &nlen), 0);
+	CHECK(nlen == 5 && name != NULL && strcmp(name, "phone") == 0);
+	free(name);
+	name = NULL;
+	ol = raw_name_box(k, acct, 1, (const uint8_t *)longname,
+	    CF_DEVICE_NAME_MAX, old);
+	CHECK_RC(cf_name_box_open(k, acct, 1, old, ol, &name, &nlen), 0);
+	CHECK(nlen == CF_DEVICE_NAME_MAX);
+	free(name);
+	name = NULL;
+	/* ... but not with a NUL in it. */
+	ol = raw_name_box(k, acct, 1, (const uint8_t *)"ph\0ne", 5, old);
+	CHECK_RC(cf_name_box_open(k, acct, 1, old, ol, &name, &nlen), NOTAUTH);
+	/* Bad padding: a pad byte set, a length of 0 or past the pad, a NUL. */
+	CHECK_RC(cf_device_name_pad("phone", 5, plain), 0);
+	plain[CF_DEVICE_NAME_PADDED - 1] = 1;
+	ol = raw_name_box(k, acct, 1, plain, sizeof(plain), old);
+	CHECK(ol == CF_NAME_BOX_MAX);
+	CHECK_RC(cf_name_box_open(k, acct, 1, old, ol, &name, &nlen), NOTAUTH);
+	CHECK(name == NULL && nlen == 0);
+	CHECK_RC(cf_device_name_pad("phone", 5, plain), 0);
+	plain[0] = 0;
+	ol = raw_name_box(k, acct, 1, plain, sizeof(plain), old);
+	CHECK_RC(cf_name_box_open(k, acct, 1, old, ol, &name, &nlen), NOTAUTH);
+	plain[0] = CF_DEVICE_NAME_MAX + 1;
+	ol = raw_name_box(k, acct, 1, plain, sizeof(plain), old);
+	CHECK_RC(cf_name_box_open(k, acct, 1, old, ol, &name, &nlen), NOTAUTH);
+	CHECK_RC(cf_device_name_pad("phone", 5, plain), 0);
+	plain[0] = 6;		/* takes a pad byte, a NUL, into the name */
+	ol = raw_name_box(k, acct, 1, plain, sizeof(plain), old);
+	CHECK_RC(cf_name_box_open(k, acct, 1, old, ol, &name, &nlen), NOTAUTH);
+	/* Control: the same, well formed, opens. */
+	plain[0] = 5;
+	ol = raw_name_box(k, acct, 1, plain, sizeof(plain), old);
+	CHECK_RC(cf_name_box_open(k, acct, 1, old, ol, &name, &nlen), 0);
+	CHECK(nlen == 5 && name != NULL && strcmp(name, "phone") == 0);
+	free(name);
+	/* A box longer than the padded form. */
+	CHECK_RC(cf_name_box_open(k, acct, 1, b1, l1 + 1, &name, &nlen),
+	    NOTAUTH);
+	/* Writers refuse what readers would. */
+	CHECK_RC(cf_device_name_pad("", 0, plain), COFFER_EINVAL);
+	CHECK_RC(cf_device_name_pad(longname, CF_DEVICE_NAME_MAX + 1, plain),
+	    COFFER_EINVAL);
+	CHECK_RC(cf_device_name_pad("a\0b", 3, plain), COFFER_EINVAL);
+	free(b1);
+	free(b2);
 }
 
 /* ---- Extending a pin ---------------------------------------------------------- */
@@ -2011,6 +2109,7 @@ main(void)
 	T_RUN(setrk_rules);
 	T_RUN(writers_refuse_bad_inputs);
 	T_RUN(name_box_rules);
+	T_RUN(name_box_padding);
 	T_RUN(extend_honest);
 	T_RUN(extend_fork);
 	T_RUN(extend_rollback_and_gap);

@@ -233,7 +233,10 @@ match_honest(void)
 	CHECK(idx == 1 && nl == 5 && strcmp(name, "phone") == 0);
 }
 
-/* The server swapped the keys of the request for its own (valid pop). */
+/*
+ * The server swapped the keys of the request for its own (valid pop): t
+ * no longer matches, which looks like no request at all (COFFER_ENOENT).
+ */
 static void
 match_keys_swapped(void)
 {
@@ -245,22 +248,22 @@ match_keys_swapped(void)
 	memcpy(q.box_pk, g_fix.dev[E]->box_pk, CF_BOX_PK_BYTES);
 	cf_pop_sign(g_fix.dev[E], g_fix.account_id, q.pop);
 	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, g_join.t, &q, 1,
-	    &idx, name, &nl), NOTAUTH);
+	    &idx, name, &nl), COFFER_ENOENT);
 	CHECK(nl == 0 && name[0] == '\0');
 	/* Only the box key swapped. */
 	q = g_join.req;
 	memcpy(q.box_pk, g_fix.dev[E]->box_pk, CF_BOX_PK_BYTES);
 	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, g_join.t, &q, 1,
-	    &idx, name, &nl), NOTAUTH);
+	    &idx, name, &nl), COFFER_ENOENT);
 	/* The account name or the device name changed. */
 	q = g_join.req;
 	q.account_name[0] = 'A';
 	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, g_join.t, &q, 1,
-	    &idx, name, &nl), NOTAUTH);
+	    &idx, name, &nl), COFFER_ENOENT);
 	q = g_join.req;
 	q.enc_name[30] ^= 1;
 	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, g_join.t, &q, 1,
-	    &idx, name, &nl), NOTAUTH);
+	    &idx, name, &nl), COFFER_ENOENT);
 }
 
 /*
@@ -283,11 +286,11 @@ match_other_account(void)
 	CHECK_RC(cf_join_request_decode(p, len, &q), 0);
 	free(p);
 	CHECK_RC(cf_pair_match(g_fix.account_id, r, t, &q, 1, &idx, name, &nl),
-	    NOTAUTH);
+	    COFFER_ENOENT);
 	/* Rewriting the claimed id to ours does not help (t and the pop). */
 	memcpy(q.account_id, g_fix.account_id, CF_ID_BYTES);
 	CHECK_RC(cf_pair_match(g_fix.account_id, r, t, &q, 1, &idx, name, &nl),
-	    NOTAUTH);
+	    COFFER_ENOENT);
 	/* Control: an approver of that account would match it. */
 	memcpy(q.account_id, other_id, CF_ID_BYTES);
 	CHECK_RC(cf_pair_match(other_id, r, t, &q, 1, &idx, name, &nl), 0);
@@ -301,7 +304,7 @@ match_other_account(void)
 	memcpy(q.account_id, other_id, CF_ID_BYTES);
 	cf_pair_t(g_join.r, other_id, &q, t);
 	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, t, &q, 1, &idx, name,
-	    &nl), NOTAUTH);
+	    &nl), COFFER_ENOENT);
 	/* Control: the code's t computed over our id. */
 	cf_pair_t(g_join.r, g_fix.account_id, &q, t);
 	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, t, &q, 1, &idx, name,
@@ -448,7 +451,7 @@ match_count(void)
 	    &idx, name, &nl), NOTAUTH);
 	/* None. */
 	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, g_join.t, reqs, 0,
-	    &idx, name, &nl), NOTAUTH);
+	    &idx, name, &nl), COFFER_ENOENT);
 	/* More than the server may hold. */
 	for (i = 0; i < CF_PAIR_PENDING_MAX + 1; i++) {
 		reqs[i] = g_join.req;
@@ -468,8 +471,109 @@ match_count(void)
 		memcpy(r, g_join.r, sizeof(r));
 		r[0] ^= 1;
 		CHECK_RC(cf_pair_match(g_fix.account_id, r, g_join.t, reqs + 1,
-		    CF_PAIR_PENDING_MAX, &idx, name, &nl), NOTAUTH);
+		    CF_PAIR_PENDING_MAX, &idx, name, &nl), COFFER_ENOENT);
 	}
+}
+
+/*
+ * Re-seal the device name of ${q} (made with ${r}) as ${plain}, the way
+ * FORMAT §17 says (k_name = Argon2id(r, salt = nonce)), and give the t
+ * the code of such a request would carry.
+ */
+static void
+reseal_name(struct cf_join_request *q, const uint8_t r[static CF_PAIR_R_BYTES],
+    const uint8_t *plain, size_t plen, uint8_t t[static CF_PAIR_T_BYTES])
+{
+	uint8_t key[CF_KEY_BYTES];
+
+	if (crypto_pwhash(key, sizeof(key), (const char *)r, CF_PAIR_R_BYTES,
+	    q->nonce, 2, (size_t)64 << 20, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		fix_die("pwhash");
+	randombytes_buf(q->enc_name, 24);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(q->enc_name + 24, NULL, plain,
+	    plen, q->nonce, sizeof(q->nonce), NULL, q->enc_name, key);
+	q->enc_name_len = 24 + plen + 16;
+	cf_pair_t(r, g_fix.account_id, q, t);
+	sodium_memzero(key, sizeof(key));
+}
+
+/*
+ * The device name in a request is padded: two names of different lengths
+ * make requests of one length; a request of the unpadded form made
+ * before still matches; a padded name with a bad length or pad does not.
+ */
+static void
+match_name_padding(void)
+{
+	char name[CF_DEVICE_NAME_MAX + 1];
+	uint8_t r[CF_PAIR_R_BYTES], t[CF_PAIR_T_BYTES];
+	uint8_t plain[CF_DEVICE_NAME_PADDED];
+	struct cf_join_request q;
+	uint8_t *p = NULL;
+	size_t len = 0, idx, nl;
+
+	CHECK_RC(cf_join_request_make(g_fix.dev[NEW], g_fix.account_id, "alice",
+	    5, "a-much-longer-device-name", 25, r, t, &p, &len), 0);
+	CHECK(len == g_join.len);
+	CHECK_RC(cf_join_request_decode(p, len, &q), 0);
+	CHECK(q.enc_name_len == CF_PAIR_ENC_NAME_MAX &&
+	    g_join.req.enc_name_len == CF_PAIR_ENC_NAME_MAX);
+	CHECK_RC(cf_pair_match(g_fix.account_id, r, t, &q, 1, &idx, name, &nl),
+	    0);
+	CHECK(nl == 25 && strcmp(name, "a-much-longer-device-name") == 0);
+	free(p);
+	/* The unpadded form of before. */
+	q = g_join.req;
+	reseal_name(&q, g_join.r, (const uint8_t *)"phone", 5, t);
+	CHECK(q.enc_name_len == 24 + 5 + 16);
+	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, t, &q, 1, &idx, name,
+	    &nl), 0);
+	CHECK(nl == 5 && strcmp(name, "phone") == 0);
+	/* Bad padding: a pad byte set; a length past the name, over a NUL. */
+	CHECK_RC(cf_device_name_pad("phone", 5, plain), 0);
+	plain[sizeof(plain) - 1] = 'x';
+	reseal_name(&q, g_join.r, plain, sizeof(plain), t);
+	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, t, &q, 1, &idx, name,
+	    &nl), NOTAUTH);
+	CHECK(nl == 0 && name[0] == '\0');
+	CHECK_RC(cf_device_name_pad("phone", 5, plain), 0);
+	plain[0] = 9;
+	reseal_name(&q, g_join.r, plain, sizeof(plain), t);
+	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, t, &q, 1, &idx, name,
+	    &nl), NOTAUTH);
+	/* Control: the same plaintext, well formed. */
+	plain[0] = 5;
+	reseal_name(&q, g_join.r, plain, sizeof(plain), t);
+	CHECK_RC(cf_pair_match(g_fix.account_id, g_join.r, t, &q, 1, &idx, name,
+	    &nl), 0);
+	sodium_memzero(r, sizeof(r));
+}
+
+/* The withdrawal signature: its own purpose, bound to the account and the device. */
+static void
+withdraw_sig(void)
+{
+	uint8_t sig[CF_SIG_BYTES], other[CF_ID_BYTES], pop[CF_SIG_BYTES];
+	const struct cf_device_keys *k = g_fix.dev[NEW];
+
+	cf_join_withdraw_sign(k, g_fix.account_id, sig);
+	CHECK_RC(cf_join_withdraw_verify(k->sign_pk, g_fix.account_id,
+	    k->device_id, sig), 0);
+	memcpy(other, g_fix.account_id, CF_ID_BYTES);
+	other[0] ^= 1;
+	CHECK_RC(cf_join_withdraw_verify(k->sign_pk, other, k->device_id, sig),
+	    NOTAUTH);
+	CHECK_RC(cf_join_withdraw_verify(k->sign_pk, g_fix.account_id,
+	    g_fix.dev[B]->device_id, sig), NOTAUTH);
+	CHECK_RC(cf_join_withdraw_verify(g_fix.dev[B]->sign_pk,
+	    g_fix.account_id, k->device_id, sig), NOTAUTH);
+	/* The proof of possession of the request is no withdrawal. */
+	cf_pop_sign(k, g_fix.account_id, pop);
+	CHECK_RC(cf_join_withdraw_verify(k->sign_pk, g_fix.account_id,
+	    k->device_id, pop), NOTAUTH);
+	sig[0] ^= 1;
+	CHECK_RC(cf_join_withdraw_verify(k->sign_pk, g_fix.account_id,
+	    k->device_id, sig), NOTAUTH);
 }
 
 /* ---- Approval ---- */
@@ -863,6 +967,8 @@ main(void)
 	T_RUN(match_other_account);
 	T_RUN(match_pop_and_name);
 	T_RUN(match_count);
+	T_RUN(match_name_padding);
+	T_RUN(withdraw_sig);
 	T_RUN(grant_decode_rules);
 	T_RUN(approval_honest);
 	T_RUN(approval_r);

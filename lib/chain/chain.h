@@ -22,6 +22,8 @@
 #define CF_ENTRY_MAX		(CF_ENTRY_BODY_MAX + 256)
 #define CF_CHAIN_MAX_ENTRIES	(1U << 20)
 #define CF_DEVICE_NAME_MAX	64
+/* A padded device name: u8 len || name || zero pad (FORMAT §14.2). */
+#define CF_DEVICE_NAME_PADDED	(1 + CF_DEVICE_NAME_MAX)
 #define CF_CHAIN_DRIVES_MAX	65536	/* drive records in one removal */
 #define CF_PIN_MAX		((size_t)1 << 30)
 #define CF_CHAIN_TRUSTED_MAX	256	/* devices trusted at once (FORMAT §14.2) */
@@ -284,10 +286,32 @@ int cf_entry_set_rk(const struct cf_chain *c, const struct cf_signer *signer,
 
 /* ---- Name boxes (FORMAT §14) ---- */
 
+/**
+ * cf_device_name_pad(name, namelen, out):
+ * u8 namelen || name || zeros, CF_DEVICE_NAME_PADDED bytes in all, so
+ * that a sealed name does not tell its length.  COFFER_EINVAL for a name
+ * that is not 1 to CF_DEVICE_NAME_MAX bytes without a NUL.
+ */
+int cf_device_name_pad(const char *name, size_t namelen,
+    uint8_t out[static CF_DEVICE_NAME_PADDED]);
+
+/**
+ * cf_device_name_unpad(plain, len, name, namelenp):
+ * The device name in an opened name box or join request name: the
+ * padded form (exactly CF_DEVICE_NAME_PADDED bytes; length 1 to
+ * CF_DEVICE_NAME_MAX, every pad byte zero) or the unpadded form written
+ * before padding (1 to CF_DEVICE_NAME_MAX bytes).  Either way the name
+ * has no NUL.  ${name} gets room for CF_DEVICE_NAME_MAX + 1 bytes and is
+ * NUL-terminated.  COFFER_ENOTAUTHENTIC otherwise.
+ */
+int cf_device_name_unpad(const uint8_t *plain, size_t len,
+    char name[static CF_DEVICE_NAME_MAX + 1], size_t *namelenp);
+
+/* Seals the padded name (cf_device_name_pad). */
 int cf_name_box_seal(const uint8_t ke[static CF_KEY_BYTES],
     const uint8_t account_id[static CF_ID_BYTES], uint64_t epoch,
     const char *name, size_t namelen, uint8_t **boxp, size_t *lenp);
-/* Opens into a malloc'd NUL-terminated string. */
+/* Opens either form (cf_device_name_unpad) into a malloc'd NUL-terminated string. */
 int cf_name_box_open(const uint8_t ke[static CF_KEY_BYTES],
     const uint8_t account_id[static CF_ID_BYTES], uint64_t epoch,
     const uint8_t *box, size_t len, char **namep, size_t *namelenp);

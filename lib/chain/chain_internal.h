@@ -43,8 +43,9 @@
 #define CF_NAME_NONCE_BYTES	24
 #define CF_NAME_MAC_BYTES	16
 #define CF_NAME_BOX_MIN		(CF_NAME_NONCE_BYTES + CF_NAME_MAC_BYTES + 1)
+/* The padded form; older boxes hold 1..CF_DEVICE_NAME_MAX bytes unpadded. */
 #define CF_NAME_BOX_MAX		(CF_NAME_NONCE_BYTES + CF_NAME_MAC_BYTES + \
-				 CF_DEVICE_NAME_MAX)
+				 CF_DEVICE_NAME_PADDED)
 #define CF_RK_REG_BYTES		(CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES + CF_SIG_BYTES)
 #define CF_DRIVE_REC_BYTES	(CF_ID_BYTES + 8 + CF_ID_BYTES)
 /* Recipients of one epoch: bounded by what fits in an entry body. */

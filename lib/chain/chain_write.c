@@ -134,24 +134,65 @@ name_key(const uint8_t ke[static CF_KEY_BYTES],
 }
 
 int
+cf_device_name_pad(const char *name, size_t namelen,
+    uint8_t out[static CF_DEVICE_NAME_PADDED])
+{
+	memset(out, 0, CF_DEVICE_NAME_PADDED);
+	/* 1 to 64 bytes, no NUL (FORMAT §14). */
+	if (name == NULL || namelen == 0 || namelen > CF_DEVICE_NAME_MAX ||
+	    memchr(name, '\0', namelen) != NULL)
+		return COFFER_EINVAL;
+	out[0] = (uint8_t)namelen;
+	memcpy(out + 1, name, namelen);
+	return 0;
+}
+
+int
+cf_device_name_unpad(const uint8_t *plain, size_t len,
+    char name[static CF_DEVICE_NAME_MAX + 1], size_t *namelenp)
+{
+	const uint8_t *p = plain;
+	size_t n = len, i;
+	uint8_t pad = 0;
+
+	memset(name, 0, CF_DEVICE_NAME_MAX + 1);
+	*namelenp = 0;
+	if (plain == NULL)
+		return COFFER_ENOTAUTHENTIC;
+	if (len == CF_DEVICE_NAME_PADDED) {
+		/* The padded form: u8 len || name || zeros. */
+		n = plain[0];
+		p = plain + 1;
+		if (n > CF_DEVICE_NAME_MAX)
+			return COFFER_ENOTAUTHENTIC;
+		for (i = 1 + n; i < len; i++)
+			pad |= plain[i];
+		if (pad != 0)
+			return COFFER_ENOTAUTHENTIC;
+	}
+	/* Either form: 1 to 64 bytes, no NUL. */
+	if (n == 0 || n > CF_DEVICE_NAME_MAX || memchr(p, '\0', n) != NULL)
+		return COFFER_ENOTAUTHENTIC;
+	memcpy(name, p, n);
+	*namelenp = n;
+	return 0;
+}
+
+int
 cf_name_box_seal(const uint8_t ke[static CF_KEY_BYTES],
     const uint8_t account_id[static CF_ID_BYTES], uint64_t epoch,
     const char *name, size_t namelen, uint8_t **boxp, size_t *lenp)
 {
 	uint8_t key[CF_KEY_BYTES], ad[NAME_AD_BYTES];
+	uint8_t plain[CF_DEVICE_NAME_PADDED];
 	uint8_t *box = NULL;
-	size_t len;
+	size_t len = CF_NAME_BOX_MAX;
 	int r;
 
 	*boxp = NULL;
 	*lenp = 0;
-	/* 1 to 64 bytes, no NUL (FORMAT §14). */
-	if (name == NULL || namelen == 0 || namelen > CF_DEVICE_NAME_MAX ||
-	    memchr(name, '\0', namelen) != NULL) {
-		r = COFFER_EINVAL;
+	if ((r = cf_device_name_pad(name, namelen, plain)) != 0)
 		goto out;
-	}
-	len = CF_NAME_NONCE_BYTES + namelen + CF_NAME_MAC_BYTES;
 	if ((box = malloc(len)) == NULL) {
 		r = COFFER_ENOMEM;
 		goto out;
@@ -159,8 +200,7 @@ cf_name_box_seal(const uint8_t ke[static CF_KEY_BYTES],
 	name_key(ke, account_id, epoch, key, ad);
 	randombytes_buf(box, CF_NAME_NONCE_BYTES);
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(box + CF_NAME_NONCE_BYTES,
-	    NULL, (const uint8_t *)name, namelen, ad, sizeof(ad), NULL, box,
-	    key) != 0) {
+	    NULL, plain, sizeof(plain), ad, sizeof(ad), NULL, box, key) != 0) {
 		r = COFFER_EINTERNAL;
 		goto out;
 	}
@@ -171,6 +211,7 @@ cf_name_box_seal(const uint8_t ke[static CF_KEY_BYTES],
 out:
 	free(box);
 	sodium_memzero(key, sizeof(key));
+	sodium_memzero(plain, sizeof(plain));
 	return r;
 }
 
@@ -180,8 +221,10 @@ cf_name_box_open(const uint8_t ke[static CF_KEY_BYTES],
     const uint8_t *box, size_t len, char **namep, size_t *namelenp)
 {
 	uint8_t key[CF_KEY_BYTES], ad[NAME_AD_BYTES];
+	uint8_t plain[CF_DEVICE_NAME_PADDED];
+	char text[CF_DEVICE_NAME_MAX + 1];
 	char *name = NULL;
-	size_t namelen = 0;
+	size_t plen, namelen = 0;
 	int r;
 
 	*namep = NULL;
@@ -190,20 +233,20 @@ cf_name_box_open(const uint8_t ke[static CF_KEY_BYTES],
 		r = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
-	namelen = len - CF_NAME_NONCE_BYTES - CF_NAME_MAC_BYTES;
+	plen = len - CF_NAME_NONCE_BYTES - CF_NAME_MAC_BYTES;
+	name_key(ke, account_id, epoch, key, ad);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL,
+	    NULL, box + CF_NAME_NONCE_BYTES, len - CF_NAME_NONCE_BYTES, ad,
+	    sizeof(ad), box, key) != 0 ||
+	    cf_device_name_unpad(plain, plen, text, &namelen) != 0) {
+		r = COFFER_ENOTAUTHENTIC;
+		goto out;
+	}
 	if ((name = malloc(namelen + 1)) == NULL) {
 		r = COFFER_ENOMEM;
 		goto out;
 	}
-	name_key(ke, account_id, epoch, key, ad);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt((uint8_t *)name, NULL,
-	    NULL, box + CF_NAME_NONCE_BYTES, len - CF_NAME_NONCE_BYTES, ad,
-	    sizeof(ad), box, key) != 0 ||
-	    memchr(name, '\0', namelen) != NULL) {
-		r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	name[namelen] = '\0';
+	memcpy(name, text, namelen + 1);
 	*namep = name;
 	*namelenp = namelen;
 	name = NULL;
@@ -211,6 +254,8 @@ cf_name_box_open(const uint8_t ke[static CF_KEY_BYTES],
 out:
 	free(name);
 	sodium_memzero(key, sizeof(key));
+	sodium_memzero(plain, sizeof(plain));
+	sodium_memzero(text, sizeof(text));
 	return r;
 }
 

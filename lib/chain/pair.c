@@ -4,10 +4,13 @@
  *   request  = "CFJR" || u8 version=1 || account_id[32] || lstr(account_name)
  *              || lstr(enc_name) || sign_pk[32] || box_pk[32] || nonce[16] || pop[64]
  *   k_name   = Argon2id(password = r, salt = nonce, ops 2, mem 64 MiB)
- *   enc_name = n24[24] || AEAD(k_name, n24, AD = nonce, device name)
+ *   enc_name = n24[24] || AEAD(k_name, n24, AD = nonce, u8 len || device name
+ *              || zero pad to 65 bytes); requests made before padding hold
+ *              the bare name, and are still read
  *   t        = first 4 bytes of H_{H(r)}("coffer-pair-v1" || account_id
  *              || lstr(account_name) || lstr(enc_name) || sign_pk || box_pk || nonce)
  *   code     = base32(r || t) || Luhn mod 32 check character
+ *   withdraw = Ed25519(new device, "coffer-withdraw-v1" || account_id || device_id)
  *
  *   approval = "CFAP" || u8 version=1 || account_id[32] || recipient_id[32]
  *              || lstr(sealed) || approver_id[32] || sig[64]
@@ -32,6 +35,7 @@
 #define PAIR_T_PERSONAL		"coffer-pair-v1"
 #define POP_PURPOSE		"coffer-pop-v1"
 #define APPROVE_PURPOSE		"coffer-approve-v1"
+#define WITHDRAW_PURPOSE	"coffer-withdraw-v1"
 #define SAFETY_PERSONAL		"coffer-safety-v1"
 #define PERSONAL_LEN(s)		(sizeof(s) - 1)
 
@@ -50,9 +54,10 @@
 #define PAIR_SEPARATORS		"- \t\r\n"
 #define POP_MSG_BYTES		(PERSONAL_LEN(POP_PURPOSE) + CF_ID_BYTES + \
 				 CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES)
+#define WITHDRAW_MSG_BYTES	(PERSONAL_LEN(WITHDRAW_PURPOSE) + 2 * CF_ID_BYTES)
 
 _Static_assert(CF_PAIR_ENC_NAME_MAX ==
-    PAIR_N24_BYTES + CF_DEVICE_NAME_MAX + PAIR_MAC_BYTES, "enc_name");
+    PAIR_N24_BYTES + CF_DEVICE_NAME_PADDED + PAIR_MAC_BYTES, "enc_name");
 _Static_assert(CF_BASE32_LEN(PAIR_RAW_BYTES) == CF_PAIR_CODE_VALUES,
     "r || t is exactly 16 characters, no spare bits");
 _Static_assert(CF_PAIR_NONCE_BYTES == crypto_pwhash_SALTBYTES,
@@ -183,6 +188,7 @@ cf_join_request_make(const struct cf_device_keys *dev,
 {
 	struct cf_join_request req;
 	uint8_t rr[CF_PAIR_R_BYTES], key[CF_KEY_BYTES];
+	uint8_t plain[CF_DEVICE_NAME_PADDED];
 	int rc;
 
 	sodium_memzero(r, CF_PAIR_R_BYTES);
@@ -191,7 +197,7 @@ cf_join_request_make(const struct cf_device_keys *dev,
 	*lenp = 0;
 	memset(&req, 0, sizeof(req));
 	if (dev == NULL || !text_ok(account_name, anlen, CF_ACCOUNT_NAME_MAX) ||
-	    !text_ok(device_name, dnlen, CF_DEVICE_NAME_MAX)) {
+	    cf_device_name_pad(device_name, dnlen, plain) != 0) {
 		rc = COFFER_EINVAL;
 		goto out;
 	}
@@ -206,9 +212,9 @@ cf_join_request_make(const struct cf_device_keys *dev,
 		goto out;
 	randombytes_buf(req.enc_name, PAIR_N24_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(req.enc_name + PAIR_N24_BYTES,
-	    NULL, (const uint8_t *)device_name, dnlen, req.nonce,
-	    sizeof(req.nonce), NULL, req.enc_name, key);
-	req.enc_name_len = PAIR_N24_BYTES + dnlen + PAIR_MAC_BYTES;
+	    NULL, plain, sizeof(plain), req.nonce, sizeof(req.nonce), NULL,
+	    req.enc_name, key);
+	req.enc_name_len = PAIR_N24_BYTES + sizeof(plain) + PAIR_MAC_BYTES;
 	cf_pop_sign(dev, account_id, req.pop);
 	if ((rc = request_encode(&req, reqp, lenp)) != 0)
 		goto out;
@@ -218,7 +224,44 @@ cf_join_request_make(const struct cf_device_keys *dev,
 out:
 	sodium_memzero(rr, sizeof(rr));
 	sodium_memzero(key, sizeof(key));
+	sodium_memzero(plain, sizeof(plain));
 	return rc;
+}
+
+/* "coffer-withdraw-v1" || account_id || device_id */
+static void
+withdraw_msg(const uint8_t account_id[static CF_ID_BYTES],
+    const uint8_t device_id[static CF_ID_BYTES],
+    uint8_t msg[static WITHDRAW_MSG_BYTES])
+{
+	size_t o = PERSONAL_LEN(WITHDRAW_PURPOSE);
+
+	memcpy(msg, WITHDRAW_PURPOSE, o);
+	memcpy(msg + o, account_id, CF_ID_BYTES);
+	memcpy(msg + o + CF_ID_BYTES, device_id, CF_ID_BYTES);
+}
+
+void
+cf_join_withdraw_sign(const struct cf_device_keys *dev,
+    const uint8_t account_id[static CF_ID_BYTES], uint8_t sig[static CF_SIG_BYTES])
+{
+	uint8_t msg[WITHDRAW_MSG_BYTES];
+
+	withdraw_msg(account_id, dev->device_id, msg);
+	crypto_sign_detached(sig, NULL, msg, sizeof(msg), dev->sign_sk);
+}
+
+int
+cf_join_withdraw_verify(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
+    const uint8_t account_id[static CF_ID_BYTES],
+    const uint8_t device_id[static CF_ID_BYTES],
+    const uint8_t sig[static CF_SIG_BYTES])
+{
+	uint8_t msg[WITHDRAW_MSG_BYTES];
+
+	withdraw_msg(account_id, device_id, msg);
+	return crypto_sign_verify_detached(sig, msg, sizeof(msg), sign_pk) == 0 ?
+	    0 : COFFER_ENOTAUTHENTIC;
 }
 
 int
@@ -371,7 +414,7 @@ cf_pair_match(const uint8_t own_account_id[static CF_ID_BYTES],
 {
 	const struct cf_join_request *m;
 	uint8_t ti[CF_PAIR_T_BYTES], key[CF_KEY_BYTES];
-	uint8_t plain[CF_DEVICE_NAME_MAX];
+	uint8_t plain[CF_DEVICE_NAME_PADDED];
 	size_t i, idx = 0, count = 0, plen;
 	int rc;
 
@@ -395,7 +438,7 @@ cf_pair_match(const uint8_t own_account_id[static CF_ID_BYTES],
 		}
 	}
 	if (count != 1) {
-		rc = COFFER_ENOTAUTHENTIC;
+		rc = count == 0 ? COFFER_ENOENT : COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
 	/*
@@ -414,12 +457,10 @@ cf_pair_match(const uint8_t own_account_id[static CF_ID_BYTES],
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL,
 	    m->enc_name + PAIR_N24_BYTES, m->enc_name_len - PAIR_N24_BYTES,
 	    m->nonce, sizeof(m->nonce), m->enc_name, key) != 0 ||
-	    !text_ok(plain, plen, CF_DEVICE_NAME_MAX)) {
+	    cf_device_name_unpad(plain, plen, name, namelenp) != 0) {
 		rc = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
-	memcpy(name, plain, plen);
-	*namelenp = plen;
 	*indexp = idx;
 	rc = 0;
 out:

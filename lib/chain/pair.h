@@ -34,8 +34,8 @@
 
 /* Account names: 1 to 255 bytes, no NUL.  Device names: chain.h's cap. */
 #define CF_ACCOUNT_NAME_MAX	255
-/* enc_name = n24[24] || AEAD(device name) */
-#define CF_PAIR_ENC_NAME_MAX	(24 + CF_DEVICE_NAME_MAX + 16)
+/* enc_name = n24[24] || AEAD(padded device name; older: the bare name) */
+#define CF_PAIR_ENC_NAME_MAX	(24 + CF_DEVICE_NAME_PADDED + 16)
 #define CF_JOIN_REQUEST_MAX	(CF_PAIR_TAG_BYTES + 1 + CF_ID_BYTES + 4 + \
 				 CF_ACCOUNT_NAME_MAX + 4 + CF_PAIR_ENC_NAME_MAX + \
 				 CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES + \
@@ -139,6 +139,29 @@ int cf_approval_open(const struct cf_chain *c, const struct cf_device_keys *me,
     const uint8_t r[static CF_PAIR_R_BYTES], const uint8_t *buf, size_t len,
     struct cf_grant **gp);
 
+/**
+ * cf_join_withdraw_sign(dev, account_id, sig):
+ * The new device ${dev} withdraws its pending join request to
+ * ${account_id} (a join that gave up): sig = Ed25519(dev,
+ * "coffer-withdraw-v1" || account_id || device_id), sent with the
+ * self-signed DELETE of docs/API.md.  Its own purpose, so no other
+ * signature of the join key can be taken for it.
+ */
+void cf_join_withdraw_sign(const struct cf_device_keys *dev,
+    const uint8_t account_id[static CF_ID_BYTES], uint8_t sig[static CF_SIG_BYTES]);
+
+/**
+ * cf_join_withdraw_verify(sign_pk, account_id, device_id, sig):
+ * 0 if ${sig} is the withdrawal by ${sign_pk} (whose device id must be
+ * ${device_id}, with any box key: the server checks the id against the
+ * stored request) of its request to ${account_id}; COFFER_ENOTAUTHENTIC
+ * otherwise.
+ */
+int cf_join_withdraw_verify(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
+    const uint8_t account_id[static CF_ID_BYTES],
+    const uint8_t device_id[static CF_ID_BYTES],
+    const uint8_t sig[static CF_SIG_BYTES]);
+
 /* ---- The approving device ---- */
 
 /**
@@ -173,10 +196,12 @@ int cf_pair_code_parse(const char *text, size_t len,
 /**
  * cf_pair_match(own_account_id, r, t, reqs, n, indexp, name, namelenp):
  * Compute t against ${own_account_id} for each of the ${n} pending
- * requests and find the single one whose t is the code's.  None, two or
- * more, more than CF_PAIR_PENDING_MAX requests, or a match whose proof of
- * possession is not over our account id or whose device name does not
- * decrypt: COFFER_ENOTAUTHENTIC.  On success ${*indexp} is the match and ${name}
+ * requests and find the single one whose t is the code's.  None:
+ * COFFER_ENOENT (the request is gone, or the server changed it: the two
+ * look the same from here).  Two or more, more than CF_PAIR_PENDING_MAX
+ * requests, or a match whose proof of possession is not over our account
+ * id or whose device name does not open (either form,
+ * cf_device_name_unpad): COFFER_ENOTAUTHENTIC.  On success ${*indexp} is the match and ${name}
  * (room for CF_DEVICE_NAME_MAX + 1 bytes) its NUL-terminated device name.
  */
 int cf_pair_match(const uint8_t own_account_id[static CF_ID_BYTES],

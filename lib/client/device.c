@@ -712,8 +712,11 @@ cf_device_approve(struct cf_session *s, const char *code, size_t codelen,
 	memset(&g, 0, sizeof(g));
 	if ((r = cf_pair_code_parse(code, codelen, rr, t)) != 0)
 		goto out;
-	if ((r = cf_client_joins_list(s->net, &pend, &npend)) != 0)
+	if ((r = cf_client_joins_list(s->net, &pend, &npend)) != 0) {
+		if (r == COFFER_ENOENT)
+			r = COFFER_EDENIED;	/* not "no such request" */
 		goto out;
+	}
 	if (npend > CF_PAIR_PENDING_MAX) {
 		r = COFFER_ENOTAUTHENTIC;
 		goto out;
@@ -775,6 +778,7 @@ cf_device_approve(struct cf_session *s, const char *code, size_t codelen,
 	envs.n = 1;
 	if ((r = pinned_heads(s, &heads, &nheads)) != 0)
 		goto out;
+	/* 404: the request was withdrawn (or expired) since it was listed. */
 	if ((r = cf_client_chain_append(s->net, s->chain->n, entry, elen,
 	    &envs, 0, &length)) != 0)
 		goto out;
@@ -797,8 +801,11 @@ approve:
 	if ((r = cf_approval_make(s->keys, req, &g, &ap, &aplen)) != 0)
 		goto out;
 	if ((r = cf_client_approval_put(s->net, req->device_id, ap,
-	    aplen)) != 0)
+	    aplen)) != 0) {
+		if (r == COFFER_ENOENT)
+			r = COFFER_EDENIED;	/* the entry is in: not "gone" */
 		goto out;
+	}
 	memcpy(device_id, req->device_id, CF_ID_BYTES);
 out:
 	sodium_memzero(rr, sizeof(rr));
@@ -959,10 +966,75 @@ out:
 	return rc;
 }
 
+/*
+ * Withdraw this device's request: 0 and *endp WITHDRAWN (or GONE, ENOENT)
+ * when it can no longer be approved; COFFER_ECONFLICT when an add-device
+ * entry for this key is in the chain already (the join goes on).
+ */
+static int
+join_withdraw(struct cf_client *net, const struct cf_device_keys *keys,
+    const uint8_t account_id[static CF_ID_BYTES], enum cf_join_end *endp)
+{
+	uint8_t sig[CF_SIG_BYTES];
+	int r;
+
+	cf_join_withdraw_sign(keys, account_id, sig);
+	r = cf_client_join_withdraw(net, keys->device_id, sig, sizeof(sig));
+	if (r == 0) {
+		*endp = CF_JOIN_END_WITHDRAWN;
+		r = COFFER_ENOENT;
+	} else if (r == COFFER_ENOENT) {
+		*endp = CF_JOIN_END_GONE;
+	} else if (r != COFFER_ECONFLICT) {
+		*endp = CF_JOIN_END_NOT_WITHDRAWN;
+	}
+	return r;
+}
+
+/*
+ * Wait until ${timeout} seconds from now for the approval of this
+ * device's request; a join that gives up withdraws it, and waits up to
+ * CF_JOIN_GRACE seconds more if the server says the device was added.
+ */
+static int
+join_wait(struct cf_client *net, const struct cf_device_keys *keys,
+    const uint8_t account_id[static CF_ID_BYTES], uint64_t timeout,
+    uint8_t **app, size_t *lenp, enum cf_join_end *endp)
+{
+	uint64_t deadline = now_sec() + timeout;
+	int r, added = 0;
+
+	for (;;) {
+		if ((r = cf_client_approval_get(net, keys->device_id, 1, app,
+		    lenp)) != 0) {
+			if (r == COFFER_ENOENT)
+				*endp = added ? CF_JOIN_END_ADDED :
+				    CF_JOIN_END_GONE;
+			return r;
+		}
+		if (*app != NULL)
+			return 0;
+		if (now_sec() >= deadline) {
+			if (added) {
+				*endp = CF_JOIN_END_ADDED;
+				return COFFER_ENOENT;
+			}
+			if ((r = join_withdraw(net, keys, account_id,
+			    endp)) != COFFER_ECONFLICT)
+				return r;
+			/* Approved meanwhile: the approval follows the entry. */
+			added = 1;
+			deadline = now_sec() + CF_JOIN_GRACE;
+			continue;
+		}
+		sleep_ms(CF_JOIN_POLL_MS);
+	}
+}
+
 int
 cf_device_join(const char *url, const char *name, const char *device,
     uint64_t timeout, cf_code_fn *codefn, void *ctx,
-    uint8_t device_id[static CF_ID_BYTES])
+    uint8_t device_id[static CF_ID_BYTES], enum cf_join_end *endp)
 {
 	struct cf_state_paths paths;
 	struct cf_account acct;
@@ -976,11 +1048,13 @@ cf_device_join(const char *url, const char *name, const char *device,
 	char code[CF_PAIR_CODE_TEXT_BYTES];
 	uint8_t *req = NULL, *ap = NULL;
 	size_t reqlen = 0, aplen = 0;
-	uint64_t expires = 0, deadline;
-	int r, saved = 0;
+	uint64_t expires = 0;
+	enum cf_join_end end = CF_JOIN_END_NONE, ignored;
+	int r, saved = 0, pending = 0;
 
 	memset(device_id, 0, CF_ID_BYTES);
 	memset(&acct, 0, sizeof(acct));
+	*endp = CF_JOIN_END_NONE;
 	if (!cf_account_url_ok(url, strlen(url)) ||
 	    !cf_account_name_ok(name, strlen(name)) ||
 	    !cf_account_device_ok(device, strlen(device)))
@@ -989,8 +1063,11 @@ cf_device_join(const char *url, const char *name, const char *device,
 		goto out;
 	if ((r = cf_client_new(url, &net)) != 0)
 		goto out;
-	if ((r = cf_client_name_lookup(net, name, account_id)) != 0)
+	if ((r = cf_client_name_lookup(net, name, account_id)) != 0) {
+		if (r == COFFER_ENOENT)
+			end = CF_JOIN_END_NO_ACCOUNT;
 		goto out;
+	}
 	if ((r = fresh_keys(&paths, &keys)) != 0)
 		goto out;
 	if ((r = cf_client_set_signer(net, account_id, keys->sign_pk,
@@ -999,24 +1076,19 @@ cf_device_join(const char *url, const char *name, const char *device,
 	if ((r = cf_join_request_make(keys, account_id, name, strlen(name),
 	    device, strlen(device), rr, t, &req, &reqlen)) != 0)
 		goto out;
-	if ((r = cf_client_join_post(net, req, reqlen, &expires)) != 0)
+	if ((r = cf_client_join_post(net, req, reqlen, &expires)) != 0) {
+		if (r == COFFER_ENOENT)
+			end = CF_JOIN_END_NO_ACCOUNT;
 		goto out;
+	}
+	pending = 1;
 	cf_pair_code_format(rr, t, code);
 	codefn(ctx, code);
 	sodium_memzero(code, sizeof(code));
-	/* Wait for the approval. */
-	deadline = now_sec() + timeout;
-	for (;;) {
-		if ((r = cf_client_approval_get(net, keys->device_id, 1, &ap,
-		    &aplen)) != 0)
-			goto out;
-		if (ap != NULL)
-			break;
-		if (now_sec() >= deadline) {
-			r = COFFER_ENOENT;
-			goto out;
-		}
-		sleep_ms(CF_JOIN_POLL_MS);
+	if ((r = join_wait(net, keys, account_id, timeout, &ap, &aplen,
+	    &end)) != 0) {
+		pending = end != CF_JOIN_END_WITHDRAWN && end != CF_JOIN_END_GONE;
+		goto out;
 	}
 	/* Before anything else: the approval must carry our r. */
 	if ((r = approval_precheck(keys, rr, ap, aplen)) != 0)
@@ -1057,9 +1129,18 @@ cf_device_join(const char *url, const char *name, const char *device,
 		goto out;
 	memcpy(device_id, keys->device_id, CF_ID_BYTES);
 	saved = 0;
+	pending = 0;
 out:
 	if (saved)
 		undo_account(&paths);
+	/*
+	 * A join that failed otherwise (an approval that fails a check, a
+	 * server gone) withdraws its request too, as it can: a later
+	 * approval must not add a device that never joined.
+	 */
+	if (pending && r != 0 && net != NULL && keys != NULL)
+		(void)join_withdraw(net, keys, account_id, &ignored);
+	*endp = end;
 	sodium_memzero(rr, sizeof(rr));
 	sodium_memzero(t, sizeof(t));
 	cf_session_free(s);
@@ -1193,12 +1274,13 @@ cf_recover(const char *url, const char *name, const char *keytext,
 	if ((r = cf_client_set_signer(s->net, account_id, rk->sign_pk,
 	    rk->sign_sk, rk->box_pk)) != 0)
 		goto out;
-	/* The server signs in only the current recovery key: a replaced one is refused. */
-	if ((r = fetch_verify_chain(s->net, &c)) != 0) {
-		if (r == COFFER_EDENIED)
-			r = COFFER_EBADKEY;
+	/*
+	 * The server signs in only the current recovery key, so a replaced
+	 * key is refused here (COFFER_EDENIED) -- as any refusal is: only a
+	 * key that fails a check of its own is a wrong key.
+	 */
+	if ((r = fetch_verify_chain(s->net, &c)) != 0)
 		goto out;
-	}
 	if ((r = cf_recovery_check_chain(c, secret, account_id)) != 0)
 		goto out;
 	if ((r = open_rk_envelope(s->net, c, rk, rk_id, &ks, &nks)) != 0)

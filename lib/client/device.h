@@ -62,25 +62,44 @@ int cf_chain_changes(const struct cf_chain *c, const uint8_t (*ks)[CF_KEY_BYTES]
 int cf_device_list(struct cf_session *s, struct cf_device_info **devsp,
     size_t *np);
 
+#define CF_JOIN_GRACE		60	/* seconds to wait for the approval of an
+					 * add-device entry found on withdrawing */
+
+/* How a join ended without joining (cf_device_join's ${*endp}). */
+enum cf_join_end {
+	CF_JOIN_END_NONE = 0,		/* joined, or see the return value */
+	CF_JOIN_END_NO_ACCOUNT,		/* the server has no account of that name */
+	CF_JOIN_END_WITHDRAWN,		/* no approval in time; request withdrawn */
+	CF_JOIN_END_GONE,		/* the request expired or the server dropped it */
+	CF_JOIN_END_NOT_WITHDRAWN,	/* no approval in time, and the withdrawal
+					 * failed (the return value says why) */
+	CF_JOIN_END_ADDED		/* added to the chain, but no approval came */
+};
+
 /* Called once with the pairing code text as soon as the request is posted. */
 typedef void cf_code_fn(void *ctx, const char *code);
 
 /**
- * cf_device_join(url, name, device, timeout, codefn, ctx, device_id):
+ * cf_device_join(url, name, device, timeout, codefn, ctx, device_id, endp):
  * Join the account ${name} on the server at ${url} as a new device named
  * ${device}: make keys, post a join request, hand the pairing code to
  * ${codefn}, and wait up to ${timeout} seconds for an approval.  The
  * approval is accepted only if it carries this attempt's r and verifies
  * against the chain verified from genesis; the device then adopts the
  * approver's chain, directory and drive heads as its pins, opens its
- * envelope and saves its files.  COFFER_EEXIST if this device has an
- * account; COFFER_ENOENT if no approval came in time or the request
- * expired; COFFER_ENOTAUTHENTIC for an approval or chain that fails a
- * check (nothing is saved then).
+ * envelope and saves its files.  A join that gives up withdraws its
+ * request (self-signed), so that no later approval can add this key; if
+ * the server answers that an add-device entry for it is in the chain
+ * already, the join waits up to CF_JOIN_GRACE seconds more for the
+ * approval and completes.  COFFER_EEXIST if this device has an account;
+ * COFFER_ENOENT if no account has that name, no approval came in time
+ * (request withdrawn) or the request expired, with ${*endp} saying which;
+ * COFFER_ENOTAUTHENTIC for an approval or chain that fails a check
+ * (nothing is saved then).
  */
 int cf_device_join(const char *url, const char *name, const char *device,
     uint64_t timeout, cf_code_fn *codefn, void *ctx,
-    uint8_t device_id[static CF_ID_BYTES]);
+    uint8_t device_id[static CF_ID_BYTES], enum cf_join_end *endp);
 
 /**
  * cf_device_approve(s, code, codelen, device_id, name):
@@ -88,8 +107,12 @@ int cf_device_join(const char *url, const char *name, const char *device,
  * against this device's own account id: append its add-device entry (by
  * compare-and-swap, with its envelope) and put the approval with this
  * device's pins.  ${name} has room for CF_DEVICE_NAME_MAX + 1 bytes.
- * COFFER_EBADKEY for a mistyped code; COFFER_ENOTAUTHENTIC if no request,
- * or more than one, matches.
+ * COFFER_EBADKEY for a mistyped code; COFFER_ENOENT if no pending request
+ * matches (withdrawn, expired, of another account -- or changed by the
+ * server, which looks the same from here) or the server refuses the
+ * entry because the request is gone: nothing was appended then;
+ * COFFER_ENOTAUTHENTIC if more than one matches or the match fails a
+ * check.
  */
 int cf_device_approve(struct cf_session *s, const char *code, size_t codelen,
     uint8_t device_id[static CF_ID_BYTES], char name[static CF_DEVICE_NAME_MAX + 1]);
@@ -131,8 +154,11 @@ typedef void cf_history_fn(void *ctx, const struct cf_chain_change *ch, size_t n
  * (cf_recovery_check_chain), hand its history to ${histfn}, add this
  * device signed by the recovery key, save this device's files and, if
  * ${remove_others}, remove every other device (each removal a new
- * epoch).  COFFER_EBADKEY for a wrong or replaced key (the server is
- * left unchanged); COFFER_EEXIST if this device has an account.
+ * epoch).  COFFER_EBADKEY for a key that fails its own check (mistyped,
+ * another account's) or that the verified chain shows replaced;
+ * COFFER_EDENIED if the server refuses it (as it refuses a replaced key,
+ * which the client cannot tell apart without the chain); the server is
+ * left unchanged then.  COFFER_EEXIST if this device has an account.
  */
 int cf_recover(const char *url, const char *name, const char *keytext,
     size_t keylen, const char *device, int remove_others,

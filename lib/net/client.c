@@ -930,6 +930,30 @@ out:
 }
 
 int
+cf_client_join_withdraw(struct cf_client *c,
+    const uint8_t device_id[static CF_ID_BYTES], const uint8_t *sig,
+    size_t siglen)
+{
+	char path[PATH_MAX_LEN];
+	json_t *req = NULL, *out = NULL;
+	int rc;
+
+	if ((rc = acct_path(c, path, sizeof(path), "joins", device_id,
+	    NULL)) != 0)
+		goto out;
+	if ((req = json_pack("{s:o}", "withdrawal", jb64(sig, siglen))) ==
+	    NULL) {
+		rc = COFFER_ENOMEM;
+		goto out;
+	}
+	rc = jcall(c, "DELETE", path, "", req, 1, NULL, &out);
+out:
+	json_decref(req);
+	json_decref(out);
+	return rc;
+}
+
+int
 cf_client_approval_get(struct cf_client *c,
     const uint8_t device_id[static CF_ID_BYTES], int self_signed,
     uint8_t **app, size_t *lenp)

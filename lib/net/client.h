@@ -129,6 +129,16 @@ int cf_client_joins_list(struct cf_client *c, struct cf_join_pending **listp,
 void cf_client_joins_free(struct cf_join_pending *list, size_t n);
 int cf_client_approval_put(struct cf_client *c,
     const uint8_t device_id[static CF_ID_BYTES], const uint8_t *ap, size_t len);
+/**
+ * cf_client_join_withdraw(c, device_id, sig):
+ * Withdraw this new device's pending request (self-signed DELETE, with
+ * its withdrawal signature ${sig}, cf_join_withdraw_sign).  0: dropped;
+ * COFFER_ECONFLICT: an add-device entry for this key is in the chain
+ * already (the join completes); COFFER_ENOENT: no such request.
+ */
+int cf_client_join_withdraw(struct cf_client *c,
+    const uint8_t device_id[static CF_ID_BYTES], const uint8_t *sig,
+    size_t siglen);
 /* 0 with ${*app} NULL while pending; COFFER_ENOENT once expired. */
 int cf_client_approval_get(struct cf_client *c,
     const uint8_t device_id[static CF_ID_BYTES], int self_signed,

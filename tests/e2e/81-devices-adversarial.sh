@@ -5,8 +5,12 @@
 #   without the pairing secret r): the join fails with exit 3 and the new
 #   device has no account;
 # - it swaps the keys in a join request for keys of its own: the approving
-#   device finds no match (exit 3), nothing is appended, the join fails;
-# - it answers the account's name with another account: no match (exit 3);
+#   device finds no match, nothing is appended, the join fails; the
+#   approver cannot tell a swapped request from one that is gone, so this
+#   is the usage error of a code that matches no request (exit 2, issue
+#   #18), not exit 3 -- what matters is that nothing was appended;
+# - it answers the account's name with another account: no match (exit 2,
+#   the same), nothing appended;
 # - it serves another account's chain to 'recover': refused (exit 3);
 # - it appends a device signed by a key of its own to the chain: every
 #   device refuses the chain (exit 3) and says why.
@@ -39,7 +43,8 @@ sql 'delete from joins' >/dev/null
 join_start S2 S2 8
 "$FCHAIN" request "$ACCT" alice "$TMP/req2" || fail "forge_chain request"
 sql 'update joins set request = ? where account = ?' "f:$TMP/req2" "x:$ACCT" >/dev/null
-run 3 A device approve "$CODE"
+run 2 A device approve "$CODE"
+grep -q 'no pending join request' "$TMP/out" || fail "approve does not say why"
 [ "$(sql 'select chain_len from accounts where name = ?' alice)" = "$LEN" ] ||
     fail "a swapped request was approved"
 join_wait 1
@@ -53,7 +58,8 @@ sql "update accounts set name = 'alice' where name = 'mallory'" >/dev/null
 join_start S3 S3 8
 sql "update accounts set name = 'mallory' where name = 'alice'" >/dev/null
 sql "update accounts set name = 'alice' where name = 'alice-real'" >/dev/null
-run 3 A device approve "$CODE"
+run 2 A device approve "$CODE"
+grep -q 'no pending join request' "$TMP/out" || fail "approve does not say why"
 join_wait 1
 [ ! -e "$TMP/S3/account" ] || fail "a join to another account left an account"
 [ "$(sql 'select chain_len from accounts where name = ?' alice)" = "$LEN" ] ||

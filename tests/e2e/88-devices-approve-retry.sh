@@ -41,7 +41,9 @@ run 0 A status; SA=$(key safety_code)
 run 0 B status; SB=$(key safety_code)
 [ "$SA" = "$SB" ] || fail "safety codes differ ($SA, $SB)"
 
-# The code is used up now: approving it again finds no pending request.
-run 3 A device approve "$CODE"
+# The code is used up now: approving it again finds no pending request
+# (a usage error, exit 2, issue #18).
+run 2 A device approve "$CODE"
+grep -q 'no pending join request' "$TMP/out" || fail "a used code does not say why"
 [ "$(chain_len)" = 2 ] || fail "chain grew on a used code"
 echo "88-devices-approve-retry: ok"
