@@ -68,6 +68,10 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 		r = 1;
 		goto out;
 	}
+	if (r == COFFER_ENOENT && cli_no_drive(cli, s, drive) != 0) {
+		r = 1;
+		goto out;
+	}
 	if (r == COFFER_ENOENT && version == 0) {
 		cli_error(cli, r, "no drive '%s', or nothing pushed to it yet "
 		    "('coffer drive list', 'coffer push %s DIR')", drive, drive);

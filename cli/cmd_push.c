@@ -47,6 +47,10 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		return r;
 	r = cf_push(s, argv[0], argv[1], warn_cb, cli, &res);
 	cli_progress_end(cli);
+	if (r == COFFER_ENOENT && cli_no_drive(cli, s, argv[0]) != 0) {
+		r = 1;
+		goto out;
+	}
 	if (r == COFFER_ENOENT) {
 		cli_error(cli, r, "no drive '%s' or no folder '%s' (create the "
 		    "drive with 'coffer drive create %s')", argv[0], argv[1],

@@ -751,7 +751,8 @@ pfile_open(struct pwrite *pw, struct pfile *f, int *fdp)
 			r = COFFER_EINTERNAL;
 		else if ((f->fd = openat(f->dir->fd, f->tmp, O_WRONLY | O_CREAT |
 		    O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-			r = COFFER_EIO;
+			r = cf_session_local_error(pw->w->s, "write", f->dir->fd,
+			    f->name);
 		else
 			f->made = 1;
 	}
@@ -778,22 +779,26 @@ pfile_finish(struct pwrite *pw, struct pfile *f)
 		return r;
 	f->fd = -1;
 	if (fchmod(fd, f->mode) != 0 || futimens(fd, f->ts) != 0) {
+		r = cf_session_local_error(s, "set the mode and time of",
+		    f->dir->fd, f->name);
 		close(fd);
-		return COFFER_EIO;
+		return r;
 	}
 	if (close(fd) != 0)
-		return COFFER_EIO;
+		return cf_session_local_error(s, "write", f->dir->fd, f->name);
 	/*
 	 * rename replaces a file or a symlink (never followed) atomically;
 	 * not a folder: that is removed first.
 	 */
 	if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0) {
 		if (errno != EISDIR && errno != ENOTEMPTY && errno != EEXIST)
-			return COFFER_EIO;
+			return cf_session_local_error(s, "rename into place",
+			    f->dir->fd, f->name);
 		if ((r = clear_dir(f->dir->fd, f->name)) != 0)
 			return r;
 		if (renameat(f->dir->fd, f->tmp, f->dir->fd, f->name) != 0)
-			return COFFER_EIO;
+			return cf_session_local_error(s, "rename into place",
+			    f->dir->fd, f->name);
 	}
 	f->made = 0;
 	pthread_mutex_lock(&pw->mu);
@@ -849,9 +854,12 @@ batch_cb(void *vctx, size_t i, const uint8_t *plain, size_t len)
 		return COFFER_ENOTAUTHENTIC;
 	for (k = b->head[i]; k != SIZE_MAX; k = t->next) {
 		t = &b->t[k];
-		if ((r = pfile_open(pw, t->f, &fd)) != 0 ||
-		    (r = pwrite_all(fd, plain, len, t->off)) != 0 ||
-		    (r = pfile_done(pw, t->f, len)) != 0)
+		if ((r = pfile_open(pw, t->f, &fd)) != 0)
+			return r;
+		if (pwrite_all(fd, plain, len, t->off) != 0)
+			return cf_session_local_error(pw->w->s, "write",
+			    t->f->dir->fd, t->f->name);
+		if ((r = pfile_done(pw, t->f, len)) != 0)
 			return r;
 	}
 	return 0;
@@ -1082,10 +1090,12 @@ produce_mkdir(struct pwrite *pw, struct pdir *d, const char *name,
 	if ((r = clear_name(d->fd, name, 1)) != 0)
 		return r;
 	if (mkdirat(d->fd, name, 0700) != 0 && errno != EEXIST)
-		return COFFER_EIO;
+		return cf_session_local_error(pw->w->s, "make the folder", d->fd,
+		    name);
 	if ((fd = openat(d->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0)
-		return COFFER_EIO;
+		return cf_session_local_error(pw->w->s, "open the folder", d->fd,
+		    name);
 	(void)fchmod(fd, 0700);
 	if ((nd = malloc(sizeof(*nd))) == NULL) {
 		close(fd);
@@ -1323,11 +1333,11 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 	}
 	/* 2. Only now touch the target: a non-empty one needs --overwrite. */
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		r = COFFER_EIO;
+		r = cf_session_local_error(s, "make the folder", AT_FDCWD, dir);
 		goto out;
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = COFFER_EIO;
+		r = cf_session_local_error(s, "open the folder", AT_FDCWD, dir);
 		goto out;
 	}
 	if ((r = dir_empty(dfd, &empty)) != 0)

@@ -1574,7 +1574,8 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 	cf_statcache_mac_key(sec->chunk_id_key, p.mac_key);
 	cf_known_mac_key(sec->chunk_id_key, p.known_key);
 	if ((rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = errno == ENOENT || errno == ENOTDIR ? COFFER_ENOENT : COFFER_EIO;
+		r = errno == ENOENT || errno == ENOTDIR ? COFFER_ENOENT :
+		    cf_session_local_error(s, "open the folder", AT_FDCWD, dir);
 		goto out;
 	}
 	if ((p.buf = malloc(READ_WINDOW)) == NULL ||
