@@ -223,9 +223,9 @@ fail_denied(struct cli *cli, struct cf_session *s, const char *what)
 	} else if (st == 403 && !strcmp(code, "device_removed")) {
 		account_hint(s, url, sizeof(url), name, sizeof(name));
 		cli_error(cli, COFFER_EDENIED, "%s: the server says this device "
-		    "was removed from the account (by another device, or by a "
-		    "recovery): it can no longer read or write the account.  "
-		    "To use it again, join it again from a new folder: "
+		    "was removed from the account (its other devices show by "
+		    "whom): it can no longer read or write the account.  To "
+		    "use it again, join it again from a new folder: "
 		    "COFFER_HOME=NEWDIR coffer device join --server %s %s, and "
 		    "approve it on a trusted device", what, url, name);
 	} else {
