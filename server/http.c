@@ -254,8 +254,8 @@ fail_store(struct rq *q, const char *what)
 		avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
 	full = e == ENOSPC || e == EDQUOT ||
 	    avail < DISK_LOW_BYTES + (uint64_t)q->len;
-	ename = e == ENOSPC ? "ENOSPC" : e == EDQUOT ? "EDQUOT" : e == EIO ?
-	    "EIO" : NULL;
+	ename = e == 0 ? "none" : e == ENOSPC ? "ENOSPC" : e == EDQUOT ?
+	    "EDQUOT" : e == EIO ? "EIO" : NULL;
 	if (ename == NULL) {
 		snprintf(en, sizeof(en), "%d", e);
 		ename = en;
@@ -265,7 +265,8 @@ fail_store(struct rq *q, const char *what)
 	else
 		snprintf(free_b, sizeof(free_b), "%" PRIu64, avail);
 	srv_log(full ? "disk_full" : "storage_error", "what", what,
-	    "errno", ename, "strerror", strerror(e), "free_bytes", free_b,
+	    "errno", ename, "strerror", e != 0 ? strerror(e) : "",
+	    "free_bytes", free_b,
 	    "data", q->s->cfg.data, "method", q->method, "path", q->path,
 	    (const char *)NULL);
 	if (full)
@@ -2384,6 +2385,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if (q->bhs != NULL)
 			crypto_generichash_final(q->bhs, q->bh, sizeof(q->bh));
 		q->now = now_s();
+		errno = 0;	/* an errno fail_store sees is this request's */
 		route(q);
 		ret = send_reply(q);
 	}
