@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -68,11 +69,34 @@ void cli_progress_end(struct cli *cli);
 
 struct cf_chain_change;
 
+/**
+ * cli_safe_text(out, outlen, p, n):
+ * The one sanitiser of untrusted text (the server's messages, names other
+ * devices chose, paths) for a terminal: valid UTF-8 is kept, but control
+ * characters (C0, DEL, C1 U+0080-U+009F), line and paragraph separators,
+ * bidirectional marks and overrides, '\\' and invalid UTF-8 are shown as
+ * \xNN, byte by byte.  Cut to fit ${outlen} (ending "..." then); returns
+ * the length written (NUL-terminated).  4n + 1 bytes always hold it all.
+ */
+size_t cli_safe_text(char *out, size_t outlen, const uint8_t *p, size_t n);
+
+/* The same, written to ${f} whole (${n} is bounded by its caller). */
+void cli_safe_print(FILE *f, const uint8_t *p, size_t n);
+
 /*
- * A device name (another device's choice) made safe for a terminal:
- * control characters become '?'.  ${out} holds CF_DEVICE_NAME_MAX + 1.
+ * A device name (another device's choice) made safe for a terminal by
+ * cli_safe_text.  ${out} holds CF_DEVICE_NAME_MAX + 1 (a long escaped
+ * name is cut, ending "...").
  */
 void cli_safe_name(char *out, const char *name);
+
+/**
+ * cli_no_drive(cli, s, name):
+ * If the account has no drive ${name}: say so, suggest the closest
+ * existing name ("did you mean 'docs'?") or else 'coffer drive create',
+ * and return 1 (the exit status).  0, printing nothing, if it exists.
+ */
+int cli_no_drive(struct cli *cli, struct cf_session *s, const char *name);
 
 /*
  * One device-chain entry as a line on stderr: what, to which device (name

@@ -19,8 +19,10 @@ drive_error(struct cli *cli, struct cf_session *s, int r, const char *drive,
     const char *what)
 {
 	if (r == COFFER_ENOENT) {
-		cli_error(cli, r, "%s: no drive '%s' or no such version or path "
-		    "('coffer drive list', 'coffer log %s')", what, drive, drive);
+		if (cli_no_drive(cli, s, drive) != 0)
+			return 1;
+		cli_error(cli, r, "%s: drive '%s' has no such version or path "
+		    "('coffer log %s' lists its versions)", what, drive, drive);
 		return 1;
 	}
 	return cli_fail(cli, s, r, what);
@@ -50,6 +52,9 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	struct cf_session *s = NULL;
 	int r;
 
+	if (argc >= 1 && argv[argc - 1][0] == '-' && argv[argc - 1][1] != '\0')
+		return cli_usage_error(cli, "log", "unknown option '%s'",
+		    argv[argc - 1]);
 	if (argc != 1 || argv[0][0] == '-')
 		return cli_usage_error(cli, "log", "log needs DRIVE");
 	if ((r = cli_session(cli, &s)) != 0)
@@ -86,20 +91,10 @@ ls_cb(void *ctx, const struct cf_tree_entry *e)
 	printf("%-7s %04o %12llu %lld.%09u ", type_name(e->type),
 	    (unsigned)e->mode, (unsigned long long)e->size,
 	    (long long)e->mtime_sec, (unsigned)e->mtime_nsec);
-	for (size_t i = 0; i < e->namelen; i++) {
-		if (e->name[i] < 0x20 || e->name[i] == 0x7f || e->name[i] == '\\')
-			printf("\\x%02x", e->name[i]);
-		else
-			putchar(e->name[i]);
-	}
+	cli_safe_print(stdout, e->name, e->namelen);
 	if (e->type == CF_TREE_SYMLINK) {
 		printf(" -> ");
-		for (size_t i = 0; i < e->targetlen; i++) {
-			if (e->target[i] < 0x20 || e->target[i] == 0x7f)
-				printf("\\x%02x", e->target[i]);
-			else
-				putchar(e->target[i]);
-		}
+		cli_safe_print(stdout, e->target, e->targetlen);
 	}
 	putchar('\n');
 	return 0;
@@ -115,7 +110,12 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	size_t dl;
 	int r;
 
-	if (argc < 1 || argc > 2 || argv[0][0] == '-')
+	if (argc >= 1 && argv[0][0] == '-')
+		return cli_usage_error(cli, "ls", "unknown option '%s'", argv[0]);
+	if (argc == 2 && argv[1][0] == '-' && argv[1][1] == '-')
+		return cli_usage_error(cli, "ls", "unknown option '%s' (a PATH "
+		    "of the version never starts with '--')", argv[1]);
+	if (argc < 1 || argc > 2)
 		return cli_usage_error(cli, "ls", "ls needs DRIVE[@N] [PATH]");
 	if (argc == 2)
 		path = argv[1];
@@ -144,11 +144,14 @@ cmd_status(struct cli *cli, int argc, char **argv)
 	struct cf_session *s = NULL;
 	struct cf_status_drive *d = NULL;
 	char code[CF_SAFETY_CODE_BYTES], acct[2 * CF_ID_BYTES + 1];
+	char safe[4 * CF_DIR_NAME_MAX + 4];
 	json_t *arr, *o;
 	size_t n = 0, i;
 	int r;
 
-	(void)argv;
+	if (argc != 0 && argv[0][0] == '-')
+		return cli_usage_error(cli, "status", "unknown option '%s'",
+		    argv[0]);
 	if (argc != 0)
 		return cli_usage_error(cli, "status", "status takes no arguments");
 	if ((r = cli_session(cli, &s)) != 0)
@@ -176,10 +179,13 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		printf("account %s (%s) on %s\nsafety code: %s  (compare it "
 		    "with your other devices)\n", s->acct.name, acct,
 		    s->acct.server, code);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			cli_safe_text(safe, sizeof(safe),
+			    (const uint8_t *)d[i].name, strlen(d[i].name));
 			printf("  %-20s version %llu, verified at %llu\n",
-			    d[i].name, (unsigned long long)d[i].head.version,
+			    safe, (unsigned long long)d[i].head.version,
 			    (unsigned long long)d[i].verified_at);
+		}
 	}
 out:
 	free(d);
@@ -196,6 +202,9 @@ cmd_check(struct cli *cli, int argc, char **argv)
 
 	if (argc == 1 && !strcmp(argv[0], "--read-data"))
 		read_data = 1;
+	else if (argc != 0 && argv[0][0] == '-')
+		return cli_usage_error(cli, "check", "unknown option '%s'",
+		    argv[0]);
 	else if (argc != 0)
 		return cli_usage_error(cli, "check", "check takes only --read-data");
 	if ((r = cli_session(cli, &s)) != 0)

@@ -90,14 +90,18 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 		r = 1;
 		goto out;
 	}
+	if (r == COFFER_ENOENT && cli_no_drive(cli, s, drive) != 0) {
+		r = 1;
+		goto out;
+	}
 	if (r == COFFER_ENOENT && version == 0) {
-		cli_error(cli, r, "no drive '%s', or nothing pushed to it yet "
-		    "('coffer drive list', 'coffer push %s DIR')", drive, drive);
+		cli_error(cli, r, "nothing was pushed to drive '%s' yet "
+		    "('coffer push %s DIR')", drive, drive);
 		r = 1;
 		goto out;
 	}
 	if (r == COFFER_ENOENT) {
-		cli_error(cli, r, "no drive '%s', or it has no version %llu "
+		cli_error(cli, r, "drive '%s' has no version %llu "
 		    "('coffer log %s' lists them)", drive,
 		    (unsigned long long)version, drive);
 		r = 1;

@@ -111,10 +111,7 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		r = 1;
 		goto out;
 	}
-	if (r == COFFER_ENOENT) {
-		cli_error(cli, r, "no drive '%s' (the account's drives: 'coffer "
-		    "drive list'; a new one: 'coffer drive create %s')", drive,
-		    drive);
+	if (r == COFFER_ENOENT && cli_no_drive(cli, s, drive) != 0) {
 		r = 1;
 		goto out;
 	}

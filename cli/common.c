@@ -3,10 +3,12 @@
  * JSON output, names, numbers, progress.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -18,11 +20,135 @@
 #include "cli.h"
 
 #define B64_MAX		1024
+#define SRV_TEXT_MAX	(4 * CF_CLIENT_ERRMSG_MAX)	/* escaped */
+#define PATH_TEXT_MAX	1024			/* escaped, cut */
+#define SUGGEST_MAX	3		/* edits a suggested drive name is off */
+
+/* ---- untrusted text on a terminal ---- */
+
+/*
+ * The length of the UTF-8 sequence at ${p} (${n} bytes left) and its
+ * code point, or 0 if it is not valid UTF-8 (overlong, surrogate, past
+ * U+10FFFF, cut).
+ */
+static size_t
+utf8_seq(const uint8_t *p, size_t n, uint32_t *cpp)
+{
+	size_t k, j;
+	uint32_t cp;
+
+	if (p[0] < 0x80) {
+		*cpp = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xe0) == 0xc0) {
+		k = 2;
+		cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		k = 3;
+		cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		k = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < k)
+		return 0;
+	for (j = 1; j < k; j++) {
+		if ((p[j] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[j] & 0x3f);
+	}
+	if ((k == 2 && cp < 0x80) || (k == 3 && cp < 0x800) ||
+	    (k == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	*cpp = cp;
+	return k;
+}
+
+/* 1 for a code point a terminal acts on or that reorders the line. */
+static int
+cp_unsafe(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) ||
+	    cp == '\\' || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * The next piece of ${p} at ${*ip} as shown: the bytes as they are, or
+ * \xNN for each; into ${piece} (room for 4 * 4 bytes); its length.
+ */
+static size_t
+safe_piece(const uint8_t *p, size_t n, size_t *ip, char *piece)
+{
+	static const char hx[] = "0123456789abcdef";
+	uint32_t cp = 0;
+	size_t k, j, o = 0;
+
+	if ((k = utf8_seq(p + *ip, n - *ip, &cp)) != 0 && !cp_unsafe(cp)) {
+		memcpy(piece, p + *ip, k);
+		*ip += k;
+		return k;
+	}
+	if (k == 0)
+		k = 1;
+	for (j = 0; j < k; j++) {
+		piece[o++] = '\\';
+		piece[o++] = 'x';
+		piece[o++] = hx[p[*ip + j] >> 4];
+		piece[o++] = hx[p[*ip + j] & 0xf];
+	}
+	*ip += k;
+	return o;
+}
+
+size_t
+cli_safe_text(char *out, size_t outlen, const uint8_t *p, size_t n)
+{
+	char piece[16];
+	size_t i = 0, o = 0, need = 0, k, room;
+
+	if (outlen == 0)
+		return 0;
+	while (i < n)
+		need += safe_piece(p, n, &i, piece);
+	/* All of it if it fits, else what fits before "...". */
+	room = need < outlen ? outlen - 1 : (outlen > 4 ? outlen - 4 : 0);
+	for (i = 0; i < n; o += k) {
+		k = safe_piece(p, n, &i, piece);
+		if (o + k > room)
+			break;
+		memcpy(out + o, piece, k);
+	}
+	if (need >= outlen && outlen > 4) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+void
+cli_safe_print(FILE *f, const uint8_t *p, size_t n)
+{
+	char piece[16];
+	size_t i = 0, k;
+
+	while (i < n) {
+		k = safe_piece(p, n, &i, piece);
+		fwrite(piece, 1, k, f);
+	}
+}
+
+/* ---- errors ---- */
 
 int
 cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], safe[4 * sizeof(msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -30,6 +156,12 @@ cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	if (cli->json) {
 		json_t *o = json_pack("{s:s, s:i}", "error", msg, "status", 2);
+
+		if (o == NULL) {	/* not UTF-8: escaped */
+			cli_safe_text(safe, sizeof(safe), (const uint8_t *)msg,
+			    strlen(msg));
+			o = json_pack("{s:s, s:i}", "error", safe, "status", 2);
+		}
 		cli_json(o);
 	} else {
 		fprintf(stderr, "%s: %s\n", cli->prog, msg);
@@ -38,16 +170,100 @@ cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
 	return 2;
 }
 
+/*
+ * The server URL and account name of this device (for a command to
+ * suggest), or "URL" and "NAME" if its account file cannot be read.
+ */
+static void
+account_hint(struct cf_session *s, char *url, size_t ul, char *name,
+    size_t nl)
+{
+	struct cf_state_paths p;
+	struct cf_account a;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	snprintf(url, ul, "URL");
+	snprintf(name, nl, "NAME");
+	if (s != NULL) {
+		snprintf(url, ul, "%s", s->acct.server);
+		snprintf(name, nl, "%s", s->acct.name);
+		return;
+	}
+	if (cf_state_paths_get(&p) == 0 && cf_state_read(p.data,
+	    CF_STATE_ACCOUNT, CF_STATE_FILE_MAX, &buf, &len) == 0 &&
+	    cf_account_decode(buf, len, &a) == 0) {
+		snprintf(url, ul, "%s", a.server);
+		snprintf(name, nl, "%s", a.name);
+	}
+	free(buf);
+}
+
+/* The server refused: say why, from its stable code where it gave one. */
+static void
+fail_denied(struct cli *cli, struct cf_session *s, const char *what)
+{
+	char code[CF_CLIENT_ERRCODE_MAX], raw[CF_CLIENT_ERRMSG_MAX];
+	char srv[SRV_TEXT_MAX], url[CF_ACCOUNT_URL_MAX + 1];
+	char name[CF_ACCOUNT_ANAME_MAX + 1];
+	long st;
+
+	st = cf_client_last_refusal(code, raw);
+	cli_safe_text(srv, sizeof(srv), (const uint8_t *)raw, strlen(raw));
+	if (st == 507 && !strcmp(code, "quota")) {
+		cli_error(cli, COFFER_EDENIED, "%s: the server says the "
+		    "account's storage quota is full: nothing more can be "
+		    "stored.  Ask the server's operator for a larger quota "
+		    "(cofferd --quota BYTES)", what);
+	} else if (st == 507 && !strcmp(code, "disk_full")) {
+		cli_error(cli, COFFER_EDENIED, "%s: the server is out of disk "
+		    "space (it says so): nothing was stored.  Try again once "
+		    "the server's operator has freed space (cofferd's log "
+		    "names the cause)", what);
+	} else if (st == 403 && !strcmp(code, "device_removed")) {
+		account_hint(s, url, sizeof(url), name, sizeof(name));
+		cli_error(cli, COFFER_EDENIED, "%s: the server says this device "
+		    "was removed from the account (its other devices show by "
+		    "whom): it can no longer read or write the account.  To "
+		    "use it again, join it again from a new folder: "
+		    "COFFER_HOME=NEWDIR coffer device join --server %s %s, and "
+		    "approve it on a trusted device", what, url, name);
+	} else {
+		cli_error(cli, COFFER_EDENIED, "%s: the server refused the "
+		    "request%s%s%s", what, srv[0] ? " (the server says: " : "",
+		    srv, srv[0] ? ")" : "");
+	}
+}
+
+/* A local file could not be read or written: which, and why. */
+static int
+fail_local(struct cli *cli, struct cf_session *s, int err, const char *what)
+{
+	const struct cf_local_error *le = s != NULL ? &s->lerr : NULL;
+	char path[PATH_TEXT_MAX];
+
+	if (le == NULL || le->errnum == 0)
+		return 0;
+	cli_safe_text(path, sizeof(path), le->path, le->pathlen);
+	cli_error(cli, err, "%s: cannot %s %s: %s%s", what, le->op, path,
+	    strerror(le->errnum), le->errnum == ENOSPC || le->errnum == EDQUOT ?
+	    " (free some space there and run the command again)" : "");
+	return 1;
+}
+
 int
 cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what)
 {
-	const char *srv = "";
+	struct cf_state_paths p;
+	const char *raw = "";
+	char srv[SRV_TEXT_MAX];
 	long st = 0;
 
 	if ((st = cli_passphrase_report(cli, err)) != 0)
 		return (int)st;
 	if (s != NULL && s->net != NULL)
-		srv = cf_client_error(s->net, &st);
+		raw = cf_client_error(s->net, &st);
+	cli_safe_text(srv, sizeof(srv), (const uint8_t *)raw, strlen(raw));
 	switch (err) {
 	case COFFER_ENOTAUTHENTIC:
 		cli_error(cli, err, "%s: the server sent something that is not "
@@ -62,8 +278,7 @@ cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what)
 		    s != NULL ? s->acct.server : "");
 		break;
 	case COFFER_EDENIED:
-		cli_error(cli, err, "%s: the server refused the request%s%s%s",
-		    what, srv[0] ? " (" : "", srv, srv[0] ? ")" : "");
+		fail_denied(cli, s, what);
 		break;
 	case COFFER_EBADKEY:
 		cli_error(cli, err, "%s: wrong passphrase or key (set "
@@ -74,12 +289,105 @@ cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what)
 		cli_error(cli, err, "%s: a file of this device is damaged "
 		    "(under $COFFER_HOME or ~/.local/share/coffer)", what);
 		break;
+	case COFFER_EINVAL:
+		if (cf_state_paths_get(&p) != 0) {
+			cli_error(cli, err, "%s: no folder for this device's "
+			    "files: set HOME or COFFER_HOME (to a folder path "
+			    "shorter than %d bytes)", what,
+			    CF_STATE_PATH_MAX - 64);
+			break;
+		}
+		/* FALLTHROUGH */
 	default:
+		if ((err == COFFER_EIO || err == COFFER_ENOENT) &&
+		    fail_local(cli, s, err, what))
+			break;
 		cli_error(cli, err, "%s: %s%s%s%s", what, coffer_strerror(err),
-		    srv[0] ? " (server: " : "", srv, srv[0] ? ")" : "");
+		    srv[0] ? " (the server says: " : "", srv, srv[0] ? ")" : "");
 		break;
 	}
 	return coffer_exit_status(err);
+}
+
+/* Optimal string alignment distance of two names, at most CF_DIR_NAME_MAX. */
+static size_t
+name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, c, v;
+	size_t *d, w = lb + 1, r;
+
+	if (la > CF_DIR_NAME_MAX || lb > CF_DIR_NAME_MAX ||
+	    (d = calloc((la + 1) * w, sizeof(*d))) == NULL)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i * w] = i;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			c = a[i - 1] == b[j - 1] ? 0 : 1;
+			v = d[(i - 1) * w + j] + 1;
+			if (d[i * w + j - 1] + 1 < v)
+				v = d[i * w + j - 1] + 1;
+			if (d[(i - 1) * w + j - 1] + c < v)
+				v = d[(i - 1) * w + j - 1] + c;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[(i - 2) * w + j - 2] + 1 < v)
+				v = d[(i - 2) * w + j - 2] + 1;
+			d[i * w + j] = v;
+		}
+	}
+	r = d[la * w + lb];
+	free(d);
+	return r;
+}
+
+int
+cli_no_drive(struct cli *cli, struct cf_session *s, const char *name)
+{
+	char want[4 * CF_DIR_NAME_MAX + 4], near[4 * CF_DIR_NAME_MAX + 4];
+	const struct cf_dir_drive *best = NULL;
+	size_t i, d, bestd = SIZE_MAX, limit, nl = strlen(name);
+
+	if (s == NULL || s->dir == NULL)
+		goto none;
+	for (i = 0; i < s->dir->ndrives; i++) {
+		const struct cf_dir_drive *dd = &s->dir->drives[i];
+
+		if (dd->name != NULL && dd->namelen == nl &&
+		    !memcmp(dd->name, name, nl))
+			return 0;	/* it exists */
+	}
+	/* The closest name, if it is a few edits away (or differs in case). */
+	limit = nl / 4 < 1 ? 1 : nl / 4 > SUGGEST_MAX ? SUGGEST_MAX : nl / 4;
+	for (i = 0; i < s->dir->ndrives; i++) {
+		const struct cf_dir_drive *dd = &s->dir->drives[i];
+
+		if (dd->name == NULL)
+			continue;
+		d = name_distance(name, dd->name);
+		if (d > limit && !(dd->namelen == nl &&
+		    !strncasecmp(dd->name, name, nl)))
+			continue;
+		if (d < bestd) {
+			bestd = d;
+			best = dd;
+		}
+	}
+none:
+	cli_safe_text(want, sizeof(want), (const uint8_t *)name, nl);
+	if (best != NULL) {
+		cli_safe_text(near, sizeof(near), (const uint8_t *)best->name,
+		    best->namelen);
+		cli_error(cli, COFFER_ENOENT, "there is no drive '%s' in this "
+		    "account: did you mean '%s'? ('coffer drive list' shows "
+		    "the drives)", want, near);
+	} else {
+		cli_error(cli, COFFER_ENOENT, "there is no drive '%s' in this "
+		    "account ('coffer drive list' shows the drives; 'coffer "
+		    "drive create %s' makes it)", want, want);
+	}
+	return 1;
 }
 
 static const char *
@@ -97,19 +405,15 @@ entry_kind(uint8_t t)
 
 /*
  * who(out, outlen, name, id, idchars, is_rk, me): a device as a person
- * reads it: its name (opened with the epoch keys; control characters
- * shown as '?', since a name is another device's choice and goes to a
+ * reads it: its name (opened with the epoch keys; made safe by
+ * cli_safe_text, since a name is another device's choice and goes to a
  * terminal) and the first ${idchars} hex digits of its id.
  */
 void
 cli_safe_name(char *out, const char *name)
 {
-	size_t i;
-
-	for (i = 0; name[i] != '\0' && i < CF_DEVICE_NAME_MAX; i++)
-		out[i] = (unsigned char)name[i] < 0x20 ||
-		    (unsigned char)name[i] == 0x7f ? '?' : name[i];
-	out[i] = '\0';
+	cli_safe_text(out, CF_DEVICE_NAME_MAX + 1, (const uint8_t *)name,
+	    strnlen(name, CF_DEVICE_NAME_MAX));
 }
 
 static void

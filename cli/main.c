@@ -121,7 +121,7 @@ static const char *const pending[][2] = {
 void
 cli_error(struct cli *cli, int err, const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[1024], safe[4 * sizeof(msg)];
 	va_list ap;
 	json_t *o;
 	char *s;
@@ -133,6 +133,13 @@ cli_error(struct cli *cli, int err, const char *fmt, ...)
 	if (cli->json) {
 		o = json_pack("{s:s, s:i}", "error", msg, "status",
 		    coffer_exit_status(err));
+		if (o == NULL) {
+			/* Not UTF-8 (a name, a path): escaped, as on a terminal. */
+			cli_safe_text(safe, sizeof(safe), (const uint8_t *)msg,
+			    strlen(msg));
+			o = json_pack("{s:s, s:i}", "error", safe, "status",
+			    coffer_exit_status(err));
+		}
 		if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
 			printf("%s\n", s);
 			free(s);
@@ -275,15 +282,19 @@ main(int argc, char **argv)
 	}
 	for (k = 0; k < NPENDING; k++) {
 		if (!strcmp(pending[k][0], args[0])) {
-			cli_error(&cli, COFFER_EINVAL,
+			i = cli_usage_error(&cli, "",
 			    "'coffer %s' is not built yet: it comes with %s",
 			    args[0], pending[k][1]);
 			free(args);
-			return 2;
+			return i;
 		}
 	}
-	cli_error(&cli, COFFER_EINVAL, "no command '%s' (try 'coffer --help')",
-	    args[0]);
+	if (args[0][0] == '-')
+		i = cli_usage_error(&cli, "", "no option '%s' (try 'coffer "
+		    "--help')", args[0]);
+	else
+		i = cli_usage_error(&cli, "", "no command '%s' (try 'coffer "
+		    "--help')", args[0]);
 	free(args);
-	return 2;
+	return i;
 }

@@ -3,6 +3,7 @@
  * authentication (docs/API.md §2) and the endpoints of docs/API.md §4.
  */
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 
 #include <arpa/inet.h>
@@ -40,6 +41,8 @@
 #define INVITE_HEX	64
 #define LOG_VALUE_MAX	256
 #define KEY_HEX_LEN	(2 * (CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES))
+/* A store write failed with less than this (plus the request) free: disk full. */
+#define DISK_LOW_BYTES	((uint64_t)1 << 20)
 
 static const char ct_json[] = "application/json";
 static const char ct_frame[] = "application/x-coffer-frame";
@@ -205,6 +208,75 @@ fail(struct rq *q, unsigned status, const char *msg)
 	reply_json(q, status, json_pack("{s:s}", "error", msg));
 }
 
+/*
+ * A refusal the client tells apart by its stable ${code} (docs/API.md §1:
+ * "quota", "disk_full", "device_removed").
+ */
+static void
+fail_code(struct rq *q, unsigned status, const char *msg, const char *code)
+{
+	reply_json(q, status, json_pack("{s:s, s:s}", "error", msg, "code",
+	    code));
+}
+
+/* 507: the account's quota would be exceeded (logged). */
+static void
+fail_quota(struct rq *q, uint64_t used, uint64_t add)
+{
+	char acct[2 * CF_ID_BYTES + 1], u[24], a[24], l[24];
+
+	sodium_bin2hex(acct, sizeof(acct), q->acct, CF_ID_BYTES);
+	snprintf(u, sizeof(u), "%" PRIu64, used);
+	snprintf(a, sizeof(a), "%" PRIu64, add);
+	snprintf(l, sizeof(l), "%" PRIu64, q->s->cfg.quota);
+	srv_log("quota_full", "account", acct, "used", u, "adding", a,
+	    "quota", l, (const char *)NULL);
+	fail_code(q, 507, "quota exceeded: the account's storage quota is full",
+	    "quota");
+}
+
+/*
+ * A store write or commit failed: log the cause (the errno of the call
+ * that failed, the free space of the data folder's file system) and
+ * answer 507 "disk_full" when the disk is full (ENOSPC, EDQUOT, or less
+ * than DISK_LOW_BYTES plus the request free), 500 otherwise.  Nothing
+ * was acknowledged either way.
+ */
+static void
+fail_store(struct rq *q, const char *what)
+{
+	struct statvfs vfs;
+	uint64_t avail = UINT64_MAX;
+	char free_b[24], en[16];
+	const char *ename;
+	int e = errno, full;
+
+	if (statvfs(q->s->cfg.data, &vfs) == 0)
+		avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+	full = e == ENOSPC || e == EDQUOT ||
+	    avail < DISK_LOW_BYTES + (uint64_t)q->len;
+	ename = e == 0 ? "none" : e == ENOSPC ? "ENOSPC" : e == EDQUOT ?
+	    "EDQUOT" : e == EIO ? "EIO" : NULL;
+	if (ename == NULL) {
+		snprintf(en, sizeof(en), "%d", e);
+		ename = en;
+	}
+	if (avail == UINT64_MAX)
+		snprintf(free_b, sizeof(free_b), "unknown");
+	else
+		snprintf(free_b, sizeof(free_b), "%" PRIu64, avail);
+	srv_log(full ? "disk_full" : "storage_error", "what", what,
+	    "errno", ename, "strerror", e != 0 ? strerror(e) : "",
+	    "free_bytes", free_b,
+	    "data", q->s->cfg.data, "method", q->method, "path", q->path,
+	    (const char *)NULL);
+	if (full)
+		fail_code(q, 507, "the server is out of disk space; nothing "
+		    "was stored", "disk_full");
+	else
+		fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "storage error");
+}
+
 /* Map a store error to a response. */
 static void
 fail_rc(struct rq *q, int rc)
@@ -217,7 +289,7 @@ fail_rc(struct rq *q, int rc)
 		fail(q, MHD_HTTP_BAD_REQUEST, "malformed record");
 		break;
 	default:
-		fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "storage error");
+		fail_store(q, "metadata store");
 		break;
 	}
 }
@@ -616,6 +688,23 @@ is_rk(struct rq *q)
 	    memcmp(rkid, q->dev, CF_ID_BYTES) == 0;
 }
 
+/*
+ * 1 if the signer of ${q} is a device removed from its account and the
+ * request's signature is its own: only the device itself learns that it
+ * was removed (anyone else gets "not active", as for an unknown device).
+ */
+static int
+removed_signer(struct rq *q)
+{
+	uint8_t pk[CF_SIGN_PK_BYTES];
+	int removed = 0;
+
+	if (srv_meta_device(q->s->meta, q->acct, q->dev, pk, &removed) != 0 ||
+	    !removed)
+		return 0;
+	return auth_verify(q, pk) == 0;
+}
+
 static int
 auth_device(struct rq *q, const uint8_t *acct_in_path)
 {
@@ -629,6 +718,9 @@ auth_device(struct rq *q, const uint8_t *acct_in_path)
 	rc = srv_meta_signer(q->s->meta, q->acct, q->dev, pk);
 	if (rc == COFFER_ENOENT)
 		fail(q, MHD_HTTP_NOT_FOUND, "no such account");
+	else if (rc == COFFER_EDENIED && removed_signer(q))
+		fail_code(q, MHD_HTTP_FORBIDDEN, "this device was removed from "
+		    "the account", "device_removed");
 	else if (rc == COFFER_EDENIED)
 		fail(q, MHD_HTTP_FORBIDDEN, "device not active in this account");
 	else if (rc != 0)
@@ -1957,15 +2049,19 @@ ep_objects_put(struct rq *q, const uint8_t *acct, const uint8_t *drive)
 	}
 	if (add > 0 && (used > q->s->cfg.quota ||
 	    add > q->s->cfg.quota - used)) {
-		fail(q, 507, "quota exceeded");
+		fail_quota(q, used, add);
 		goto out;
 	}
 	intx = 0;
 	srv_meta_rollback(q->s->meta);
 
 	/* 2: DESIGN §6, every byte durable before the commit that shows it. */
+	errno = 0;
 	if ((rc = srv_objstore_write(q->s->objs, puts, nnew)) != 0) {
-		fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "object store write failed");
+		if (rc == COFFER_ENOMEM)
+			fail_rc(q, rc);
+		else
+			fail_store(q, "object store write");
 		goto out;
 	}
 
@@ -2009,7 +2105,7 @@ ep_objects_put(struct rq *q, const uint8_t *acct, const uint8_t *drive)
 	}
 	if (add > 0 && (used > q->s->cfg.quota ||
 	    add > q->s->cfg.quota - used)) {
-		fail(q, 507, "quota exceeded");
+		fail_quota(q, used, add);
 		goto out;
 	}
 	if (nstored > 0 && (rc = srv_meta_usage_add(q->s->meta, acct, add,
@@ -2408,6 +2504,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		if (q->bhs != NULL)
 			crypto_generichash_final(q->bhs, q->bh, sizeof(q->bh));
 		q->now = now_s();
+		errno = 0;	/* an errno fail_store sees is this request's */
 		route(q);
 		ret = send_reply(q);
 	}

@@ -1047,7 +1047,8 @@ cmd_limits(void)
 	}
 	EXPECT_RC(cf_client_objects_put(c, drive, items, 1, &stored), 0);
 	EXPECT_RC(cf_client_objects_put(c, drive, items + 1, 1, &stored),
-	    COFFER_ETOOBIG);
+	    COFFER_EDENIED);
+	EXPECT(strcmp(cf_client_error_code(c), "quota") == 0);
 	EXPECT_RC(cf_client_quota(c, &used, &limit, &nobj), 0);
 	EXPECT(used == 600 && limit == 1000 && nobj == 1);
 	/* At most 8 pending join requests. */

@@ -993,6 +993,9 @@ pfile_error(struct pwrite *pw, struct pfile *f, int e)
 		f->skip = e;
 	pthread_mutex_unlock(&f->omu);
 	if (fatal_errno(e)) {
+		errno = e;
+		(void)cf_session_local_error(pw->w->s, "write", f->dir->fd,
+		    f->name);
 		pthread_mutex_lock(&pw->mu);
 		stop = pw->err != 0;
 		pthread_mutex_unlock(&pw->mu);
@@ -1389,6 +1392,11 @@ pdir_error(struct pwrite *pw, struct pdir *d, const char *name, int e)
 	size_t cap, len;
 	int r;
 
+	if (fatal_errno(e)) {
+		errno = e;
+		(void)cf_session_local_error(w->s, "make the folder", d->fd,
+		    name);
+	}
 	if ((r = path_error(w, &pw->mu, d->path, d->pathlen, name, e)) < 0)
 		return r;
 	if (w->nskipdirs == w->capskipdirs) {
@@ -1780,11 +1788,11 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 	}
 	/* 2. Only now touch the target: a non-empty one needs --overwrite. */
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		r = COFFER_EIO;
+		r = cf_session_local_error(s, "make the folder", AT_FDCWD, dir);
 		goto out;
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = COFFER_EIO;
+		r = cf_session_local_error(s, "open the folder", AT_FDCWD, dir);
 		goto out;
 	}
 	if ((r = dir_empty(dfd, &empty)) != 0)

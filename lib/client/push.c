@@ -2202,7 +2202,8 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 			res->no_folder = 2;
 		else if (errno == ENOENT)
 			res->no_folder = 1;
-		r = res->no_folder != 0 ? COFFER_ENOENT : COFFER_EIO;
+		r = res->no_folder != 0 ? COFFER_ENOENT :
+		    cf_session_local_error(s, "open the folder", AT_FDCWD, dir);
 		goto out;
 	}
 	if ((r = cf_session_drive(s, drive, drive_id, &dk)) != 0)

@@ -3,9 +3,13 @@
  * directory; drive heads against their pins; verified object fetches.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -61,6 +65,44 @@ cf_session_free(struct cf_session *s)
 	cf_dir_free(s->dir);
 	sodium_memzero(s, sizeof(*s));
 	free(s);
+}
+
+/* Guards every session's lerr (failures are rare: one lock is enough). */
+static pthread_mutex_t lerr_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int
+cf_session_local_error(struct cf_session *s, const char *op, int dfd,
+    const char *name)
+{
+	struct cf_local_error *le = &s->lerr;
+	char link[64];
+	ssize_t k = 0;
+	size_t nl = strlen(name);
+	int e = errno;
+
+	pthread_mutex_lock(&lerr_mu);
+	if (le->errnum != 0)
+		goto out;
+	le->op = op;
+	le->errnum = e != 0 ? e : EIO;
+	le->pathlen = 0;
+	/* The folder's path as the system knows it (Linux), then the name. */
+	if (dfd != AT_FDCWD && name[0] != '/' &&
+	    snprintf(link, sizeof(link), "/proc/self/fd/%d", dfd) <
+	    (int)sizeof(link) && (k = readlink(link, (char *)le->path,
+	    sizeof(le->path) - 1)) > 0 && le->path[0] == '/') {
+		le->pathlen = (size_t)k;
+		if (le->path[le->pathlen - 1] != '/')
+			le->path[le->pathlen++] = '/';
+	}
+	if (nl > sizeof(le->path) - le->pathlen)
+		nl = sizeof(le->path) - le->pathlen;
+	memcpy(le->path + le->pathlen, name, nl);
+	le->pathlen += nl;
+out:
+	pthread_mutex_unlock(&lerr_mu);
+	errno = e;
+	return COFFER_EIO;
 }
 
 /* Read and decode the chain pin. */

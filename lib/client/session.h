@@ -26,6 +26,23 @@
 /* Bytes of directory records held at once to catch up to a head. */
 #define CF_SESSION_DIR_CATCHUP_BYTES	((size_t)256 << 20)
 
+/* Bytes of a local path kept for the message of a failed operation. */
+#define CF_LOCAL_ERROR_PATH_MAX	4096
+
+/*
+ * The first local file an operation of the session failed to read or
+ * write (pull, push): what it did ("write", "create"...; a static
+ * string), the path as bytes (the folder's path as the system names it,
+ * and the name; not NUL-terminated, maybe cut) and the errno.  errnum 0:
+ * none.  For the CLI's message (it names the path and the cause).
+ */
+struct cf_local_error {
+	const char *op;
+	uint8_t path[CF_LOCAL_ERROR_PATH_MAX];
+	size_t pathlen;
+	int errnum;
+};
+
 /* Progress reports to the caller (the CLI prints them, or not). */
 typedef void cf_progress_fn(void *ctx, const char *what, uint64_t done,
     uint64_t total);
@@ -44,7 +61,18 @@ struct cf_session {
 	int key_loose;			/* key file readable by others */
 	cf_progress_fn *progress;
 	void *progress_ctx;
+	struct cf_local_error lerr;	/* set by cf_session_local_error */
 };
+
+/**
+ * cf_session_local_error(s, op, dfd, name):
+ * Record errno (read first) as the cause of a failed local ${op} on
+ * ${name} in the folder ${dfd} (AT_FDCWD: ${name} as given), unless a
+ * failure is recorded already; thread-safe.  Returns COFFER_EIO, for the
+ * caller to return.
+ */
+int cf_session_local_error(struct cf_session *s, const char *op, int dfd,
+    const char *name);
 
 /**
  * cf_session_open(sp):

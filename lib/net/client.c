@@ -26,6 +26,8 @@
 static const char ct_json[] = "application/json";
 static const char ct_frame[] = "application/x-coffer-frame";
 
+static int status_rc(long);
+
 struct cf_client {
 	CURL *curl;
 	char origin[ORIGIN_MAX];
@@ -40,6 +42,7 @@ struct cf_client {
 	uint8_t fixed_nonce[CF_REQ_NONCE_BYTES];
 	long status;
 	char errmsg[CF_CLIENT_ERRMSG_MAX];
+	char errcode[CF_CLIENT_ERRCODE_MAX];
 	int truncated;
 	CURLM *multi;				/* parallel transfers */
 	CURL *pool[CF_CLIENT_PARALLEL_MAX];	/* kept for keep-alive */
@@ -52,6 +55,12 @@ struct sink {
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ok;
+
+/* The last refusal any connection of this process was given. */
+static pthread_mutex_t refusal_mu = PTHREAD_MUTEX_INITIALIZER;
+static long refusal_status;
+static char refusal_code[CF_CLIENT_ERRCODE_MAX];
+static char refusal_msg[CF_CLIENT_ERRMSG_MAX];
 
 static void
 curl_init_once(void)
@@ -154,6 +163,12 @@ cf_client_error(const struct cf_client *c, long *statusp)
 	return c->errmsg;
 }
 
+const char *
+cf_client_error_code(const struct cf_client *c)
+{
+	return c->errcode;
+}
+
 void
 cf_client_test_hooks(struct cf_client *c, int64_t time_offset,
     const uint8_t *fixed_nonce)
@@ -179,21 +194,74 @@ on_body(char *p, size_t size, size_t nmemb, void *arg)
 	return taken;
 }
 
-/* Keep the server's {"error": ...} message of a failed call. */
+/*
+ * A stable error code of the server's ("quota", "disk_full",
+ * "device_removed"): a short token of [a-z_], else nothing.
+ */
 static void
-keep_error(struct cf_client *c, const uint8_t *body, size_t len)
+keep_code(char *out, json_t *v)
 {
-	json_t *o;
+	const char *p;
+	size_t i, n;
+
+	out[0] = '\0';
+	if (v == NULL || !json_is_string(v))
+		return;
+	p = json_string_value(v);
+	n = json_string_length(v);
+	if (n == 0 || n >= CF_CLIENT_ERRCODE_MAX)
+		return;
+	for (i = 0; i < n; i++)
+		if ((p[i] < 'a' || p[i] > 'z') && p[i] != '_')
+			return;
+	memcpy(out, p, n + 1);
+}
+
+/*
+ * Keep the server's {"error": MESSAGE, "code": CODE} of a failed call
+ * (the message as sent, cut to CF_CLIENT_ERRMSG_MAX - 1 bytes: untrusted
+ * text, for the caller to make safe before showing it), and, if the
+ * status is a refusal, as the process's last refusal too.
+ */
+static void
+keep_error(struct cf_client *c, long status, const uint8_t *body, size_t len)
+{
+	json_t *o = NULL;
 	json_t *e;
 
 	c->errmsg[0] = '\0';
-	if (body == NULL || len == 0)
-		return;
-	o = json_loadb((const char *)body, len, 0, NULL);
-	if (o != NULL && (e = json_object_get(o, "error")) != NULL &&
-	    json_is_string(e))
-		snprintf(c->errmsg, sizeof(c->errmsg), "%s", json_string_value(e));
+	c->errcode[0] = '\0';
+	if (body != NULL && len > 0 &&
+	    (o = json_loadb((const char *)body, len, 0, NULL)) != NULL &&
+	    json_is_object(o)) {
+		if ((e = json_object_get(o, "error")) != NULL &&
+		    json_is_string(e))
+			snprintf(c->errmsg, sizeof(c->errmsg), "%s",
+			    json_string_value(e));
+		keep_code(c->errcode, json_object_get(o, "code"));
+	}
 	json_decref(o);
+	if (status_rc(status) != COFFER_EDENIED)
+		return;
+	pthread_mutex_lock(&refusal_mu);
+	refusal_status = status;
+	memcpy(refusal_code, c->errcode, sizeof(refusal_code));
+	memcpy(refusal_msg, c->errmsg, sizeof(refusal_msg));
+	pthread_mutex_unlock(&refusal_mu);
+}
+
+long
+cf_client_last_refusal(char code[static CF_CLIENT_ERRCODE_MAX],
+    char msg[static CF_CLIENT_ERRMSG_MAX])
+{
+	long st;
+
+	pthread_mutex_lock(&refusal_mu);
+	st = refusal_status;
+	memcpy(code, refusal_code, CF_CLIENT_ERRCODE_MAX);
+	memcpy(msg, refusal_msg, CF_CLIENT_ERRMSG_MAX);
+	pthread_mutex_unlock(&refusal_mu);
+	return st;
 }
 
 static int
@@ -382,6 +450,7 @@ xfer_finish(struct xfer *x, CURLcode cc, long *statusp, uint8_t **respp,
 	*resplenp = 0;
 	if (cc != CURLE_OK) {
 		rc = x->s.over ? COFFER_ENOTAUTHENTIC : COFFER_EUNREACHABLE;
+		c->errcode[0] = '\0';
 		snprintf(c->errmsg, sizeof(c->errmsg), "%s",
 		    curl_easy_strerror(cc));
 		goto out;
@@ -395,7 +464,7 @@ xfer_finish(struct xfer *x, CURLcode cc, long *statusp, uint8_t **respp,
 		goto out;
 	(*resplenp)--;
 	if (status < 200 || status > 299)
-		keep_error(c, *respp, *resplenp);
+		keep_error(c, status, *respp, *resplenp);
 out:
 	xfer_release(x);
 	return rc;
@@ -415,6 +484,7 @@ cf_client_raw(struct cf_client *c, const char *method, const char *path,
 	*resplenp = 0;
 	c->status = 0;
 	c->errmsg[0] = '\0';
+	c->errcode[0] = '\0';
 	c->truncated = 0;
 	memset(&x, 0, sizeof(x));
 	x.e = c->curl;
@@ -438,7 +508,7 @@ status_rc(long st)
 		rc = COFFER_ENOENT;
 	else if (st == 409)
 		rc = COFFER_ECONFLICT;
-	else if (st == 413 || st == 507)
+	else if (st == 413)
 		rc = COFFER_ETOOBIG;
 	else
 		rc = COFFER_EDENIED;
@@ -1450,6 +1520,7 @@ cf_client_objects_put_many(struct cf_client *c,
 	}
 	c->status = 0;
 	c->errmsg[0] = '\0';
+	c->errcode[0] = '\0';
 	for (;;) {
 		/* Fill the free slots while there is work and no error. */
 		for (k = 0; k < parallel && rc == 0 && next < n; k++) {
@@ -1620,6 +1691,7 @@ cf_client_objects_get_many(struct cf_client *c,
 	}
 	c->status = 0;
 	c->errmsg[0] = '\0';
+	c->errcode[0] = '\0';
 	for (;;) {
 		for (k = 0; k < parallel && rc == 0 &&
 		    (nretry > 0 || next < n); k++) {

@@ -7,9 +7,10 @@
  * the recovery key during recover).  It is not thread-safe: use one per
  * thread.  Everything the server sends is untrusted: malformed answers
  * are COFFER_ENOTAUTHENTIC.  Errors: COFFER_EUNREACHABLE (transport),
- * COFFER_EDENIED (401, 403, 429, 5xx and the like), COFFER_ENOENT (404,
- * 422), COFFER_ECONFLICT (409), COFFER_ETOOBIG (413, 507).  The server's
- * message and status of the last call are kept (cf_client_error).
+ * COFFER_EDENIED (401, 403, 429, 5xx, 507 and the like), COFFER_ENOENT
+ * (404, 422), COFFER_ECONFLICT (409), COFFER_ETOOBIG (413).  The server's
+ * message, code and status of the last call are kept (cf_client_error),
+ * and those of the last refusal of any call (cf_client_last_refusal).
  */
 #ifndef CF_CLIENT_H
 #define CF_CLIENT_H
@@ -22,6 +23,7 @@
 
 #define CF_CLIENT_RESP_MAX	(CF_FRAME_MAX + 4096)
 #define CF_CLIENT_ERRMSG_MAX	256
+#define CF_CLIENT_ERRCODE_MAX	32
 #define CF_CLIENT_TIMEOUT	600	/* seconds per request */
 #define CF_CLIENT_CONNECT_TIMEOUT 10
 #define CF_CLIENT_PARALLEL_MAX	8	/* transfers in flight at once */
@@ -67,8 +69,28 @@ int cf_client_set_signer(struct cf_client *c,
     const uint8_t sign_sk[static CF_SIGN_SK_BYTES],
     const uint8_t box_pk[static CF_BOX_PK_BYTES]);
 
-/* The HTTP status and server message of the last call ("" if none). */
+/*
+ * The HTTP status and server message of the last call ("" if none): the
+ * server's text, untrusted (control bytes, escape sequences, cut UTF-8:
+ * make it safe before it reaches a terminal).
+ */
 const char *cf_client_error(const struct cf_client *c, long *statusp);
+
+/*
+ * The server's stable error code of the last call ("" if none): a token
+ * of [a-z_] (docs/API.md §1: "quota", "disk_full", "device_removed").
+ */
+const char *cf_client_error_code(const struct cf_client *c);
+
+/**
+ * cf_client_last_refusal(code, msg):
+ * The HTTP status of the last refusal (an answer mapped to COFFER_EDENIED)
+ * that any connection of this process was given, 0 if none; its code and
+ * message (untrusted, as cf_client_error) copied into ${code} and ${msg}.
+ * Thread-safe: a refusal on a worker thread's connection counts too.
+ */
+long cf_client_last_refusal(char code[static CF_CLIENT_ERRCODE_MAX],
+    char msg[static CF_CLIENT_ERRMSG_MAX]);
 
 /**
  * cf_client_test_hooks(c, time_offset, fixed_nonce):
