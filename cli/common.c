@@ -466,24 +466,28 @@ cli_chain_change(struct cli *cli, const struct cf_chain_change *ch,
 }
 
 /*
- * Every chain entry verified since this device last looked (DESIGN §5):
- * what it did, to which device (name and full id: what 'device remove'
- * takes), by whom, when and in which epoch.  The names open with the
- * session's epoch keys; a name that does not open is left out.
+ * Every chain entry verified since this device last reported (DESIGN
+ * §5): what it did, to which device (name and full id: what 'device
+ * remove' takes), by whom, when and in which epoch.  Called by the
+ * session as soon as the chain verifies, before anything else can fail,
+ * so that no failure later hides a change for good.  The names open with
+ * the session's epoch keys; a name that does not open is left out.
  */
 static void
-chain_changes(struct cli *cli, const struct cf_session *s)
+chain_changes(void *ctx, const struct cf_session *s, uint64_t from)
 {
+	struct cli *cli = ctx;
 	struct cf_chain_change *ch = NULL;
 	size_t n = 0, i;
 
-	if (s->chain_before >= s->chain->n)
+	if (from >= s->chain->n)
 		return;
+	cli_progress_end(cli);
 	if (cf_chain_changes(s->chain, (const uint8_t (*)[CF_KEY_BYTES])s->ks,
-	    s->nks, s->chain_before, &ch, &n) != 0) {
+	    s->ks != NULL ? s->nks : 0, from, &ch, &n) != 0) {
 		fprintf(stderr, "%s: the device chain changed (entries %llu to "
 		    "%llu); run 'coffer device list'\n", cli->prog,
-		    (unsigned long long)s->chain_before,
+		    (unsigned long long)from,
 		    (unsigned long long)(s->chain->n - 1));
 		return;
 	}
@@ -494,25 +498,57 @@ chain_changes(struct cli *cli, const struct cf_session *s)
 	free(ch);
 }
 
+/*
+ * COFFER_TEST_LINE_PAGE lowers the number of commits a drive sync
+ * verifies at once (never raises it): tests take a device further behind
+ * than a page without making 65,537 versions.
+ */
+#define LINE_PAGE_ENV	"COFFER_TEST_LINE_PAGE"
+
+static uint64_t
+line_page(void)
+{
+	uint64_t v;
+
+	if (cli_parse_u64(getenv(LINE_PAGE_ENV), &v) != 0 || v == 0)
+		return 0;
+	return v;
+}
+
 int
 cli_session(struct cli *cli, struct cf_session **sp)
 {
+	struct cf_session_open_opts o;
 	int r, st;
 
-	if ((r = cf_session_open(sp)) == 0) {
+	memset(&o, 0, sizeof(o));
+	o.report = chain_changes;
+	o.ctx = cli;
+	if ((r = cf_session_open_with(sp, &o)) == 0) {
 		if (cli->tty) {
 			(*sp)->progress = cli_progress;
 			(*sp)->progress_ctx = cli;
 		}
+		(*sp)->line_page = line_page();
 		if ((*sp)->key_loose)
 			fprintf(stderr, "%s: warning: the device key file is "
 			    "readable by others; run chmod 600 on it\n",
 			    cli->prog);
-		chain_changes(cli, *sp);
 		return 0;
 	}
 	if ((st = cli_passphrase_report(cli, r)) != 0)
 		return st;
+	if (o.account_gone) {
+		/* This device verified the account there: not a new device. */
+		cli_error(cli, r, "the server no longer shows this device's "
+		    "account: it answered that there is no such account, yet "
+		    "this device has verified and pinned the account's device "
+		    "chain.  The server was rolled back, replaced or is hiding "
+		    "the account; nothing on this device was changed.  Do not "
+		    "create the account again; check the server (its URL and "
+		    "data) and compare safety codes with your other devices");
+		return coffer_exit_status(r);
+	}
 	if (r == COFFER_ENOENT) {
 		cli_error(cli, r, "this device has no account yet: run 'coffer "
 		    "account create --server URL NAME' first");

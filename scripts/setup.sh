@@ -5,7 +5,7 @@ set -eu
 
 PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
 libsodium-dev libsqlite3-dev libzstd-dev libmicrohttpd-dev \
-libcurl4-openssl-dev libjansson-dev python3 strace"
+libcurl4-openssl-dev libjansson-dev python3 strace time"
 
 missing=""
 for p in $PKGS; do

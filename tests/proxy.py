@@ -32,6 +32,10 @@ the answer (0 first, of every answer that has one):
   {"op": "drop", "id"|"nth"}                        leave the object out
   {"op": "truncate", "id"|"nth", "len": N}          keep its first N bytes
                                                     (negative: drop -N at the end)
+  {"op": "swap", "nth": K}                          exchange items K and K + 1
+
+and, on any of these, "min_items": N applies it only to answers of at least
+N objects (a page of commits, not a single fetch).
 
 Ops on any answer:
 
@@ -52,6 +56,14 @@ Ops on any answer:
       answer N with JSON (default {"error": "proxy"}) without forwarding:
       a refusal, or a made-up answer ({"version": 0, "record": null}).
 
+  {"op": "chain_pages", "path": REGEX, "count": K, "size": S, "length": L
+   [, "from_min": F]}
+      answer a GET whose path matches REGEX and whose query has from >= F
+      (default 0) with a made-up chain page: K entries of S zero bytes
+      each (base64), "from" as asked and "length" L, without forwarding;
+      a page from below F is forwarded and its "length" set to L (so the
+      client asks for more).  "times" counts the made-up pages: a server
+      that feeds a client garbage pages to exhaust its memory.
   {"op": "json_list", "path": REGEX, "key": K, "action": A, "index": I
    [, "n": N] [, "b64_file": PATH]}
       edit the list K of a JSON answer (directory records between a pin
@@ -216,12 +228,14 @@ def tamper_frame(state, path, body):
     changed = False
     for i, rule in enumerate(state.rules()):
         op = rule.get("op")
-        if op not in ("flip", "replace", "drop", "truncate"):
+        if op not in ("flip", "replace", "drop", "truncate", "swap"):
             continue
         if not state.may_apply(i, rule) or not rule_drive_ok(rule, path):
             continue
+        if len(items) < rule.get("min_items", 0):
+            continue
         k = find_item(rule, items, state, i)
-        if k is None:
+        if k is None or (op == "swap" and k + 1 >= len(items)):
             continue
         oid, blob = items[k]
         if op == "flip":
@@ -253,8 +267,33 @@ def tamper_frame(state, path, body):
             n = rule.get("len", 0)
             items[k][1] = blob[:n] if n >= 0 else blob[:len(blob) + n]
             state.hit(i, rule, path, id=oid.hex(), len=len(items[k][1]))
+        elif op == "swap":
+            items[k], items[k + 1] = items[k + 1], items[k]
+            state.hit(i, rule, path, id=oid.hex(), nth=k)
         changed = True
     return frame_build(items) if changed else body
+
+
+GARBAGE = {}
+
+
+def query_from(full_path):
+    """The from=N of a request's query, 0 if absent."""
+    q = urllib.parse.urlsplit(full_path).query
+    try:
+        return int(urllib.parse.parse_qs(q).get("from", ["0"])[0])
+    except ValueError:
+        return 0
+
+
+def chain_page(rule, start):
+    """A made-up chain page: count entries of size zero bytes (base64)."""
+    size, count = rule.get("size", 0), rule.get("count", 1)
+    if size not in GARBAGE:
+        GARBAGE[size] = base64.b64encode(bytes(size))
+    ent = b'"' + GARBAGE[size] + b'"'
+    return (b'{"entries": [' + b",".join([ent] * count) +
+            b'], "from": %d, "length": %d}' % (start, rule.get("length", 0)))
 
 
 def json_list_edit(rule, data):
@@ -362,6 +401,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send(rule["code"], [("Content-Type", "application/json")],
                               body.encode())
                     return
+                if op == "chain_pages" and self.command == "GET" and \
+                        re.search(rule["path"], path) and \
+                        query_from(self.path) >= rule.get("from_min", 0):
+                    start = query_from(self.path)
+                    page = chain_page(rule, start)
+                    st.hit(i, rule, path, start=start, bytes=len(page))
+                    self.send(200, [("Content-Type", "application/json")],
+                              page)
+                    return
                 if op == "alias_drive" and drive_of(path) == rule["from"].lower():
                     ans = self.alias(st, rule, path, body)
                     if ans is not None:
@@ -414,6 +462,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         st.hit(i, rule, path)
                     except (ValueError, OSError, AttributeError) as e:
                         log({"proxy": "append_json failed", "error": str(e)})
+                elif op == "chain_pages" and self.command == "GET" and \
+                        re.search(rule["path"], path) and status == 200:
+                    try:
+                        obj = json.loads(data)
+                        obj["length"] = rule.get("length", 0)
+                        data = json.dumps(obj).encode()
+                        log({"proxy": "chain_pages: length set",
+                             "length": obj["length"]})
+                    except (ValueError, TypeError) as e:
+                        log({"proxy": "chain_pages failed", "error": str(e)})
                 elif op == "json_list" and re.search(rule["path"], path) \
                         and status == 200:
                     new = json_list_edit(rule, data)

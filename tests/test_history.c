@@ -265,6 +265,101 @@ removed_device_branch(void)
 	fix_free(&f);
 }
 
+/* The ids a device verified, version i + 1 at ${ids}[i]. */
+struct known_line { const uint8_t (*ids)[CF_ID_BYTES]; uint64_t n; };
+
+static int
+known_line_fn(void *ctx, uint64_t version, uint8_t id[CF_ID_BYTES])
+{
+	struct known_line *k = ctx;
+
+	if (version == 0 || version > k->n)
+		return COFFER_ENOENT;
+	memcpy(id, k->ids[version - 1], CF_ID_BYTES);
+	return 0;
+}
+
+/*
+ * A line verified in pages (cf_history_accept_part, then
+ * cf_history_accept for the last page): each page from the head the one
+ * before accepted; a removal's record that falls in an earlier page is
+ * checked by the last call through ${known}; a page that does not link
+ * to the one before is refused by itself.
+ */
+static void
+paged_line(void)
+{
+	struct fix f;
+	struct line l = { .n = 0 }, br = { .n = 0 }, ab = { .n = 0 };
+	struct cf_drive_head pin, h, rec;
+	struct known_line k;
+	uint8_t ids[4][CF_ID_BYTES];
+	const uint8_t *p1, *p2, *p3;
+	uint64_t seq_before;
+
+	fix_init(&f);
+	fix_add(&f, A, B);
+	p1 = mk(&l, &f, B, B, 1, NULL, 1);
+	p2 = mk(&l, &f, B, B, 2, p1, 2);
+	seq_before = f.c->n - 1;
+	/* B's branch from version 1: another version 2, then 3. */
+	p3 = mk(&br, &f, B, B, 2, p1, 7);
+	(void)mk(&br, &f, B, B, 3, p3, 8);
+	rec = headof(&l, 1);
+	fix_remove(&f, A, B, &rec, 1);
+	p3 = mk(&l, &f, A, A, 3, p2, 3);
+	(void)mk(&l, &f, A, A, 4, p3, 4);
+
+	/* Honest: [1, 2] then [3, 4]; the record (2) is in the first page. */
+	CHECK_RC(cf_history_accept_part(f.c, drive, &zero_pin, 0, l.step, 2,
+	    &h), 0);
+	CHECK(h.version == 2 && memcmp(h.commit_id, l.id[1], CF_ID_BYTES) == 0);
+	memcpy(ids[0], l.id[0], CF_ID_BYTES);
+	memcpy(ids[1], l.id[1], CF_ID_BYTES);
+	k.ids = (const uint8_t (*)[CF_ID_BYTES])ids;
+	k.n = 2;
+	CHECK_RC(accept(&f, &h, seq_before, &l, 2, 2, known_line_fn, &k), 0);
+	/* Pages of one: [1], [2], [3], then [4]. */
+	CHECK_RC(cf_history_accept_part(f.c, drive, &zero_pin, 0, l.step, 1,
+	    &pin), 0);
+	CHECK_RC(cf_history_accept_part(f.c, drive, &pin, seq_before,
+	    l.step + 1, 1, &h), 0);
+	CHECK_RC(cf_history_accept_part(f.c, drive, &h, seq_before, l.step + 2,
+	    1, &pin), 0);
+	k.n = 3;
+	memcpy(ids[2], l.id[2], CF_ID_BYTES);
+	CHECK_RC(accept(&f, &pin, f.c->n - 1, &l, 3, 1, known_line_fn, &k), 0);
+
+	/* A line through B's other version 2 (A writes 3 and 4 on it): each
+	 * page passes the per-commit checks alone... */
+	p3 = mk(&ab, &f, A, A, 3, br.id[0], 5);
+	(void)mk(&ab, &f, A, A, 4, p3, 6);
+	CHECK_RC(cf_history_accept_part(f.c, drive, &zero_pin, 0, l.step, 1,
+	    &pin), 0);
+	CHECK_RC(cf_history_accept_part(f.c, drive, &pin, seq_before, br.step,
+	    1, &h), 0);
+	CHECK_RC(cf_history_accept_part(f.c, drive, &h, seq_before, ab.step,
+	    1, &pin), 0);
+	/* ...but the last page, checking the record over the whole line
+	 * (version 2, two pages back, is B's other commit), refuses it. */
+	memcpy(ids[1], br.id[0], CF_ID_BYTES);
+	memcpy(ids[2], ab.id[0], CF_ID_BYTES);
+	k.n = 3;
+	CHECK_RC(accept(&f, &pin, f.c->n - 1, &ab, 1, 1, known_line_fn, &k),
+	    COFFER_ENOTAUTHENTIC);
+	memcpy(ids[1], l.id[1], CF_ID_BYTES);	/* control: the record's */
+	CHECK_RC(accept(&f, &pin, f.c->n - 1, &ab, 1, 1, known_line_fn, &k), 0);
+	/* A page that does not start from the head before it: version 3
+	 * after a pin of version 1. */
+	pin = headof(&l, 0);
+	CHECK_RC(cf_history_accept_part(f.c, drive, &pin, 0, l.step + 2, 2, &h),
+	    COFFER_ENOTAUTHENTIC);
+	/* Two pages swapped: [3, 4] first. */
+	CHECK_RC(cf_history_accept_part(f.c, drive, &zero_pin, 0, l.step + 2, 2,
+	    &h), COFFER_ENOTAUTHENTIC);
+	fix_free(&f);
+}
+
 int
 main(void)
 {
@@ -275,5 +370,6 @@ main(void)
 	T_RUN(line_must_descend);
 	T_RUN(wrong_drive_or_signer);
 	T_RUN(removed_device_branch);
+	T_RUN(paged_line);
 	T_DONE("history");
 }

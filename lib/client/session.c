@@ -141,62 +141,153 @@ save_chain(struct cf_session *s)
 	return r;
 }
 
-/* Fetch the chain from our last pinned entry on and extend the pin. */
+/*
+ * The pending report mark (FORMAT §19.6): s->report_from is the first
+ * entry not reported yet, s->chain_before (everything pinned) if there
+ * is no mark.  A mark of another account or past the pin is not ours to
+ * keep: as if absent.
+ */
 static int
-sync_chain(struct cf_session *s)
+load_unreported(struct cf_session *s)
 {
-	struct cf_blobs page = { 0, NULL, NULL }, all = { 0, NULL, NULL };
-	uint64_t from, length = 0, first;
-	size_t i, pages = 0;
-	uint8_t **np;
-	size_t *nl;
+	uint8_t id[CF_ID_BYTES], *buf = NULL;
+	uint64_t from = 0;
+	size_t len = 0;
 	int r;
 
-	first = from = s->chain->n - 1;		/* re-read the pinned head */
+	s->report_from = s->chain_before;
+	s->report_pending = 0;
+	r = cf_state_read(s->paths.data, CF_STATE_UNREPORTED,
+	    CF_UNREPORTED_BYTES, &buf, &len);
+	if (r == COFFER_ENOENT) {
+		r = 0;
+		goto out;
+	}
+	if (r != 0 || (r = cf_unreported_decode(buf, len, id, &from)) != 0)
+		goto out;
+	if (memcmp(id, s->acct.account_id, CF_ID_BYTES) == 0 &&
+	    from <= s->chain_before) {
+		s->report_from = from;
+		s->report_pending = 1;
+	}
+out:
+	free(buf);
+	return r;
+}
+
+/* Mark the entries from s->report_from on as not reported, unless marked. */
+static int
+mark_unreported(struct cf_session *s)
+{
+	uint8_t buf[CF_UNREPORTED_BYTES];
+
+	if (s->report_pending)
+		return 0;
+	cf_unreported_encode(s->acct.account_id, s->report_from, buf);
+	s->report_pending = 1;
+	return cf_state_write(s->paths.data, CF_STATE_UNREPORTED, buf,
+	    sizeof(buf));
+}
+
+/* Hand the entries not reported yet to ${fn}, then drop the mark. */
+static int
+report_changes(struct cf_session *s, cf_session_report_fn *fn, void *ctx)
+{
+	int r = 0;
+
+	if (fn == NULL)
+		return 0;
+	if (s->report_from < s->chain->n)
+		fn(ctx, s, s->report_from);
+	/* Any mark goes, one of another account's too. */
+	if ((r = cf_state_remove(s->paths.data, CF_STATE_UNREPORTED)) ==
+	    COFFER_ENOENT)
+		r = 0;
+	s->report_pending = 0;
+	s->report_from = s->chain->n;
+	return r;
+}
+
+/*
+ * Verify the entries of one page (seq ${from} on) into the chain as they
+ * arrive: those already verified must be the same (hash compare), each
+ * later one must verify against the state before it (cf_chain_append).
+ */
+static int
+chain_page(struct cf_chain *c, const struct cf_blobs *page, uint64_t from)
+{
+	uint8_t h[CF_ID_BYTES];
+	uint64_t seq;
+	size_t i;
+	int r;
+
+	for (i = 0; i < page->n; i++) {
+		seq = from + i;
+		if (seq > c->n || page->len[i] > CF_ENTRY_MAX)
+			return COFFER_ENOTAUTHENTIC;
+		if (seq < c->n) {
+			cf_entry_hash(page->p[i], page->len[i], h);
+			if (memcmp(h, c->hash[seq], CF_ID_BYTES) != 0)
+				return COFFER_ENOTAUTHENTIC;	/* a fork */
+			continue;
+		}
+		if ((r = cf_chain_append(c, page->p[i], page->len[i])) != 0)
+			return r == COFFER_ENOMEM ? r : COFFER_ENOTAUTHENTIC;
+	}
+	return 0;
+}
+
+/*
+ * Fetch the chain from our last pinned entry on and extend the pin, one
+ * page at a time: each page is verified as it arrives and dropped, so
+ * memory holds one page (CF_CLIENT_CHAIN_PAGE_MAX) besides the verified
+ * chain.  All or nothing for the pin: it is saved only once every page
+ * verified (a lie on a later page leaves the pin as it was; the session
+ * is not opened, so the longer state in memory is never used).  A server
+ * that says there is no such account: COFFER_ENOTAUTHENTIC, and
+ * ${*gonep} set (this device has verified the account: a rollback).
+ */
+static int
+sync_chain(struct cf_session *s, int *gonep)
+{
+	struct cf_blobs page = { 0, NULL, NULL };
+	uint64_t from, length = 0;
+	size_t pages = 0;
+	int r;
+
+	from = s->chain->n - 1;		/* re-read the pinned head */
 	for (;;) {
 		if (++pages > CHAIN_PAGES_MAX) {
 			r = COFFER_ENOTAUTHENTIC;
 			goto out;
 		}
-		if ((r = cf_client_chain_get(s->net, from, &page, &length)) != 0)
+		if ((r = cf_client_chain_get(s->net, from, &page, &length)) != 0) {
+			if (r == COFFER_ENOENT) {
+				*gonep = 1;
+				r = COFFER_ENOTAUTHENTIC;
+			}
 			goto out;
+		}
 		if (length < s->chain->n || length > CF_CHAIN_MAX_ENTRIES ||
 		    page.n == 0 || page.n > length - from) {
-			/* Shorter than the pin: a rollback; or a bad page. */
+			/* Shorter than verified: a rollback; or a bad page. */
 			r = COFFER_ENOTAUTHENTIC;
 			goto out;
 		}
-		if ((np = realloc(all.p, (all.n + page.n) * sizeof(*np))) == NULL) {
-			r = COFFER_ENOMEM;
+		if ((r = chain_page(s->chain, &page, from)) != 0)
 			goto out;
-		}
-		all.p = np;
-		if ((nl = realloc(all.len, (all.n + page.n) * sizeof(*nl))) == NULL) {
-			r = COFFER_ENOMEM;
-			goto out;
-		}
-		all.len = nl;
-		for (i = 0; i < page.n; i++) {
-			all.p[all.n] = page.p[i];
-			all.len[all.n] = page.len[i];
-			page.p[i] = NULL;
-			all.n++;
-		}
 		from += page.n;
 		cf_blobs_free(&page);
 		if (from >= length)
 			break;
 	}
-	if ((r = cf_chain_extend(s->chain, (const uint8_t *const *)all.p,
-	    all.len, all.n, first)) != 0) {
-		r = COFFER_ENOTAUTHENTIC;
-		goto out;
+	if (s->chain->n != s->chain_before) {
+		/* Noted before the pin moves: a crash between reports twice. */
+		if ((r = mark_unreported(s)) != 0 || (r = save_chain(s)) != 0)
+			goto out;
 	}
-	if (s->chain->n != s->chain_before)
-		r = save_chain(s);
 out:
 	cf_blobs_free(&page);
-	cf_blobs_free(&all);
 	return r;
 }
 
@@ -422,28 +513,49 @@ out:
 int
 cf_session_open(struct cf_session **sp)
 {
+	return cf_session_open_with(sp, NULL);
+}
+
+int
+cf_session_open_with(struct cf_session **sp, struct cf_session_open_opts *o)
+{
 	struct cf_session *s = NULL;
-	uint64_t head;
-	int r;
+	int r, renv = 0, trusted, gone = 0;
 
 	*sp = NULL;
+	if (o != NULL)
+		o->account_gone = 0;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return COFFER_ENOMEM;
-	if ((r = load_device(s)) != 0)
+	if ((r = load_device(s)) != 0 || (r = load_unreported(s)) != 0)
 		goto out;
 	if ((r = cf_client_new(s->acct.server, &s->net)) != 0 ||
 	    (r = cf_client_set_signer(s->net, s->acct.account_id,
 	    s->keys->sign_pk, s->keys->sign_sk, s->keys->box_pk)) != 0)
 		goto out;
-	if ((r = sync_chain(s)) != 0)
+	if ((r = sync_chain(s, &gone)) != 0) {
+		if (o != NULL)
+			o->account_gone = gone;
 		goto out;
-	head = s->chain->n - 1;
-	if (!cf_chain_trusted_at(s->chain, s->keys->device_id, head)) {
+	}
+	/*
+	 * The chain is verified and pinned: report what changed before
+	 * anything else can fail, with the device names if this device's
+	 * envelope opens (a removed device's does not).
+	 */
+	trusted = cf_chain_trusted_at(s->chain, s->keys->device_id,
+	    s->chain->n - 1);
+	if (trusted)
+		renv = open_envelope(s);
+	if ((r = report_changes(s, o != NULL ? o->report : NULL,
+	    o != NULL ? o->ctx : NULL)) != 0)
+		goto out;
+	if (!trusted) {
 		/* This device was removed (DESIGN §8: exit 4). */
 		r = COFFER_EDENIED;
 		goto out;
 	}
-	if ((r = open_envelope(s)) != 0)
+	if ((r = renv) != 0)
 		goto out;
 	if ((r = sync_dir(s)) != 0)
 		goto out;
@@ -764,14 +876,19 @@ cf_session_fetch(struct cf_session *s, const struct cf_drive_keys *dk,
 	return cf_session_fetch_net(s->net, dk, max_epoch, type, ids, n, fn, ctx);
 }
 
+/* Receives the ${i}th object asked for and the epoch of its key. */
+typedef int fetch_epoch_fn(void *ctx, size_t i, const uint8_t *plain,
+    size_t len, uint64_t epoch);
+
 /* Map the items of each get-many answer onto the ids asked for. */
-int
-cf_session_fetch_net(struct cf_client *net, const struct cf_drive_keys *dk,
+static int
+fetch_objects(struct cf_client *net, const struct cf_drive_keys *dk,
     uint64_t max_epoch, uint8_t type, const uint8_t (*ids)[CF_ID_BYTES],
-    size_t n, cf_fetch_fn *fn, void *ctx)
+    size_t n, fetch_epoch_fn *fn, void *ctx)
 {
 	struct cf_dir_lookup lk;
 	struct cf_frame_item *items = NULL;
+	struct cf_objhdr h;
 	uint8_t *frame = NULL, *plain = NULL;
 	size_t framelen = 0, nitems = 0, done = 0, batch, j, k, plen = 0;
 	int trunc = 0, r = 0;
@@ -796,12 +913,15 @@ cf_session_fetch_net(struct cf_client *net, const struct cf_drive_keys *dk,
 			}
 			if ((r = cf_object_open(items[j].data, items[j].len, type,
 			    dk->drive_id, ids[done + k], cf_dir_lookup, &lk,
-			    &plain, &plen)) != 0) {
+			    &plain, &plen)) != 0 ||
+			    (r = cf_object_header(items[j].data, items[j].len,
+			    &h)) != 0) {
 				if (r != COFFER_ENOMEM)
 					r = COFFER_ENOTAUTHENTIC;
 				goto out;
 			}
-			if ((r = fn(ctx, done + k, plain, plen)) != 0)
+			if ((r = fn(ctx, done + k, plain, plen,
+			    cf_session_epoch_of_key(dk, h.key_id))) != 0)
 				goto out;
 			cf_wipefree(plain, plen);
 			plain = NULL;
@@ -821,6 +941,34 @@ out:
 	free(frame);
 	free(items);
 	return r;
+}
+
+struct fetch_plain {
+	cf_fetch_fn *fn;
+	void *ctx;
+};
+
+static int
+fetch_plain_cb(void *ctx, size_t i, const uint8_t *plain, size_t len,
+    uint64_t epoch)
+{
+	struct fetch_plain *f = ctx;
+
+	(void)epoch;
+	return f->fn(f->ctx, i, plain, len);
+}
+
+int
+cf_session_fetch_net(struct cf_client *net, const struct cf_drive_keys *dk,
+    uint64_t max_epoch, uint8_t type, const uint8_t (*ids)[CF_ID_BYTES],
+    size_t n, cf_fetch_fn *fn, void *ctx)
+{
+	struct fetch_plain f;
+
+	f.fn = fn;
+	f.ctx = ctx;
+	return fetch_objects(net, dk, max_epoch, type, ids, n, fetch_plain_cb,
+	    &f);
 }
 
 int
@@ -899,21 +1047,226 @@ known_cb(void *ctx, uint64_t version, uint8_t id[static CF_ID_BYTES])
 	return 0;
 }
 
+/*
+ * The line between a pin and a served head, verified a page at a time:
+ * ids[i] is the commit of version base + 1 + i (base: the pin's version),
+ * step[0..nstep-1] the page being verified, plains their plaintexts.
+ */
+struct line {
+	uint64_t base, n;
+	uint8_t (*ids)[CF_ID_BYTES];
+	size_t cap;
+	struct cf_history_step *step;
+	uint8_t **plains;
+	size_t page, nstep;
+};
+
+static void
+line_page_free(struct line *l)
+{
+	size_t i;
+
+	for (i = 0; l->plains != NULL && i < l->page; i++) {
+		free(l->plains[i]);
+		l->plains[i] = NULL;
+	}
+	l->nstep = 0;
+}
+
+static void
+line_free(struct line *l)
+{
+	line_page_free(l);
+	free(l->plains);
+	free(l->step);
+	free(l->ids);
+}
+
+/* ${l->ids}[i] = ${id}, growing the array (ids come in from the top). */
+static int
+line_set_id(struct line *l, uint64_t i, const uint8_t id[static CF_ID_BYTES])
+{
+	uint8_t (*p)[CF_ID_BYTES];
+	size_t cap;
+
+	if (i >= l->cap) {
+		/* Doubling, up to n: a head that lies about its version
+		 * costs no more than the commits it really has. */
+		cap = l->cap < 1024 ? 1024 : l->cap * 2;
+		if (cap > l->n)
+			cap = (size_t)l->n;
+		if ((p = realloc(l->ids, cap * CF_ID_BYTES)) == NULL)
+			return COFFER_ENOMEM;
+		l->ids = p;
+		l->cap = cap;
+	}
+	memcpy(l->ids[i], id, CF_ID_BYTES);
+	return 0;
+}
+
+/* Commit ${k} of the page: its plaintext handed over (its id set later). */
+static void
+line_take(struct line *l, size_t k, uint8_t *plain, size_t len,
+    uint64_t epoch)
+{
+	l->plains[k] = plain;
+	l->step[k].commit = plain;
+	l->step[k].len = len;
+	l->step[k].sealed_epoch = epoch;
+}
+
+/*
+ * Walk back from the served head ${head_id} to the pin by parent ids,
+ * one commit at a time: each must open as a commit of this drive with
+ * the expected version (so a head that lies about its version is caught
+ * at once).  Only the ids are kept, and the plaintexts of the first page
+ * (the last commits walked), which is verified without fetching again.
+ */
+static int
+line_walk(struct cf_session *s, const struct cf_drive_keys *dk,
+    struct line *l, const uint8_t head_id[static CF_ID_BYTES])
+{
+	uint8_t cur[CF_ID_BYTES];
+	uint64_t i, ep = cf_session_epoch(s), epoch = 0;
+	struct cf_commit c;
+	uint8_t *plain = NULL;
+	size_t plen = 0, first = l->n < l->page ? (size_t)l->n : l->page;
+	int r = 0;
+
+	memcpy(cur, head_id, CF_ID_BYTES);
+	for (i = l->n; i > 0; i--) {
+		if ((r = cf_session_fetch_one(s, dk, ep, CF_OBJ_COMMIT, cur,
+		    &plain, &plen, &epoch)) != 0)
+			goto out;
+		if ((r = cf_commit_decode(plain, plen, &c)) != 0 ||
+		    c.version != l->base + i ||
+		    memcmp(c.drive_id, dk->drive_id, CF_ID_BYTES) != 0) {
+			r = COFFER_ENOTAUTHENTIC;
+			goto out;
+		}
+		if ((r = line_set_id(l, i - 1, cur)) != 0)
+			goto out;
+		memcpy(cur, c.parent_id, CF_ID_BYTES);
+		if (i - 1 < first) {
+			line_take(l, (size_t)(i - 1), plain, plen, epoch);
+			plain = NULL;
+		} else {
+			free(plain);
+			plain = NULL;
+		}
+	}
+	l->nstep = first;
+	for (i = 0; i < first; i++)
+		l->step[i].id = l->ids[i];
+out:
+	free(plain);
+	return r;
+}
+
+static int
+page_cb(void *ctx, size_t i, const uint8_t *plain, size_t len,
+    uint64_t epoch)
+{
+	struct line *l = ctx;
+	uint8_t *p;
+
+	if ((p = malloc(len > 0 ? len : 1)) == NULL)
+		return COFFER_ENOMEM;
+	memcpy(p, plain, len);
+	line_take(l, i, p, len, epoch);
+	return 0;
+}
+
+/* The page of ${k} commits from index ${at} of the line, fetched again. */
+static int
+line_fetch(struct cf_session *s, const struct cf_drive_keys *dk,
+    struct line *l, uint64_t at, size_t k)
+{
+	size_t i;
+	int r;
+
+	line_page_free(l);
+	if ((r = fetch_objects(s->net, dk, cf_session_epoch(s), CF_OBJ_COMMIT,
+	    (const uint8_t (*)[CF_ID_BYTES])l->ids + at, k, page_cb, l)) != 0)
+		return r;
+	for (i = 0; i < k; i++)
+		l->step[i].id = l->ids[at + i];
+	l->nstep = k;
+	return 0;
+}
+
+/* The line size the session may verify at once. */
+static size_t
+line_page(const struct cf_session *s)
+{
+	if (s->line_page == 0 || s->line_page > CF_HISTORY_LINE_MAX)
+		return CF_HISTORY_LINE_MAX;
+	return (size_t)s->line_page;
+}
+
+/*
+ * Verify the walked line from the pin forward, page by page, each from
+ * the head the one before accepted, extending ${pin} in memory; the
+ * removals' records are checked by the last page over the whole line.
+ */
+static int
+line_verify(struct cf_session *s, const struct cf_drive_keys *dk,
+    struct line *l, struct cf_drivepin *pin)
+{
+	struct cf_drive_head ph, acc;
+	struct cf_commit c;
+	uint64_t done = 0;
+	size_t k;
+	int r = 0, last;
+
+	for (;;) {
+		k = l->n - done < l->page ? (size_t)(l->n - done) : l->page;
+		last = done + k == l->n;
+		if (done > 0 && (r = line_fetch(s, dk, l, done, k)) != 0)
+			goto out;
+		memcpy(ph.drive_id, dk->drive_id, CF_ID_BYTES);
+		ph.version = pin->n;
+		if (pin->n > 0)
+			memcpy(ph.commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
+		else
+			memset(ph.commit_id, 0, CF_ID_BYTES);
+		r = last ? cf_history_accept(s->chain, dk->drive_id, &ph,
+		    pin->head_chain_seq, known_cb, pin, l->step, k, &acc) :
+		    cf_history_accept_part(s->chain, dk->drive_id, &ph,
+		    pin->head_chain_seq, l->step, k, &acc);
+		if (r != 0) {
+			if (r != COFFER_ENOMEM)
+				r = COFFER_ENOTAUTHENTIC;
+			goto out;
+		}
+		if (k > 0) {
+			if ((r = cf_commit_decode(l->step[k - 1].commit,
+			    l->step[k - 1].len, &c)) != 0)
+				goto out;
+			if ((r = cf_drivepin_extend(pin,
+			    (const uint8_t (*)[CF_ID_BYTES])l->ids + done, k)) != 0)
+				goto out;
+			pin->head_chain_seq = c.chain_seq;
+		}
+		line_page_free(l);
+		done += k;
+		if (last)
+			break;
+	}
+out:
+	return r;
+}
+
 int
 cf_session_sync_head(struct cf_session *s, const struct cf_drive_keys *dk,
     struct cf_drivepin *pin)
 {
-	struct cf_history_step *line = NULL;
-	uint8_t (*lineids)[CF_ID_BYTES] = NULL;
-	uint8_t **plains = NULL;
-	uint8_t cur[CF_ID_BYTES], head_id[CF_ID_BYTES];
-	struct cf_drive_head pinhead, acc;
-	struct cf_commit c;
-	uint64_t v = 0, n = 0, i, ep = cf_session_epoch(s), last_seq = 0;
-	uint8_t *plain = NULL;
-	size_t plen = 0;
+	struct line l;
+	uint8_t head_id[CF_ID_BYTES];
+	uint64_t v = 0, n0 = pin->n, seq0 = pin->head_chain_seq;
 	int r;
 
+	memset(&l, 0, sizeof(l));
 	if ((r = cf_client_head_get(s->net, dk->drive_id, &v, head_id)) != 0) {
 		if (r == COFFER_ENOENT)
 			memset(head_id, 0, sizeof(head_id));
@@ -921,12 +1274,6 @@ cf_session_sync_head(struct cf_session *s, const struct cf_drive_keys *dk,
 			goto out;
 		v = 0;	/* a drive never written: version 0 */
 	}
-	memcpy(pinhead.drive_id, dk->drive_id, CF_ID_BYTES);
-	pinhead.version = pin->n;
-	if (pin->n > 0)
-		memcpy(pinhead.commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
-	else
-		memset(pinhead.commit_id, 0, CF_ID_BYTES);
 	if (v < pin->n) {
 		r = COFFER_ENOTAUTHENTIC;	/* rolled back */
 		goto out;
@@ -936,55 +1283,32 @@ cf_session_sync_head(struct cf_session *s, const struct cf_drive_keys *dk,
 		r = COFFER_ENOTAUTHENTIC;	/* a fork */
 		goto out;
 	}
-	n = v - pin->n;
-	if (n > CF_HISTORY_LINE_MAX) {
-		r = COFFER_ETOOBIG;
+	if (v - pin->n > CF_DRIVEPIN_MAX_VERSIONS - pin->n) {
+		r = COFFER_ETOOBIG;		/* more than a pin holds */
 		goto out;
 	}
-	if (n > 0 && ((line = calloc((size_t)n, sizeof(*line))) == NULL ||
-	    (lineids = calloc((size_t)n, CF_ID_BYTES)) == NULL ||
-	    (plains = calloc((size_t)n, sizeof(*plains))) == NULL)) {
+	l.base = pin->n;
+	l.n = v - pin->n;
+	l.page = line_page(s);
+	if (l.n > 0 &&
+	    ((l.step = calloc(l.page, sizeof(*l.step))) == NULL ||
+	    (l.plains = calloc(l.page, sizeof(*l.plains))) == NULL)) {
 		r = COFFER_ENOMEM;
 		goto out;
 	}
-	/* Walk back from the served head by parent ids. */
-	memcpy(cur, head_id, CF_ID_BYTES);
-	for (i = n; i > 0; i--) {
-		if ((r = cf_session_fetch_one(s, dk, ep, CF_OBJ_COMMIT, cur,
-		    &plain, &plen, &line[i - 1].sealed_epoch)) != 0)
-			goto out;
-		if ((r = cf_commit_decode(plain, plen, &c)) != 0)
-			goto out;
-		if (i == n)
-			last_seq = c.chain_seq;
-		memcpy(lineids[i - 1], cur, CF_ID_BYTES);
-		plains[i - 1] = plain;
-		line[i - 1].commit = plain;
-		line[i - 1].len = plen;
-		line[i - 1].id = lineids[i - 1];
-		plain = NULL;
-		memcpy(cur, c.parent_id, CF_ID_BYTES);
-	}
-	if ((r = cf_history_accept(s->chain, dk->drive_id, &pinhead,
-	    pin->head_chain_seq, known_cb, pin, line, (size_t)n, &acc)) != 0) {
-		if (r != COFFER_ENOMEM)
-			r = COFFER_ENOTAUTHENTIC;
+	if (l.n > 0 && (r = line_walk(s, dk, &l, head_id)) != 0)
 		goto out;
-	}
-	for (i = 0; i < n; i++)
-		if ((r = cf_drivepin_push(pin, lineids[i])) != 0)
-			goto out;
-	if (n > 0)
-		pin->head_chain_seq = last_seq;
+	if ((r = line_verify(s, dk, &l, pin)) != 0)
+		goto out;
 	pin->verified_at = now_sec();
 	r = cf_session_save_pin(s, pin);
 out:
-	for (i = 0; plains != NULL && i < n; i++)
-		free(plains[i]);
-	free(plains);
-	free(line);
-	free(lineids);
-	free(plain);
+	if (r != 0) {
+		/* All or nothing: the pin as it was. */
+		pin->n = n0;
+		pin->head_chain_seq = seq0;
+	}
+	line_free(&l);
 	return r;
 }
 

@@ -47,6 +47,24 @@ struct cf_local_error {
 typedef void cf_progress_fn(void *ctx, const char *what, uint64_t done,
     uint64_t total);
 
+struct cf_session;
+
+/**
+ * cf_session_report_fn(ctx, s, from):
+ * The entries of ${s}'s verified chain from seq ${from} on have not been
+ * reported to the user: report them now (the names open with ${s}'s
+ * epoch keys, s->ks, which are NULL if this device's envelope did not
+ * open).  Called by cf_session_open_with at most once.
+ */
+typedef void cf_session_report_fn(void *ctx, const struct cf_session *s,
+    uint64_t from);
+
+struct cf_session_open_opts {
+	cf_session_report_fn *report;	/* NULL: report nothing, keep the mark */
+	void *ctx;
+	int account_gone;		/* out: the server has no such account */
+};
+
 struct cf_session {
 	struct cf_state_paths paths;
 	struct cf_account acct;
@@ -54,6 +72,9 @@ struct cf_session {
 	struct cf_client *net;
 	struct cf_chain *chain;
 	uint64_t chain_before;		/* entries pinned before this session */
+	uint64_t report_from;		/* first chain entry not reported */
+	int report_pending;		/* the mark of report_from is on disk */
+	uint64_t line_page;		/* commits verified at once; 0: the max */
 	uint8_t (*ks)[CF_KEY_BYTES];	/* sodium_malloc'd K_1..K_nks */
 	uint64_t nks;
 	struct cf_dir *dir;		/* NULL: no directory record yet */
@@ -81,8 +102,21 @@ int cf_session_local_error(struct cf_session *s, const char *op, int dfd,
  * epoch and sync the drive directory; save the new pins.  A directory
  * head more than CF_DIR_CATCHUP_MAX versions (or
  * CF_SESSION_DIR_CATCHUP_BYTES of records) past the pin: COFFER_ETOOBIG.
+ * A server that says the account does not exist: COFFER_ENOTAUTHENTIC
+ * (this device has verified it: the server was rolled back or hides it).
  */
 int cf_session_open(struct cf_session **sp);
+
+/**
+ * cf_session_open_with(sp, o):
+ * cf_session_open(), and as soon as the chain has verified (and is
+ * pinned), before the envelope or the directory can fail: ${o->report}
+ * gets every chain entry not reported yet -- those pinned by earlier
+ * sessions that failed before reporting too (FORMAT §19.6 keeps the
+ * mark) -- and the mark is dropped once it returns.  ${o->account_gone}
+ * is set if the server answered "no such account" for the chain.
+ */
+int cf_session_open_with(struct cf_session **sp, struct cf_session_open_opts *o);
 void cf_session_free(struct cf_session *s);
 
 /**
@@ -126,7 +160,13 @@ int cf_session_save_pin(struct cf_session *s, const struct cf_drivepin *p);
 /**
  * cf_session_sync_head(s, dk, pin):
  * Fetch the drive's head and accept it only as a verified line of
- * commits from ${pin} (cf_history_accept); extend and save ${pin}.
+ * commits from ${pin} (cf_history_accept); extend and save ${pin}.  The
+ * line is walked back from the head by parent ids (only the ids are
+ * kept), then verified from the pin forward in pages of s->line_page
+ * commits (at most CF_HISTORY_LINE_MAX; a lower value is for tests), so
+ * memory holds one page of commits however far behind the pin is.  All
+ * or nothing: ${pin} (in memory and on disk) moves only once the whole
+ * line verified.  A line longer than the pin can hold: COFFER_ETOOBIG.
  */
 int cf_session_sync_head(struct cf_session *s, const struct cf_drive_keys *dk,
     struct cf_drivepin *pin);

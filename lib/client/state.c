@@ -525,6 +525,73 @@ cf_drivepin_push(struct cf_drivepin *p, const uint8_t id[static CF_ID_BYTES])
 	return 0;
 }
 
+int
+cf_drivepin_extend(struct cf_drivepin *p, const uint8_t (*ids)[CF_ID_BYTES],
+    size_t k)
+{
+	uint8_t (*nids)[CF_ID_BYTES];
+
+	if (k == 0)
+		return 0;
+	if (p->n > CF_DRIVEPIN_MAX_VERSIONS || k > CF_DRIVEPIN_MAX_VERSIONS - p->n)
+		return COFFER_ETOOBIG;
+	if ((nids = realloc(p->ids, ((size_t)p->n + k) * CF_ID_BYTES)) == NULL)
+		return COFFER_ENOMEM;
+	p->ids = nids;
+	memcpy(p->ids[p->n], ids, k * CF_ID_BYTES);
+	p->n += k;
+	return 0;
+}
+
+/* ---- chain changes not reported yet ---- */
+
+void
+cf_unreported_encode(const uint8_t account_id[static CF_ID_BYTES],
+    uint64_t from, uint8_t out[static CF_UNREPORTED_BYTES])
+{
+	memcpy(out, CF_UNREPORTED_TAG, 4);
+	out[4] = CF_UNREPORTED_VERSION;
+	memcpy(out + 5, account_id, CF_ID_BYTES);
+	cf_be64enc(out + 5 + CF_ID_BYTES, from);
+}
+
+int
+cf_unreported_decode(const uint8_t *buf, size_t len,
+    uint8_t account_id[static CF_ID_BYTES], uint64_t *fromp)
+{
+	uint8_t id[CF_ID_BYTES];
+	struct cf_rd r;
+	uint64_t from;
+	int rc;
+
+	cf_rd_init(&r, buf, len, COFFER_EFORMAT);
+	cf_rd_expect(&r, CF_UNREPORTED_TAG, 4);
+	if (cf_rd_u8(&r) != CF_UNREPORTED_VERSION)
+		cf_rd_fail(&r);
+	cf_rd_copy(&r, id, CF_ID_BYTES);
+	from = cf_rd_u64(&r);
+	if ((rc = cf_rd_end(&r)) != 0)
+		return rc;
+	memcpy(account_id, id, CF_ID_BYTES);
+	*fromp = from;
+	return 0;
+}
+
+int
+cf_state_remove(const char *dir, const char *name)
+{
+	int dfd, r = 0;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? COFFER_ENOENT : COFFER_EIO;
+	if (unlinkat(dfd, name, 0) != 0)
+		r = errno == ENOENT ? COFFER_ENOENT : COFFER_EIO;
+	else if (fsync(dfd) != 0)
+		r = COFFER_EIO;
+	close(dfd);
+	return r;
+}
+
 DIR *
 cf_opendir_dup(int dfd)
 {

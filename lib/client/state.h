@@ -33,6 +33,7 @@
 #define CF_STATE_DRIVES		"drives"	/* folder of drive pins */
 #define CF_STATE_STATCACHE	"statcache"	/* folder of stat caches */
 #define CF_STATE_KNOWN		"known"		/* folder of known-ids caches */
+#define CF_STATE_UNREPORTED	"chain.unreported"	/* see below */
 
 struct cf_state_paths {
 	char data[CF_STATE_PATH_MAX];
@@ -74,6 +75,13 @@ int cf_state_join(char *out, size_t outlen, const char *a, const char *b);
  */
 int cf_state_write(const char *dir, const char *name, const uint8_t *buf,
     size_t len);
+
+/**
+ * cf_state_remove(dir, name):
+ * Remove the file ${dir}/${name} (a name in ${dir} itself) and fsync
+ * ${dir}.  COFFER_ENOENT if it is absent, COFFER_EIO.
+ */
+int cf_state_remove(const char *dir, const char *name);
 
 /**
  * cf_state_read(dir, name, max, bufp, lenp):
@@ -148,5 +156,28 @@ void cf_drivepin_free(struct cf_drivepin *p);
 
 /* ${p} advanced to the commit ${id} of the next version; ENOMEM/ETOOBIG. */
 int cf_drivepin_push(struct cf_drivepin *p, const uint8_t id[static CF_ID_BYTES]);
+/* ${p} advanced by the ${k} commits ${ids} of the next versions, at once. */
+int cf_drivepin_extend(struct cf_drivepin *p, const uint8_t (*ids)[CF_ID_BYTES],
+    size_t k);
+
+/*
+ * ---- Chain changes not reported yet (FORMAT §19.6) ----
+ *
+ *   unreported = "CFCU" || u8 version=1 || account_id[32] || u64 from
+ *
+ * The entries of the chain pin from seq ${from} on have not been shown
+ * to the user.  Written (if absent) before a session pins a longer
+ * chain, removed once they are reported; absent: every entry pinned was
+ * reported (homes older than the file, too).
+ */
+#define CF_UNREPORTED_TAG	"CFCU"
+#define CF_UNREPORTED_VERSION	1
+#define CF_UNREPORTED_BYTES	(4 + 1 + CF_ID_BYTES + 8)
+
+void cf_unreported_encode(const uint8_t account_id[static CF_ID_BYTES],
+    uint64_t from, uint8_t out[static CF_UNREPORTED_BYTES]);
+/* COFFER_EFORMAT for anything but the exact layout. */
+int cf_unreported_decode(const uint8_t *buf, size_t len,
+    uint8_t account_id[static CF_ID_BYTES], uint64_t *fromp);
 
 #endif /* !CF_STATE_H */

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "coffer/err.h"
+#include "chain/chain.h"
 #include "net/client.h"
 #include "net/reqsig.h"
 
@@ -46,10 +47,12 @@ struct cf_client {
 	int truncated;
 	CURLM *multi;				/* parallel transfers */
 	CURL *pool[CF_CLIENT_PARALLEL_MAX];	/* kept for keep-alive */
+	size_t resp_max;		/* cap of the next answers; 0: RESP_MAX */
 };
 
 struct sink {
 	struct cf_wr w;
+	size_t cap;			/* bytes of answer taken at most */
 	int over;
 };
 
@@ -185,7 +188,7 @@ on_body(char *p, size_t size, size_t nmemb, void *arg)
 	struct sink *s = arg;
 	size_t n = size * nmemb, taken = 0;
 
-	if (n > 0 && s->w.len + n > CF_CLIENT_RESP_MAX) {
+	if (n > 0 && (n > s->cap || s->w.len > s->cap - n)) {
 		s->over = 1;	/* an answer past the cap: abort the transfer */
 	} else {
 		cf_wr_bytes(&s->w, p, n);
@@ -331,7 +334,8 @@ xfer_setup(struct cf_client *c, struct xfer *x, const char *method,
 	x->c = c;
 	x->hl = NULL;
 	x->truncated = 0;
-	cf_wr_init(&x->s.w, CF_CLIENT_RESP_MAX + 1, 0);
+	x->s.cap = c->resp_max != 0 ? c->resp_max : CF_CLIENT_RESP_MAX;
+	cf_wr_init(&x->s.w, x->s.cap + 1, 0);
 	x->s.over = 0;
 	k = snprintf(x->url, sizeof(x->url), "%s%s%s%s", c->origin, path,
 	    query[0] != '\0' ? "?" : "", query);
@@ -819,12 +823,16 @@ cf_client_chain_get(struct cf_client *c, uint64_t from,
 	memset(entries, 0, sizeof(*entries));
 	*lengthp = 0;
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)from);
-	if ((rc = get_acct_q(c, "chain", "from", v, &out)) != 0)
+	/* A page an honest server sends fits; a bigger one is a lie. */
+	c->resp_max = CF_CLIENT_CHAIN_PAGE_MAX;
+	rc = get_acct_q(c, "chain", "from", v, &out);
+	c->resp_max = 0;
+	if (rc != 0)
 		goto out;
 	if ((rc = ju64(out, "length", lengthp)) != 0)
 		goto out;
 	rc = json_blobs(json_object_get(out, "entries"), ENTRIES_MAX,
-	    CF_CLIENT_RESP_MAX, entries);
+	    CF_ENTRY_MAX, entries);
 out:
 	json_decref(out);
 	return rc;

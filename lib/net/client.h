@@ -31,6 +31,8 @@
 #define CF_CLIENT_GET_GROUP	1024	/* ids per get-many request */
 #define CF_CLIENT_DIR_MAX	((size_t)8 << 20)	/* one directory record */
 #define CF_CLIENT_DIR_PAGE_MAX	4096	/* records in one records answer */
+/* One chain page: the server's 8 MiB of entries, plus one, in base64. */
+#define CF_CLIENT_CHAIN_PAGE_MAX	((size_t)16 << 20)
 
 struct cf_client;
 
@@ -124,7 +126,12 @@ int cf_client_name_lookup(struct cf_client *c, const char *name,
 
 /* ---- chain ---- */
 
-/* Entries from ${from} (one page); ${*lengthp} is the chain's length. */
+/**
+ * cf_client_chain_get(c, from, entries, lengthp):
+ * Entries from ${from} (one page); ${*lengthp} is the chain's length.  An
+ * answer over CF_CLIENT_CHAIN_PAGE_MAX bytes (the transfer is cut there)
+ * or an entry over CF_ENTRY_MAX: COFFER_ENOTAUTHENTIC.
+ */
 int cf_client_chain_get(struct cf_client *c, uint64_t from,
     struct cf_blobs *entries, uint64_t *lengthp);
 /**

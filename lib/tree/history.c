@@ -42,11 +42,13 @@ floor_check(const struct cf_drive_head *pin, cf_history_known_fn *known,
 	    COFFER_ENOTAUTHENTIC;
 }
 
-int
-cf_history_accept(const struct cf_chain *c,
+/* The line's checks; the removals' records too if ${floors}. */
+static int
+accept_line(const struct cf_chain *c,
     const uint8_t drive_id[static CF_ID_BYTES], const struct cf_drive_head *pin,
     uint64_t pin_chain_seq, cf_history_known_fn *known, void *ctx,
-    const struct cf_history_step *line, size_t n, struct cf_drive_head *head)
+    const struct cf_history_step *line, size_t n, int floors,
+    struct cf_drive_head *head)
 {
 	const struct cf_chain_device *dev;
 	const struct cf_chain_removal *rm;
@@ -89,7 +91,7 @@ cf_history_accept(const struct cf_chain *c,
 		parent_seq = cm.chain_seq;
 	}
 	/* Every removal's record for this drive is a pin too. */
-	for (i = 0; i < c->nremovals; i++) {
+	for (i = 0; floors && i < c->nremovals; i++) {
 		rm = &c->removals[i];
 		for (j = 0; j < rm->ndrives; j++) {
 			if (memcmp(rm->drives[j].drive_id, drive_id,
@@ -108,4 +110,24 @@ cf_history_accept(const struct cf_chain *c,
 out:
 	sodium_memzero(&cm, sizeof(cm));
 	return r;
+}
+
+int
+cf_history_accept(const struct cf_chain *c,
+    const uint8_t drive_id[static CF_ID_BYTES], const struct cf_drive_head *pin,
+    uint64_t pin_chain_seq, cf_history_known_fn *known, void *ctx,
+    const struct cf_history_step *line, size_t n, struct cf_drive_head *head)
+{
+	return accept_line(c, drive_id, pin, pin_chain_seq, known, ctx, line, n,
+	    1, head);
+}
+
+int
+cf_history_accept_part(const struct cf_chain *c,
+    const uint8_t drive_id[static CF_ID_BYTES], const struct cf_drive_head *pin,
+    uint64_t pin_chain_seq, const struct cf_history_step *line, size_t n,
+    struct cf_drive_head *head)
+{
+	return accept_line(c, drive_id, pin, pin_chain_seq, NULL, NULL, line,
+	    n, 0, head);
 }

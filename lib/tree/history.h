@@ -59,4 +59,20 @@ int cf_history_accept(const struct cf_chain *c,
     uint64_t pin_chain_seq, cf_history_known_fn *known, void *ctx,
     const struct cf_history_step *line, size_t n, struct cf_drive_head *head);
 
+/**
+ * cf_history_accept_part(c, drive_id, pin, pin_chain_seq, line, n, head):
+ * cf_history_accept() of a line that goes on past ${line}: every check of
+ * each commit but not the removals' records, which only the whole line
+ * can pass (the head must reach each record).  A line longer than
+ * CF_HISTORY_LINE_MAX is accepted page by page: this for every page but
+ * the last, each from the head the one before accepted, then
+ * cf_history_accept() for the last, whose ${known} gives the ids of the
+ * earlier pages -- so the removals are checked over the whole line.
+ * Nothing is accepted (pinned) until the last page is.
+ */
+int cf_history_accept_part(const struct cf_chain *c,
+    const uint8_t drive_id[static CF_ID_BYTES], const struct cf_drive_head *pin,
+    uint64_t pin_chain_seq, const struct cf_history_step *line, size_t n,
+    struct cf_drive_head *head);
+
 #endif
