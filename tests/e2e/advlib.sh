@@ -339,6 +339,7 @@ drive() {
 # subtree id), committed by this device.  Sets ROOT and COMMIT.
 version() {
 	d=$1; shift
+	# shellcheck disable=SC2046 # one word per --entry and spec, split on purpose
 	set -- $(for s in "$@"; do printf '%s\n' "$s" |
 	    sed "s|CHUNK|$CH/6|; s|SUB|$SUB|; s|OUTSIDE|$OUT|" |
 	    sed 's/^/--entry /'; done)
