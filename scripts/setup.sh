@@ -3,8 +3,8 @@
 # Idempotent: packages already present are skipped; running it twice is harmless.
 set -eu
 
-# shellcheck: scripts/lint.sh; gcovr: meson's coverage report
-# (-Db_coverage=true, meson test, ninja coverage).
+# For scripts/lint.sh: shellcheck.  For meson's coverage report
+# (-Db_coverage=true, meson test, ninja coverage): gcovr.
 PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
 libsodium-dev libsqlite3-dev libzstd-dev libmicrohttpd-dev \
 libcurl4-openssl-dev libjansson-dev python3 strace shellcheck gcovr"
