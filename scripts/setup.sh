@@ -3,9 +3,12 @@
 # Idempotent: packages already present are skipped; running it twice is harmless.
 set -eu
 
+# For scripts/lint.sh: shellcheck.  For meson's coverage report
+# (-Db_coverage=true, meson test, ninja coverage): gcovr.  For the
+# peak-memory measure of e2e 96: time (/usr/bin/time).
 PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
 libsodium-dev libsqlite3-dev libzstd-dev libmicrohttpd-dev \
-libcurl4-openssl-dev libjansson-dev python3 strace time"
+libcurl4-openssl-dev libjansson-dev python3 strace time shellcheck gcovr"
 
 missing=""
 for p in $PKGS; do

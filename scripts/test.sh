@@ -1,203 +1,210 @@
 #!/bin/sh
-# Build coffer and run every test suite: unit tests (plain build), the same
-# under ASan+UBSan, the end-to-end scripts, the fuzzers (about 15 s each)
-# and the lint.  Ends with "N passed, N failed" and exits non-zero if
-# anything failed.  Usage: scripts/test.sh [--quick]   (--quick: no fuzz)
+# Build coffer and run every test suite through meson test (the suites are
+# defined in tests/meson.build, tests/e2e/meson.build, fuzz/meson.build):
+#   build       gcc, warnings as errors: suite unit, and suite plain (the
+#               e2e scripts that run only here, named in tests/e2e/meson.build)
+#   build-asan  ASan+UBSan (-fno-sanitize-recover=all): suite unit again,
+#               then every other e2e script once, two at a time; no process
+#               (servers in the background included) may write a report
+#   build-fuzz  clang, libFuzzer: suite fuzz, each harness for
+#               COFFER_FUZZ_SECONDS (10), two at a time
+#   lint        scripts/lint.sh, each check on its own line
+# Ends with "N passed, N failed, N skipped" (unit tests count case by case,
+# the rest one per test; a test that exits 77 could not run on this machine
+# and is skipped, never passed) and exits non-zero if anything failed.
+#
+# Usage: scripts/test.sh [--quick | --long]
+#   --quick  no fuzzing
+#   --long   fuzz each harness for COFFER_FUZZ_SECONDS (600 by default),
+#            run the suite 'long' too (none yet) and set COFFER_LONG=1 for
+#            every test (a script may do more rounds under it)
+# Per-test logs: build-logs/LABEL.NAME.log; meson's: build*/meson-logs/.
+# MESON_TESTTHREADS sets how many tests run at a time (2).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 
-QUICK=0
-[ "${1:-}" = "--quick" ] && QUICK=1
-FUZZ_SECONDS=${COFFER_FUZZ_SECONDS:-15}
+MODE=normal
+case "${1:-}" in
+"") ;;
+--quick) MODE=quick ;;
+--long) MODE=long ;;
+*) echo "usage: scripts/test.sh [--quick | --long]" >&2; exit 2 ;;
+esac
+if [ "$MODE" = long ]; then
+	FUZZ_SECONDS=${COFFER_FUZZ_SECONDS:-600}
+	COFFER_LONG=1; export COFFER_LONG
+else
+	FUZZ_SECONDS=${COFFER_FUZZ_SECONDS:-10}
+fi
+JOBS=${MESON_TESTTHREADS:-2}
 
-scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+scripts/setup.sh ||
+    { echo "setup failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 PASS=0
 FAIL=0
+SKIP=0
 LOG="$ROOT/build-logs"
 mkdir -p "$LOG"
+T_START=$(date +%s)
 
 note() { printf '== %s\n' "$*"; }
 pass() { PASS=$((PASS + $1)); }
 fail() { FAIL=$((FAIL + $1)); }
+skip() { SKIP=$((SKIP + $1)); }
+# elapsed T0: minutes and seconds since T0.
+elapsed() { s=$(( $(date +%s) - $1 )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
-# setup_build DIR [meson options...]: configure (or reconfigure) and build.
+# setup_build DIR [meson options...]: configure (or reconfigure) DIR.
 setup_build() {
 	dir=$1; shift
 	if [ -d "$dir" ]; then
-		meson setup --reconfigure "$@" "$dir" >"$LOG/$(basename "$dir").setup" 2>&1
+		meson setup --reconfigure "$@" "$dir" >"$LOG/$dir.setup" 2>&1
 	else
-		meson setup "$@" "$dir" >"$LOG/$(basename "$dir").setup" 2>&1
-	fi || { cat "$LOG/$(basename "$dir").setup"; return 1; }
-	# ONLY_PREFIX: build just the targets whose names start with it.
-	targets=
-	if [ -n "${ONLY_PREFIX:-}" ]; then
-		targets=$(ninja -C "$dir" -t targets all 2>/dev/null |
-		    sed -n "s|^\(${ONLY_PREFIX}[A-Za-z0-9_]*\): .*|\1|p")
-	fi
-	# shellcheck disable=SC2086 # word splitting of the target list
-	ninja -C "$dir" $targets >"$LOG/$(basename "$dir").build" 2>&1 ||
-	    { tail -50 "$LOG/$(basename "$dir").build"; return 1; }
+		meson setup "$@" "$dir" >"$LOG/$dir.setup" 2>&1
+	fi || { cat "$LOG/$dir.setup"; return 1; }
 }
 
-# run_units DIR LABEL: run every unit test program built in DIR/tests.
-run_units() {
-	dir=$1; label=$2
-	for t in "$dir"/tests/test_*; do
-		[ -f "$t" ] && [ -x "$t" ] || continue
-		name=$(basename "$t")
-		out="$LOG/$label.$name.log"
-		if "$t" >"$out" 2>&1; then rc=0; else rc=$?; fi
-		res=$(grep '^RESULT ' "$out" | tail -1)
-		if [ -n "$res" ]; then
-			p=$(echo "$res" | sed -n 's/.*passed=\([0-9]*\).*/\1/p')
-			f=$(echo "$res" | sed -n 's/.*failed=\([0-9]*\).*/\1/p')
-		else
-			p=0; f=0
-		fi
-		# A crash or a non-zero exit with no failed case is one failure.
-		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
-		pass "$p"; fail "$f"
-		printf '%-6s %-22s %3s passed, %s failed\n' "$label" "$name" "$p" "$f"
-		if [ "$f" != 0 ]; then
-			grep -E '^(not ok|FAIL)|ERROR|runtime error' "$out" | head -20
-		fi
-	done
+# build DIR: build every target of DIR (warnings are errors).
+build() {
+	ninja -C "$1" >"$LOG/$1.build" 2>&1 || { tail -50 "$LOG/$1.build"; return 1; }
+}
+
+# count LABEL JSON: print one line per test of meson's JSON log, write each
+# test's output to $LOG/LABEL.NAME.log, and print "P F S" last.  A test
+# that printed "RESULT <suite> passed=N failed=M" (tests/t.h) counts its
+# cases; a failed one with no failed case counts one failure.  Any other
+# test counts one: passed, failed, or skipped (exit 77).
+count() {
+	python3 - "$1" "$2" "$LOG" <<'EOF'
+import json, re, sys
+label, path, logdir = sys.argv[1:4]
+p = f = s = 0
+for line in open(path, encoding="utf-8", errors="replace"):
+    t = json.loads(line)
+    name = t["name"].split(" / ")[-1]
+    out = (t.get("stdout") or "") + (t.get("stderr") or "")
+    with open(f"{logdir}/{label}.{name}.log", "w") as log:
+        log.write(out)
+    res, secs = t["result"], t["duration"]
+    cases = re.findall(r"^RESULT \S+ passed=(\d+) failed=(\d+)", out, re.M)
+    tp, tf, ts = 0, 0, 0
+    if res == "SKIP":
+        ts = 1
+    elif cases:
+        tp, tf = int(cases[-1][0]), int(cases[-1][1])
+        if res != "OK" and tf == 0:
+            tf = 1
+    elif res == "OK":
+        tp = 1
+    else:
+        tf = 1
+    p, f, s = p + tp, f + tf, s + ts
+    if ts:
+        why = [l for l in out.splitlines() if "SKIP" in l][-1:] or [""]
+        print(f"{label:9} {name:30} skipped {why[0]}")
+    elif tf:
+        print(f"{label:9} {name:30} FAILED ({res}, {secs:.0f}s): "
+              f"{logdir}/{label}.{name}.log")
+        tail = [l for l in out.splitlines() if l.strip()][-20:]
+        print("\n".join("    " + l for l in tail))
+    elif cases:
+        print(f"{label:9} {name:30} {tp:3} passed ({secs:.1f}s)")
+    else:
+        print(f"{label:9} {name:30} ok ({secs:.1f}s)")
+print(p, f, s)
+EOF
+}
+
+# run_suite DIR LABEL [meson test options...]: run the selected tests of
+# DIR, JOBS at a time, and count them.
+run_suite() {
+	dir=$1; label=$2; shift 2
+	t0=$(date +%s)
+	json="$dir/meson-logs/$label.json"
+	rm -f "$json"
+	meson test -C "$dir" --num-processes "$JOBS" --logbase "$label" \
+	    --print-errorlogs "$@" >"$LOG/$label.meson" 2>&1
+	rc=$?
+	if [ -s "$json" ]; then
+		count "$label" "$json" >"$LOG/$label.count" || echo "0 1 0" >>"$LOG/$label.count"
+		sed '$d' "$LOG/$label.count"
+		# shellcheck disable=SC2046 # "P F S", split on purpose
+		set -- $(tail -1 "$LOG/$label.count")
+		pass "$1"; fail "$2"; skip "$3"
+	else
+		set -- 0 0 0
+	fi
+	# meson test exits 1 when a test failed, 125 when the build failed.
+	if [ "$rc" != 0 ] && [ "$2" = 0 ]; then
+		fail 1; echo "$label: meson test exited $rc"; tail -30 "$LOG/$label.meson"
+	fi
+	note "$label: $(elapsed "$t0")"
 }
 
 # --- plain build -------------------------------------------------------
 note "build (gcc, warnings as errors)"
-if setup_build build; then
-	run_units build plain
+t0=$(date +%s)
+if setup_build build && build build; then
+	note "build: $(elapsed "$t0")"
+	run_suite build plain --suite unit --suite plain
 else
 	echo "plain build failed"; fail 1
 fi
 
 # --- ASan + UBSan --------------------------------------------------------
 note "build (ASan+UBSan)"
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+t0=$(date +%s)
 if setup_build build-asan -Db_sanitize=address,undefined \
-    -Dc_args=-fno-sanitize-recover=all -Db_lundef=false; then
-	run_units build-asan asan
+    -Dc_args=-fno-sanitize-recover=all -Db_lundef=false && build build-asan; then
+	note "build-asan: $(elapsed "$t0")"
+	export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+	run_suite build-asan asan --suite unit
+	# Every process of the end-to-end scripts, servers in the background
+	# included, writes any report to $LOG/asan.*; there must be none.
+	export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$LOG/asan"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOG/asan"
+	long=
+	[ "$MODE" = long ] && long="--suite long"
+	rm -f "$LOG"/asan.*
+	# shellcheck disable=SC2086 # $long: empty or two words
+	run_suite build-asan e2e-asan --suite e2e $long --no-suite plain
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	if ls "$LOG"/asan.* >/dev/null 2>&1; then
+		fail 1; echo "e2e-asan  sanitizer reports:"; head -40 "$LOG"/asan.*
+	else
+		pass 1; echo "e2e-asan  no sanitizer reports"
+	fi
 else
 	echo "ASan build failed"; fail 1
 fi
-unset ASAN_OPTIONS UBSAN_OPTIONS
-
-# --- end-to-end scripts -----------------------------------------------------
-# run_e2e DIR LABEL OUT: every tests/e2e/NN-*.sh against the programs in
-# DIR; one line per script into OUT ("ok NAME SECS" or "FAILED NAME").
-# The plain and ASan runs go side by side (every script picks its own
-# ports and temporary folders), which halves the wall time on two cores.
-run_e2e() {
-	dir=$1; label=$2; out=$3
-	: >"$out"
-	for s in tests/e2e/[0-9]*.sh; do
-		[ -f "$s" ] || continue
-		name=$(basename "$s")
-		t0=$(date +%s)
-		if COFFER_BUILD="$ROOT/$dir" sh "$s" >"$LOG/$label.$name.log" 2>&1; then
-			echo "ok $name $(( $(date +%s) - t0 ))" >>"$out"
-		else
-			echo "FAILED $name" >>"$out"
-		fi
-	done
-}
-# report_e2e LABEL OUT: count and print the lines of a run_e2e result.
-report_e2e() {
-	label=$1; out=$2
-	while read -r st name secs; do
-		if [ "$st" = ok ]; then
-			pass 1; printf '%-8s %-30s ok (%ss)\n' "$label" "$name" "$secs"
-		else
-			fail 1; printf '%-8s %-30s FAILED\n' "$label" "$name"
-			tail -20 "$LOG/$label.$name.log"
-		fi
-	done <"$out"
-}
-note "end-to-end (plain and ASan+UBSan builds, side by side)"
-rm -f "$LOG"/asan.*
-# Against the ASan+UBSan programs every process, servers in the
-# background included, writes any report to $LOG/asan.*; there must be none.
-(
-	export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$LOG/asan"
-	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$LOG/asan"
-	run_e2e build-asan e2e-asan "$LOG/e2e-asan.result"
-) &
-asan_pid=$!
-run_e2e build e2e "$LOG/e2e.result"
-wait "$asan_pid"
-report_e2e e2e "$LOG/e2e.result"
-report_e2e e2e-asan "$LOG/e2e-asan.result"
-if ls "$LOG"/asan.* >/dev/null 2>&1; then
-	fail 1; echo "e2e-asan sanitizer reports:"; head -40 "$LOG"/asan.*
-else
-	pass 1; echo "e2e-asan no sanitizer reports"
-fi
 
 # --- fuzzers ---------------------------------------------------------------
-# fuzz_one FUZZER: run one harness for FUZZ_SECONDS on a copy of its seed
-# corpus; the verdict goes to $LOG/fuzz.NAME.result.
-fuzz_one() {
-	f=$1; name=$(basename "$f")
-	work=$(mktemp -d)
-	[ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$work/"
-	# The fuzz build recovers from UBSan reports: make one fatal, or
-	# undefined behaviour found by a fuzzer passes unseen.
-	if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	    "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 \
-	    -timeout=10 -artifact_prefix="$LOG/$name-" "$work" \
-	    >"$LOG/fuzz.$name.log" 2>&1; then
-		echo ok >"$LOG/fuzz.$name.result"
-	else
-		echo FAILED >"$LOG/fuzz.$name.result"
-	fi
-	rm -rf "$work"
-}
-if [ "$QUICK" = 0 ]; then
-	note "build (clang, libFuzzer, ASan+UBSan)"
-	# Only the harnesses (and what they link): the fuzz build's programs
-	# and tests would add minutes and are built and run above.
-	if CC=clang ONLY_PREFIX=fuzz/fuzz_ setup_build build-fuzz -Dfuzz=true \
+if [ "$MODE" != quick ]; then
+	# meson test builds only what the harnesses need (the rest of this
+	# build is built and run above).
+	note "fuzz (clang, libFuzzer, ASan+UBSan; ${FUZZ_SECONDS}s per harness)"
+	if CC=clang setup_build build-fuzz -Dfuzz=true \
 	    -Db_sanitize=address,undefined -Db_lundef=false; then
-		# Two harnesses at a time: each is single-threaded.
-		rm -f "$LOG"/fuzz.*.result
-		running=0
-		for f in build-fuzz/fuzz/fuzz_*; do
-			[ -f "$f" ] && [ -x "$f" ] || continue
-			fuzz_one "$f" &
-			running=$((running + 1))
-			if [ "$running" -ge 2 ]; then
-				wait; running=0
-			fi
-		done
-		wait
-		for f in build-fuzz/fuzz/fuzz_*; do
-			[ -f "$f" ] && [ -x "$f" ] || continue
-			name=$(basename "$f")
-			if [ "$(cat "$LOG/fuzz.$name.result" 2>/dev/null)" = ok ]; then
-				pass 1
-				runs=$(grep -o 'Done [0-9]* runs' "$LOG/fuzz.$name.log" | tail -1)
-				printf 'fuzz   %-22s ok (%s)\n' "$name" "$runs"
-			else
-				fail 1
-				printf 'fuzz   %-22s FAILED\n' "$name"
-				grep -E 'ERROR|SUMMARY' "$LOG/fuzz.$name.log" | head -5
-			fi
-		done
+		export COFFER_FUZZ_SECONDS="$FUZZ_SECONDS"
+		run_suite build-fuzz fuzz --suite fuzz
 	else
 		echo "fuzz build failed"; fail 1
 	fi
 fi
 
 # --- lint -------------------------------------------------------------------
-if scripts/lint.sh >"$LOG/lint.log" 2>&1; then
-	pass 1; echo "lint   banned functions        ok"
-else
-	fail 1; echo "lint   banned functions        FAILED"; cat "$LOG/lint.log"
-fi
+for check in banned lists shellcheck; do
+	scripts/lint.sh "$check" >"$LOG/lint.$check.log" 2>&1
+	case $? in
+	0) pass 1; printf 'lint      %-30s ok\n' "$check" ;;
+	77) skip 1; printf 'lint      %-30s skipped: %s\n' "$check" "$(tail -1 "$LOG/lint.$check.log")" ;;
+	*) fail 1; printf 'lint      %-30s FAILED\n' "$check"; cat "$LOG/lint.$check.log" ;;
+	esac
+done
 
-echo "$PASS passed, $FAIL failed"
+note "total: $(elapsed "$T_START")"
+echo "$PASS passed, $FAIL failed, $SKIP skipped"
 [ "$FAIL" = 0 ]

@@ -9,6 +9,12 @@
 
 #include "util.h"
 
+/* The source tree's copy (tests/meson.build defines it); else the working
+ * directory's. */
+#ifndef COFFER_FORMAT_MD_DEFAULT
+#define COFFER_FORMAT_MD_DEFAULT "docs/FORMAT.md"
+#endif
+
 char *
 tu_hex(const uint8_t *p, size_t n)
 {
@@ -128,19 +134,15 @@ tu_fill(uint8_t *p, size_t n, uint64_t seed)
 char *
 tu_vector(const char *name)
 {
-	const char *paths[3];
-	uint8_t *doc = NULL;
+	const char *path;
+	uint8_t *doc;
 	char *line, *save, *out = NULL;
 	size_t n, nl = strlen(name);
-	int i, in = 0;
+	int in = 0;
 
-	paths[0] = getenv("COFFER_FORMAT_MD");
-	paths[1] = "docs/FORMAT.md";
-	paths[2] = "../docs/FORMAT.md";
-	for (i = 0; i < 3 && doc == NULL; i++)
-		if (paths[i] != NULL)
-			doc = tu_readfile(paths[i], &n);
-	if (doc == NULL)
+	if ((path = getenv("COFFER_FORMAT_MD")) == NULL)
+		path = COFFER_FORMAT_MD_DEFAULT;
+	if ((doc = tu_readfile(path, &n)) == NULL)
 		return NULL;
 	for (line = strtok_r((char *)doc, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {

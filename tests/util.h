@@ -25,8 +25,8 @@ void tu_fill(uint8_t *p, size_t n, uint64_t seed);
 
 /*
  * Look up the vector ${name} in docs/FORMAT.md (path from the environment
- * variable COFFER_FORMAT_MD, else "docs/FORMAT.md", else
- * "../docs/FORMAT.md"): a line "NAME HEX" inside the ```vectors block.
+ * variable COFFER_FORMAT_MD, else the source tree's, compiled in by
+ * tests/meson.build): a line "NAME HEX" inside the ```vectors block.
  * Returns the malloc'd hex string or NULL.
  */
 char *tu_vector(const char *name);

@@ -63,7 +63,7 @@ EOF
 
 # ---- comparer: each kind of difference ----
 # fresh NAME: a new copy of seed 11 to damage.
-fresh() { rm -rf "$TMP/$1"; $GEN 11 "$TMP/$1" --files 20; }
+fresh() { rm -rf "${TMP:?}/${1:?}"; $GEN 11 "$TMP/$1" --files 20; }
 # caught WHAT PATTERN [compare options]: the comparer exits 1 and says PATTERN.
 caught() {
 	what=$1; pat=$2; shift 2
@@ -221,6 +221,7 @@ if have_client account drive; then
 	$F open --drive docs --type chunk --id "$C" --out "$TMP/c1.back" || fail "forge open"
 	cmp -s "$TMP/c1" "$TMP/c1.back" || fail "forge open: not the chunk's plaintext"
 	for x in "commit $CM" "tree $TR" "chunk $C"; do
+		# shellcheck disable=SC2086 # "KIND ID", split on purpose
 		set -- $x
 		$EDIT flip "$DOCS" "$2" -1 0 || fail "store_edit flip"
 		if $F open --drive docs --type "$1" --id "$2" >/dev/null 2>&1; then
@@ -242,6 +243,7 @@ if have_client account drive; then
 	L=$($EDIT show "$DOCS" "$TR")
 	$EDIT point "$DOCS" "$TR" "$C" || fail "store_edit point"
 	if $F walk --drive docs >/dev/null 2>&1; then fail "point at rest not seen"; fi
+	# shellcheck disable=SC2086 # the location's fields, split on purpose
 	$EDIT setloc "$DOCS" "$TR" $L || fail "store_edit setloc"
 	walk docs
 	# A second version; then the head set back at rest.

@@ -10,7 +10,7 @@ ACK="$TMP/acked"
 r=0
 # A small LCG in shell arithmetic for the kill moments (seeded).
 x=$SEED
-while [ $r -lt $ROUNDS ]; do
+while [ "$r" -lt "$ROUNDS" ]; do
 	# The store as the crash left it: consistent (SQLite integrity, every
 	# object row points at its own record in a pack, quota counters).
 	if [ $r -gt 0 ]; then "$COFFERD" check --data "$TMP/data" >/dev/null; fi

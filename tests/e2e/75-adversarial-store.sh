@@ -49,11 +49,13 @@ $EDIT point "$DOCS" "$CH1" "$CH2" || fail "store_edit point"
 TOUCH_OK=1
 pull_refused "chunk row pointed at another chunk's bytes" docs "$T"
 TOUCH_OK=
+# shellcheck disable=SC2086 # the location's fields, split on purpose
 $EDIT setloc "$DOCS" "$CH1" $L1 || fail "store_edit setloc"
 
 LC=$($EDIT show "$DOCS" "$C2")
 $EDIT point "$DOCS" "$C2" "$C1" || fail "store_edit point"
 pull_refused "commit 2's row pointed at commit 1's bytes" docs "$T"
+# shellcheck disable=SC2086 # the location's fields, split on purpose
 $EDIT setloc "$DOCS" "$C2" $LC || fail "store_edit setloc"
 
 $EDIT head "$DOCS" 1 "$C1" || fail "store_edit head"

@@ -13,6 +13,7 @@
 #   frozen view after it pushed version 2, refuses it (exit 3) and
 #   nothing it pinned moves;
 # - once the update is served, B takes it exactly.
+# shellcheck disable=SC2046 # set -- $(code_and_version X): its two words, split on purpose
 . "$(dirname "$0")/devlib.sh"
 
 # code_and_version HOME: "SAFETY_CODE VERSION_OF_docs" from 'status'.

@@ -149,7 +149,7 @@ T3="$TMP/pulls/t3"
 KPID=$!
 i=0
 while :; do
-	if ls -A "$T3" 2>/dev/null | grep -q '^\.coffer-tmp-'; then
+	if find "$T3" -maxdepth 1 -name '.coffer-tmp-*' 2>/dev/null | grep -q .; then
 		kill -KILL "$KPID" 2>/dev/null || true
 		break
 	fi
@@ -157,9 +157,9 @@ while :; do
 	i=$((i + 1)); [ $i -le 20000 ] || { kill -KILL "$KPID"; fail "no temporary file appeared"; }
 done
 wait "$KPID" 2>/dev/null || true
-if ls -A "$T3" | grep -q '^\.coffer-tmp-'; then
+if find "$T3" -maxdepth 1 -name '.coffer-tmp-*' | grep -q .; then
 	expect_rc 0 "$COFFER" pull big "$T3" --overwrite
-	if ls -A "$T3" | grep -q '^\.coffer-tmp-'; then
+	if find "$T3" -maxdepth 1 -name '.coffer-tmp-*' | grep -q .; then
 		ls -A "$T3"; fail "the killed pull's temporary file survived --overwrite"
 	fi
 	grep -q 'temporary file.* left by an interrupted pull' "$TMP/last.err" ||

@@ -11,8 +11,8 @@
 need_client account drive push pull
 LC_ALL=C; export LC_ALL
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root to own the obstacles (run the suite as root)"; exit 0; }
-command -v setpriv >/dev/null || { echo "SKIP: root without setpriv"; exit 0; }
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root to own the obstacles (run the suite as root)"; exit 77; }
+command -v setpriv >/dev/null || { echo "SKIP: root without setpriv"; exit 77; }
 AS="setpriv --reuid=65534 --regid=65534 --clear-groups --"
 chmod 711 "$TMP"
 U="$TMP/u"

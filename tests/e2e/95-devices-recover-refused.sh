@@ -26,7 +26,7 @@ rules() {
 # recover_rc WANT HOME KEY: 'coffer --json recover' of alice on a fresh HOME
 # with KEY on stdin must exit WANT; stdout in $TMP/out.
 recover_rc() {
-	rm -rf "$TMP/$2"; mkdir -m 700 "$TMP/$2"
+	rm -rf "${TMP:?}/${2:?}"; mkdir -m 700 "$TMP/$2"
 	if echo "$3" | COFFER_HOME="$TMP/$2" "$COFFER" --json recover --server "$SRV_URL" \
 	    alice --name rescued >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
 	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then

@@ -144,7 +144,7 @@ echo_on
 # turn dumping off, sleep, shows the difference).
 AS=
 if [ "$(id -u)" = 0 ]; then
-	command -v setpriv >/dev/null || { echo "SKIP core dumps: root without setpriv"; srv_stop; echo ok; exit 0; }
+	command -v setpriv >/dev/null || { echo "SKIP core dumps: root without setpriv"; srv_stop; exit 77; }
 	AS="setpriv --reuid=65534 --regid=65534 --clear-groups --"
 	chmod 711 "$TMP"
 fi
@@ -159,6 +159,7 @@ CHECK="cat /proc/\$PID/limits >'$TMP/limits'; stat -c %u /proc/\$PID/environ >'$
 if $AS cat /proc/\$PID/environ >/dev/null 2>&1; then echo readable; else echo unreadable; fi >'$TMP/readable'; \
 stat -c %u /proc/$SLEEP/environ >'$TMP/owner.sleep'; \
 if $AS cat /proc/$SLEEP/environ >/dev/null 2>&1; then echo readable; else echo unreadable; fi >'$TMP/readable.sleep'"
+# shellcheck disable=SC2086 # $AS: a command and its words, or nothing
 if $PTY --out "$TMP/t" \
     --expect "Passphrase for this device's key" --run "$CHECK" --send "$PW" \
     -- $AS env COFFER_HOME="$N/home" "$COFFER" drive list; then r=0; else r=$?; fi

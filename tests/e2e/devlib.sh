@@ -76,7 +76,7 @@ join_start() {
 	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$SRV_URL" \
 	    "$DEV_ACCOUNT" --name "$2" --timeout "${3:-60}" >"$TMP/join.out" \
 	    2>"$TMP/join.err" && rc=0 || rc=$?
-	  echo $rc >"$TMP/join.rc" ) &
+	  echo "$rc" >"$TMP/join.rc" ) &
 	JOIN_PID=$!
 	i=0
 	while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
