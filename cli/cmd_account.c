@@ -133,7 +133,10 @@ drive_list(struct cli *cli)
 		const struct cf_dir_drive *d = &s->dir->drives[i];
 		cli_hex(hex, d->drive_id, CF_ID_BYTES);
 		if (!cli->json) {
-			printf("%s\t%s\n", d->name, hex);
+			/* A name another device chose: escaped. */
+			cli_safe_print(stdout, (const uint8_t *)d->name,
+			    d->namelen);
+			printf("\t%s\n", hex);
 			continue;
 		}
 		o = json_object();

@@ -171,7 +171,8 @@ usage_all(FILE *f)
 	    "\n'coffer help COMMAND' explains one command.  --json prints one JSON\n"
 	    "object per line on stdout.  Exit status: 0 ok, 1 error, 2 usage,\n"
 	    "3 integrity (the server sent something not authentic), 4 server\n"
-	    "unreachable or refused, 5 wrong key or passphrase.\n");
+	    "unreachable or refused, 5 wrong key or passphrase, 6 done but\n"
+	    "incomplete (files skipped or changed while read, or not written).\n");
 }
 
 void
