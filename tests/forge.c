@@ -31,7 +31,8 @@
  *   forge CTX commit --drive NAME --root HEX [--version N] [--parent HEX]
  *       [--ghost | --sign-key KEYFILE] [--start HEX]... [--no-head]
  *       [--chain-seq N]
- *       sign a commit (by this device, with --ghost by a fresh key that is
+ *       sign a commit in format 1 (FORMAT §13: no top folder metadata) (by
+ *       this device, with --ghost by a fresh key that is
  *       not in the chain, or by the key in KEYFILE), seal it under the drive's current keys,
  *       upload it, and move the head to it by compare-and-swap with a
  *       reference delta that starts the given ids.  Prints "commit ID" and
@@ -663,7 +664,7 @@ cmd_commit(struct ctx *x, const struct opts *o)
 	if ((rc = cf_commit_sign(&c, author->sign_sk, enc)) != 0)
 		die("commit sign", rc);
 	seal_put(x, CF_OBJ_COMMIT, cf_chain_epoch_at(x->chain, c.chain_seq),
-	    enc, sizeof(enc), cid);
+	    enc, cf_commit_len(&c), cid);
 	if (!o->no_head && (rc = cf_client_head_put(x->cl, x->drive, hv, cid,
 	    delta, dl, &cur)) != 0)
 		die("head put", rc);

@@ -1015,7 +1015,7 @@ commit_and_move(struct push *p, struct cf_drivepin *pin,
 	cf_delta_hash(dbuf, dlen, c.delta_hash);
 	if ((r = cf_commit_sign(&c, p->s->keys->sign_sk, enc)) != 0 ||
 	    (r = cf_object_seal(&p->mkey, CF_OBJ_COMMIT, p->dk->drive_id, enc,
-	    sizeof(enc), 0, cid, &blob, &bloblen)) != 0)
+	    cf_commit_len(&c), 0, cid, &blob, &bloblen)) != 0)
 		goto out;
 	item.id = cid;
 	item.data = blob;
