@@ -14,7 +14,9 @@
  *       --drive, drive_id, head_version, head_commit: one "key value" a line
  *   forge CTX walk --drive NAME [--commit HEX]
  *       open the head commit (or HEX) and walk its version: "commit ID",
- *       "version N", "parent ID", "root ID", "author ID", then one line per
+ *       "version N", "parent ID", "root ID", "author ID", "chain_seq N",
+ *       "root_meta MODE SEC NSEC" (mode in octal; "root_meta none" for a
+ *       commit in format 1), then one line per
  *       object: "tree ID DEPTH", "list ID DEPTH", "chunk ID LEN DEPTH"
  *   forge CTX raw (--drive NAME | --drive-id HEX) --id HEX --out FILE
  *       the object's stored bytes, unopened
@@ -470,6 +472,11 @@ cmd_walk(struct ctx *x, const struct opts *o)
 	hexout("root", c.root_id, CF_ID_BYTES);
 	hexout("author", c.author_id, CF_ID_BYTES);
 	printf("chain_seq %" PRIu64 "\n", c.chain_seq);
+	if (c.has_root_meta)
+		printf("root_meta %o %" PRId64 " %" PRIu32 "\n", c.root_mode,
+		    c.root_mtime_sec, c.root_mtime_nsec);
+	else
+		printf("root_meta none\n");
 	memset(&p, 0, sizeof(p));
 	p.load = walk_load;
 	p.visit = walk_visit;

@@ -99,6 +99,7 @@ struct push {
 	void *wctx;
 	struct cf_push_result *res;
 	size_t delta_cap;		/* ids in one delta */
+	struct cf_commit top;		/* only its has_root_meta and root_* */
 };
 
 static void
@@ -1013,6 +1014,10 @@ commit_and_move(struct push *p, struct cf_drivepin *pin,
 	c.chain_seq = seq;
 	memcpy(c.chain_head, p->s->chain->hash[seq], CF_ID_BYTES);
 	cf_delta_hash(dbuf, dlen, c.delta_hash);
+	c.has_root_meta = p->top.has_root_meta;
+	c.root_mode = p->top.root_mode;
+	c.root_mtime_sec = p->top.root_mtime_sec;
+	c.root_mtime_nsec = p->top.root_mtime_nsec;
 	if ((r = cf_commit_sign(&c, p->s->keys->sign_sk, enc)) != 0 ||
 	    (r = cf_object_seal(&p->mkey, CF_OBJ_COMMIT, p->dk->drive_id, enc,
 	    cf_commit_len(&c), 0, cid, &blob, &bloblen)) != 0)
@@ -1541,6 +1546,34 @@ sc_save(struct push *p)
 
 /* ---- push ---- */
 
+/* Fill ${t}'s root metadata from the top folder ${fd}. */
+static int
+top_meta(int fd, struct cf_commit *t)
+{
+	struct stat st;
+
+	memset(t, 0, sizeof(*t));
+	if (fstat(fd, &st) != 0)
+		return COFFER_EIO;
+	t->has_root_meta = 1;
+	t->root_mode = (uint32_t)st.st_mode & CF_TREE_MODE_MASK;
+	t->root_mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	t->root_mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	return 0;
+}
+
+/*
+ * Does the head ${pc} hold the top folder metadata ${t}?  A head without
+ * any (format 1) does not: the push records it in a new version.
+ */
+static int
+top_same(const struct cf_commit *pc, const struct cf_commit *t)
+{
+	return pc->has_root_meta && pc->root_mode == t->root_mode &&
+	    pc->root_mtime_sec == t->root_mtime_sec &&
+	    pc->root_mtime_nsec == t->root_mtime_nsec;
+}
+
 int
 cf_push(struct cf_session *s, const char *drive, const char *dir,
     cf_warn_fn *warnfn, void *wctx, struct cf_push_result *res)
@@ -1580,6 +1613,9 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 		r = errno == ENOENT || errno == ENOTDIR ? COFFER_ENOENT : COFFER_EIO;
 		goto out;
 	}
+	/* The top folder's own mode and mtime, read as a subfolder's is. */
+	if ((r = top_meta(rootfd, &p.top)) != 0)
+		goto out;
 	if ((p.buf = malloc(READ_WINDOW)) == NULL ||
 	    (p.path = malloc(CF_STATCACHE_PATH_MAX)) == NULL) {
 		r = COFFER_ENOMEM;
@@ -1608,7 +1644,8 @@ cf_push(struct cf_session *s, const char *drive, const char *dir,
 	if ((r = cf_idhash_take_sorted(&p.child, &p.childset)) != 0)
 		goto out;
 	for (tries = 0; ; tries++) {
-		if (pin->n > 0 && !memcmp(pc.root_id, root, CF_ID_BYTES)) {
+		if (pin->n > 0 && !memcmp(pc.root_id, root, CF_ID_BYTES) &&
+		    top_same(&pc, &p.top)) {
 			res->unchanged = 1;
 			memcpy(res->commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
 			break;
@@ -1913,6 +1950,8 @@ cf_push_reseal(struct cf_session *s, const char *drive,
 	}
 	if ((r = parent_set(&p, pin, &pc)) != 0)
 		goto out;
+	/* The head's top folder metadata (or its absence) carries over. */
+	p.top = pc;
 	if ((r = uploader_start(&p)) != 0)
 		goto out;
 	r = reseal_dir(&p, pc.root_id, 1, root);
