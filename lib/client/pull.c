@@ -1750,24 +1750,26 @@ finish_top(struct wctx *w, int dfd, const struct cf_commit *c)
 {
 	struct timespec ts[2];
 	char buf[256];
-	int err;
+	int err, r = 0;
 
 	if (!c->has_root_meta)
-		return 0;
+		goto out;
 	ts[0].tv_sec = (time_t)c->root_mtime_sec;
 	ts[0].tv_nsec = (long)c->root_mtime_nsec;
 	ts[1] = ts[0];
 	if (fchmod(dfd, (mode_t)mode_of(w, c->root_mode)) == 0 &&
 	    futimens(dfd, ts) == 0)
-		return 0;
+		goto out;
 	err = errno;
 	snprintf(buf, sizeof(buf), "could not set the top folder's mode and "
 	    "time (%s)", strerror(err));
 	say(w, NULL, ".", 1, NULL, buf);
 	if (fatal_errno(err))
-		return COFFER_EIO;
-	w->res->skipped++;
-	return 0;
+		r = COFFER_EIO;
+	else
+		w->res->skipped++;
+out:
+	return r;
 }
 
 int

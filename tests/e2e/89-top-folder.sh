@@ -13,6 +13,8 @@
 #    leaving the target folder's own mode alone and its mtime unset (as
 #    before format 2: writing into it moves it); a re-sealed
 #    format 1 head stays format 1; the next push records the metadata.
+# 5. A top folder whose mode and mtime cannot be set (immutable) is named,
+#    left as it was, and the pull exits 6 (incomplete, one skipped).
 . "$(dirname "$0")/devlib.sh"
 CMPX="python3 $TESTS/compare_tree.py"	# strict: the top folder too
 
@@ -146,3 +148,28 @@ run 0 A push docs "$SRC"
 run 0 A pull docs "$TMP/p11" --keep-modes
 top_is "$TMP/p11" 2750 $T2
 echo "ok: a re-sealed format 1 head stays format 1; the next push records the top folder"
+
+# ---- 5. a top folder whose mode cannot be set is named: exit 6 ----
+# An immutable empty folder (chattr +i: root, on a file system that has
+# it): an empty version writes nothing into it, then cannot set its mode.
+run 0 A drive create empty
+mkdir -m 0750 "$TMP/esrc"
+run 0 A push empty "$TMP/esrc"
+mkdir -m 0700 "$TMP/imm"
+if chattr +i "$TMP/imm" 2>/dev/null; then
+	trap 'chattr -i "$TMP/imm" 2>/dev/null; cleanup' EXIT
+	before=$(python3 -c 'import os,sys; s=os.stat(sys.argv[1]); print("%o %d" % (s.st_mode & 0o7777, s.st_mtime_ns))' "$TMP/imm")
+	run 6 A pull empty "$TMP/imm"
+	grep -q "coffer: \.: could not set the top folder's mode and time (Operation not permitted)" "$TMP/err" ||
+	    { cat "$TMP/err"; fail "the top folder's failure is not named"; }
+	[ "$(key incomplete)" = true ] && [ "$(key skipped)" = 1 ] ||
+	    fail "not incomplete with one skipped: $(cat "$TMP/out")"
+	after=$(python3 -c 'import os,sys; s=os.stat(sys.argv[1]); print("%o %d" % (s.st_mode & 0o7777, s.st_mtime_ns))' "$TMP/imm")
+	[ "$before" = "$after" ] || fail "the immutable folder changed: $before, $after"
+	chattr -i "$TMP/imm"
+	run 0 A pull empty "$TMP/imm"
+	top_is "$TMP/imm" 750 "$(python3 -c 'import os,sys; print(os.stat(sys.argv[1]).st_mtime_ns)' "$TMP/esrc")"
+	echo "ok: a top folder whose mode cannot be set is named, exit 6"
+else
+	echo "skip: chattr +i is not available here (section 5)"
+fi
