@@ -10,8 +10,9 @@ escaped) and exits 0 only if there is none; 1 if the trees differ; 2 on a
 usage error or if A or B is not a folder.
 
 Strict by default.  --ignore-top-mtime and --ignore-top-mode leave out the
-mtime and the mode of A and B themselves (a pull restores what is inside
-a version; the target folder is the user's).  --ignore-dir-mtimes leaves
+mtime and the mode of A and B themselves (a pull sets them only from a
+commit in format 2, FORMAT §13; --ignore-top is for older versions and for
+tests about the contents alone).  --ignore-dir-mtimes leaves
 out every directory's mtime.  --max N stops after N differences (default
 50).  Python 3 standard library only.
 """

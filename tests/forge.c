@@ -14,7 +14,9 @@
  *       --drive, drive_id, head_version, head_commit: one "key value" a line
  *   forge CTX walk --drive NAME [--commit HEX]
  *       open the head commit (or HEX) and walk its version: "commit ID",
- *       "version N", "parent ID", "root ID", "author ID", then one line per
+ *       "version N", "parent ID", "root ID", "author ID", "chain_seq N",
+ *       "root_meta MODE SEC NSEC" (mode in octal; "root_meta none" for a
+ *       commit in format 1), then one line per
  *       object: "tree ID DEPTH", "list ID DEPTH", "chunk ID LEN DEPTH"
  *   forge CTX raw (--drive NAME | --drive-id HEX) --id HEX --out FILE
  *       the object's stored bytes, unopened
@@ -31,7 +33,8 @@
  *   forge CTX commit --drive NAME --root HEX [--version N] [--parent HEX]
  *       [--ghost | --sign-key KEYFILE] [--start HEX]... [--no-head]
  *       [--chain-seq N]
- *       sign a commit (by this device, with --ghost by a fresh key that is
+ *       sign a commit in format 1 (FORMAT §13: no top folder metadata) (by
+ *       this device, with --ghost by a fresh key that is
  *       not in the chain, or by the key in KEYFILE), seal it under the drive's current keys,
  *       upload it, and move the head to it by compare-and-swap with a
  *       reference delta that starts the given ids.  Prints "commit ID" and
@@ -469,6 +472,11 @@ cmd_walk(struct ctx *x, const struct opts *o)
 	hexout("root", c.root_id, CF_ID_BYTES);
 	hexout("author", c.author_id, CF_ID_BYTES);
 	printf("chain_seq %" PRIu64 "\n", c.chain_seq);
+	if (c.has_root_meta)
+		printf("root_meta %o %" PRId64 " %" PRIu32 "\n", c.root_mode,
+		    c.root_mtime_sec, c.root_mtime_nsec);
+	else
+		printf("root_meta none\n");
 	memset(&p, 0, sizeof(p));
 	p.load = walk_load;
 	p.visit = walk_visit;
@@ -663,7 +671,7 @@ cmd_commit(struct ctx *x, const struct opts *o)
 	if ((rc = cf_commit_sign(&c, author->sign_sk, enc)) != 0)
 		die("commit sign", rc);
 	seal_put(x, CF_OBJ_COMMIT, cf_chain_epoch_at(x->chain, c.chain_seq),
-	    enc, sizeof(enc), cid);
+	    enc, cf_commit_len(&c), cid);
 	if (!o->no_head && (rc = cf_client_head_put(x->cl, x->drive, hv, cid,
 	    delta, dl, &cur)) != 0)
 		die("head put", rc);

@@ -529,7 +529,12 @@ out:
 	return r;
 }
 
-/* A version-2 commit signed by keys from cf_keys_generate (FORMAT §13). */
+/*
+ * A version-2 commit signed by keys from cf_keys_generate (FORMAT §13):
+ * in format 1 (no top folder metadata, as every commit before format 2
+ * was written) and in format 2, with the top folder's mode 0750 and
+ * mtime 1700000000.123456789.
+ */
 static int
 kat_commit(void)
 {
@@ -556,7 +561,14 @@ kat_commit(void)
 	cf_delta_hash(delta, len, c.delta_hash);
 	if ((r = cf_commit_sign(&c, k->sign_sk, out)) != 0)
 		goto out;
-	emit_hex("commit-signed", out, sizeof(out));
+	emit_hex("commit-signed", out, cf_commit_len(&c));
+	c.has_root_meta = 1;
+	c.root_mode = 0750;
+	c.root_mtime_sec = 1700000000;
+	c.root_mtime_nsec = 123456789;
+	if ((r = cf_commit_sign(&c, k->sign_sk, out)) != 0)
+		goto out;
+	emit_hex("commit-v2-signed", out, cf_commit_len(&c));
 out:
 	free(delta);
 	cf_keys_free(k);

@@ -23,12 +23,15 @@
 #define EINV		COFFER_EINVAL
 
 /* FORMAT §13, written out again. */
-#define REF_COMMIT_SIGNED	221
-#define REF_COMMIT_BYTES	285
+#define REF_V1_SIGNED		221
+#define REF_V1_BYTES		285
+#define REF_V2_SIGNED		237
+#define REF_V2_BYTES		301
 #define REF_PURPOSE		"coffer-commit-v1"
 
 static struct cf_device_keys *ka, *kb;
 
+/* A format 2 commit: the newest, what a client writes. */
 static void
 sample(struct cf_commit *c, uint64_t version)
 {
@@ -43,11 +46,19 @@ sample(struct cf_commit *c, uint64_t version)
 	c->chain_seq = 12;
 	memset(c->chain_head, 0xce, 32);
 	memset(c->delta_hash, 0xde, 32);
+	c->has_root_meta = 1;
+	c->root_mode = 0750;
+	c->root_mtime_sec = 1600000000;
+	c->root_mtime_nsec = 123456789;
 }
 
-/* The commit's bytes before sig, from FORMAT §13. */
-static void
-raw_body(const struct cf_commit *c, uint8_t out[REF_COMMIT_SIGNED])
+/*
+ * The commit's bytes before sig in ${format} (its byte; root metadata
+ * written when 2, whatever ${c}->has_root_meta says), from FORMAT §13.
+ * Their length.
+ */
+static size_t
+raw_body(const struct cf_commit *c, int format, uint8_t *out)
 {
 	struct cf_wr w;
 	uint8_t *p;
@@ -55,7 +66,7 @@ raw_body(const struct cf_commit *c, uint8_t out[REF_COMMIT_SIGNED])
 
 	cf_wr_init(&w, 1024, 0);
 	cf_wr_bytes(&w, "CFCM", 4);
-	cf_wr_u8(&w, 1);
+	cf_wr_u8(&w, (uint8_t)format);
 	cf_wr_bytes(&w, c->drive_id, 32);
 	cf_wr_u64(&w, c->version);
 	cf_wr_bytes(&w, c->parent_id, 32);
@@ -65,25 +76,38 @@ raw_body(const struct cf_commit *c, uint8_t out[REF_COMMIT_SIGNED])
 	cf_wr_u64(&w, c->chain_seq);
 	cf_wr_bytes(&w, c->chain_head, 32);
 	cf_wr_bytes(&w, c->delta_hash, 32);
-	if (cf_wr_finish(&w, &p, &len) != 0 || len != REF_COMMIT_SIGNED)
+	if (format == 2) {
+		cf_wr_u32(&w, c->root_mode);
+		cf_wr_u64(&w, (uint64_t)c->root_mtime_sec);
+		cf_wr_u32(&w, c->root_mtime_nsec);
+	}
+	if (cf_wr_finish(&w, &p, &len) != 0 ||
+	    len != (format == 2 ? REF_V2_SIGNED : REF_V1_SIGNED))
 		abort();
 	memcpy(out, p, len);
 	free(p);
+	return len;
 }
 
-/* Sign ${body} with ${purpose} as FORMAT §11 says; no rule checked. */
-static void
-raw_commit(const struct cf_commit *c, const char *purpose,
-    const uint8_t *sk, uint8_t out[REF_COMMIT_BYTES])
+/* Sign ${len} bytes of body at ${out} with ${purpose} (FORMAT §11). */
+static size_t
+raw_sign(uint8_t *out, size_t len, const char *purpose, const uint8_t *sk)
 {
-	uint8_t msg[64 + REF_COMMIT_SIGNED];
+	uint8_t msg[64 + REF_V2_SIGNED];
 	size_t plen = strlen(purpose);
 
-	raw_body(c, out);
 	memcpy(msg, purpose, plen);
-	memcpy(msg + plen, out, REF_COMMIT_SIGNED);
-	crypto_sign_detached(out + REF_COMMIT_SIGNED, NULL, msg,
-	    plen + REF_COMMIT_SIGNED, sk);
+	memcpy(msg + plen, out, len);
+	crypto_sign_detached(out + len, NULL, msg, plen + len, sk);
+	return len + 64;
+}
+
+/* ${c} encoded in ${format} and signed with ${purpose}; no rule checked. */
+static size_t
+raw_commit(const struct cf_commit *c, int format, const char *purpose,
+    const uint8_t *sk, uint8_t out[REF_V2_BYTES])
+{
+	return raw_sign(out, raw_body(c, format, out), purpose, sk);
 }
 
 static int
@@ -103,24 +127,29 @@ static void
 test_commit_roundtrip(void)
 {
 	struct cf_commit c, d;
-	uint8_t out[CF_COMMIT_BYTES], raw[REF_COMMIT_BYTES], again[CF_COMMIT_BYTES];
-	uint8_t msg[16 + REF_COMMIT_SIGNED];
+	uint8_t out[CF_COMMIT_BYTES], raw[REF_V2_BYTES], again[CF_COMMIT_BYTES];
+	uint8_t msg[16 + REF_V2_SIGNED];
 
-	CHECK(CF_COMMIT_BYTES == REF_COMMIT_BYTES);
+	CHECK(CF_COMMIT_BYTES == REF_V2_BYTES);
+	CHECK(CF_COMMIT_V1_BYTES == REF_V1_BYTES);
 	sample(&c, 7);
+	CHECK(cf_commit_len(&c) == REF_V2_BYTES);
 	CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out), 0);
-	CHECK(memcmp(c.sig, out + REF_COMMIT_SIGNED, 64) == 0);
+	CHECK(out[4] == 2);
+	CHECK(memcmp(c.sig, out + REF_V2_SIGNED, 64) == 0);
 
 	/* The bytes are FORMAT §13's; the signature is over purpose || body. */
-	raw_commit(&c, REF_PURPOSE, ka->sign_sk, raw);
-	CHECK(memcmp(raw, out, REF_COMMIT_BYTES) == 0);
+	CHECK(raw_commit(&c, 2, REF_PURPOSE, ka->sign_sk, raw) == REF_V2_BYTES);
+	CHECK(memcmp(raw, out, REF_V2_BYTES) == 0);
 	memcpy(msg, REF_PURPOSE, 16);
-	memcpy(msg + 16, out, REF_COMMIT_SIGNED);
-	CHECK(crypto_sign_verify_detached(out + REF_COMMIT_SIGNED, msg,
+	memcpy(msg + 16, out, REF_V2_SIGNED);
+	CHECK(crypto_sign_verify_detached(out + REF_V2_SIGNED, msg,
 	    sizeof(msg), ka->sign_pk) == 0);
 
 	CHECK_RC(cf_commit_verify(out, sizeof(out), ka->sign_pk, &d), 0);
 	CHECK(memcmp(&c, &d, sizeof(c)) == 0);
+	CHECK(d.has_root_meta == 1 && d.root_mode == 0750 &&
+	    d.root_mtime_sec == 1600000000 && d.root_mtime_nsec == 123456789);
 	CHECK_RC(cf_commit_decode(out, sizeof(out), &d), 0);
 	CHECK(memcmp(&c, &d, sizeof(c)) == 0);
 	CHECK_RC(cf_commit_encode(&d, again), 0);
@@ -131,6 +160,86 @@ test_commit_roundtrip(void)
 	CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out), 0);
 	CHECK_RC(cf_commit_verify(out, sizeof(out), ka->sign_pk, &d), 0);
 	CHECK(d.version == 1 && sodium_is_zero(d.parent_id, 32));
+
+	/* Extremes: all permission bits, a time before 1970, the last nsec. */
+	sample(&c, 4);
+	c.root_mode = 07777;
+	c.root_mtime_sec = -1;
+	c.root_mtime_nsec = 999999999;
+	CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out), 0);
+	CHECK_RC(cf_commit_verify(out, sizeof(out), ka->sign_pk, &d), 0);
+	CHECK(d.root_mode == 07777 && d.root_mtime_sec == -1 &&
+	    d.root_mtime_nsec == 999999999);
+}
+
+/* Format 1 (no root metadata) is still read, and written on request. */
+static void
+test_commit_v1(void)
+{
+	struct cf_commit c, d;
+	uint8_t out[CF_COMMIT_BYTES], raw[REF_V2_BYTES], again[CF_COMMIT_BYTES];
+
+	sample(&c, 7);
+	c.has_root_meta = 0;
+	c.root_mode = 0;
+	c.root_mtime_sec = 0;
+	c.root_mtime_nsec = 0;
+	CHECK(cf_commit_len(&c) == REF_V1_BYTES);
+	CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out), 0);
+	CHECK(raw_commit(&c, 1, REF_PURPOSE, ka->sign_sk, raw) == REF_V1_BYTES);
+	CHECK(memcmp(raw, out, REF_V1_BYTES) == 0);
+	CHECK(sodium_is_zero(out + REF_V1_BYTES, sizeof(out) - REF_V1_BYTES));
+	memset(&d, 0x55, sizeof(d));
+	CHECK_RC(cf_commit_verify(raw, REF_V1_BYTES, ka->sign_pk, &d), 0);
+	CHECK(memcmp(&c, &d, sizeof(c)) == 0);
+	CHECK(d.has_root_meta == 0 && d.root_mode == 0 &&
+	    d.root_mtime_sec == 0 && d.root_mtime_nsec == 0);
+	CHECK_RC(cf_commit_encode(&d, again), 0);
+	CHECK(memcmp(again, raw, REF_V1_BYTES) == 0);
+	/* Format 1 ignores what the fields would say: it has none. */
+	c.root_mode = 0xffffffffU;
+	c.root_mtime_nsec = 0xffffffffU;
+	CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out), 0);
+	CHECK(memcmp(raw, out, REF_V1_BYTES) == 0);
+}
+
+/* The known-answer commits of FORMAT §18, one per format, both verify. */
+static void
+test_commit_vectors(void)
+{
+	static const char *names[2] = { "commit-signed", "commit-v2-signed" };
+	struct cf_commit d;
+	uint8_t *pk = NULL, *buf = NULL;
+	char *hex;
+	size_t pklen = 0, len = 0;
+	int i;
+
+	if ((hex = tu_vector("device-sign-pk")) != NULL)
+		pk = tu_unhex(hex, &pklen);
+	free(hex);
+	CHECK(pk != NULL && pklen == 32);
+	if (pk == NULL || pklen != 32)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		if ((hex = tu_vector(names[i])) != NULL)
+			buf = tu_unhex(hex, &len);
+		free(hex);
+		CHECK(buf != NULL);
+		if (buf == NULL)
+			continue;
+		CHECK(len == (i == 0 ? REF_V1_BYTES : REF_V2_BYTES));
+		CHECK_RC(cf_commit_verify(buf, len, pk, &d), 0);
+		CHECK(d.version == 2 && d.time == 1700000000);
+		CHECK(d.has_root_meta == i);
+		if (i == 1)
+			CHECK(d.root_mode == 0750 &&
+			    d.root_mtime_sec == 1700000000 &&
+			    d.root_mtime_nsec == 123456789);
+		free(buf);
+		buf = NULL;
+	}
+out:
+	free(pk);
 }
 
 static void
@@ -138,20 +247,40 @@ test_commit_flip_every_byte(void)
 {
 	struct cf_commit c;
 	uint8_t out[CF_COMMIT_BYTES];
-	size_t i;
-	int bit;
+	size_t i, len;
+	int bit, f;
 
+	for (f = 1; f <= 2; f++) {
+		sample(&c, 3);
+		c.has_root_meta = f == 2;
+		len = cf_commit_len(&c);
+		CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out), 0);
+		CHECK_RC(verify_rc(out, len, ka->sign_pk), 0);
+		for (i = 0; i < len; i++)
+			for (bit = 0; bit < 8; bit += 7) {
+				out[i] ^= (uint8_t)(1U << bit);
+				CHECK_RC(verify_rc(out, len, ka->sign_pk),
+				    NOTAUTH);
+				out[i] ^= (uint8_t)(1U << bit);
+			}
+		CHECK_RC(verify_rc(out, len, ka->sign_pk), 0);
+	}
+	/*
+	 * Each byte of the root metadata is signed: a flip that still
+	 * decodes (all but the mode's two high bytes, where it sets a bit
+	 * past 07777) fails the signature.
+	 */
 	sample(&c, 3);
 	CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out), 0);
-	CHECK_RC(verify_rc(out, sizeof(out), ka->sign_pk), 0);
-	for (i = 0; i < sizeof(out); i++)
-		for (bit = 0; bit < 8; bit += 7) {
-			out[i] ^= (uint8_t)(1U << bit);
-			CHECK_RC(verify_rc(out, sizeof(out), ka->sign_pk),
-			    NOTAUTH);
-			out[i] ^= (uint8_t)(1U << bit);
-		}
-	CHECK_RC(verify_rc(out, sizeof(out), ka->sign_pk), 0);
+	for (i = REF_V1_SIGNED; i < REF_V2_SIGNED; i++) {
+		struct cf_commit d;
+
+		out[i] ^= 0x01;
+		CHECK_RC(cf_commit_decode(out, REF_V2_BYTES, &d),
+		    i < REF_V1_SIGNED + 2 ? NOTAUTH : 0);
+		CHECK_RC(verify_rc(out, REF_V2_BYTES, ka->sign_pk), NOTAUTH);
+		out[i] ^= 0x01;
+	}
 }
 
 static void
@@ -167,12 +296,34 @@ test_commit_wrong_key(void)
 	CHECK_RC(verify_rc(out, sizeof(out), kb->sign_pk), 0);
 
 	/* Another purpose, or none, is another message. */
-	raw_commit(&c, "coffer-entry-v1", ka->sign_sk, out);
+	raw_commit(&c, 2, "coffer-entry-v1", ka->sign_sk, out);
 	CHECK_RC(verify_rc(out, sizeof(out), ka->sign_pk), NOTAUTH);
-	raw_commit(&c, "", ka->sign_sk, out);
+	raw_commit(&c, 2, "", ka->sign_sk, out);
 	CHECK_RC(verify_rc(out, sizeof(out), ka->sign_pk), NOTAUTH);
-	raw_commit(&c, REF_PURPOSE, ka->sign_sk, out);
+	raw_commit(&c, 2, REF_PURPOSE, ka->sign_sk, out);
 	CHECK_RC(verify_rc(out, sizeof(out), ka->sign_pk), 0);
+}
+
+/*
+ * One format's signature never verifies the other: format 1 bytes with
+ * the signature of the same commit in format 2, and the reverse.
+ */
+static void
+test_commit_cross_format(void)
+{
+	struct cf_commit c;
+	uint8_t v1[REF_V2_BYTES], v2[REF_V2_BYTES];
+
+	sample(&c, 6);
+	raw_commit(&c, 1, REF_PURPOSE, ka->sign_sk, v1);
+	raw_commit(&c, 2, REF_PURPOSE, ka->sign_sk, v2);
+	CHECK_RC(verify_rc(v1, REF_V1_BYTES, ka->sign_pk), 0);
+	CHECK_RC(verify_rc(v2, REF_V2_BYTES, ka->sign_pk), 0);
+	memcpy(v1 + REF_V1_SIGNED, v2 + REF_V2_SIGNED, 64);
+	CHECK_RC(verify_rc(v1, REF_V1_BYTES, ka->sign_pk), NOTAUTH);
+	raw_commit(&c, 1, REF_PURPOSE, ka->sign_sk, v1);
+	memcpy(v2 + REF_V2_SIGNED, v1 + REF_V1_SIGNED, 64);
+	CHECK_RC(verify_rc(v2, REF_V2_BYTES, ka->sign_pk), NOTAUTH);
 }
 
 static void
@@ -185,7 +336,7 @@ test_commit_lineage(void)
 #define LINEAGE(ver, parent_byte, want) do {				\
 	sample(&c, (ver));						\
 	memset(c.parent_id, (parent_byte), 32);				\
-	raw_commit(&c, REF_PURPOSE, ka->sign_sk, out);			\
+	raw_commit(&c, 2, REF_PURPOSE, ka->sign_sk, out);		\
 	CHECK_RC(verify_rc(out, sizeof(out), ka->sign_pk), (want));	\
 	memset(&d, 0x55, sizeof(d));					\
 	CHECK_RC(cf_commit_decode(out, sizeof(out), &d), (want));	\
@@ -207,8 +358,41 @@ test_commit_lineage(void)
 	/* One non-zero byte is a parent. */
 	sample(&c, 1);
 	c.parent_id[31] = 1;
-	raw_commit(&c, REF_PURPOSE, ka->sign_sk, out);
+	raw_commit(&c, 2, REF_PURPOSE, ka->sign_sk, out);
 	CHECK_RC(verify_rc(out, sizeof(out), ka->sign_pk), NOTAUTH);
+}
+
+/* The root metadata follows a tree entry's rules (FORMAT §12). */
+static void
+test_commit_root_meta_rules(void)
+{
+	struct cf_commit c, d;
+	uint8_t out[CF_COMMIT_BYTES];
+
+	/* Each validly signed: only the metadata rule refuses. */
+#define META(mode, nsec, want) do {					\
+	sample(&c, 5);							\
+	c.root_mode = (mode);						\
+	c.root_mtime_nsec = (nsec);					\
+	raw_commit(&c, 2, REF_PURPOSE, ka->sign_sk, out);		\
+	CHECK_RC(verify_rc(out, sizeof(out), ka->sign_pk), (want));	\
+	memset(&d, 0x55, sizeof(d));					\
+	CHECK_RC(cf_commit_decode(out, sizeof(out), &d), (want));	\
+	CHECK((want) == 0 || sodium_is_zero((const uint8_t *)&d,	\
+	    sizeof(d)));						\
+	CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out),			\
+	    (want) ? EINV : 0);						\
+	CHECK((want) == 0 || sodium_is_zero(out, sizeof(out)));		\
+	CHECK_RC(cf_commit_encode(&c, out), (want) ? EINV : 0);	\
+} while (0)
+	META(0, 0, 0);
+	META(07777, 999999999U, 0);
+	META(010000, 0, NOTAUTH);		/* a file-type bit */
+	META(040755, 0, NOTAUTH);		/* S_IFDIR | 0755 */
+	META(0x80000000U, 0, NOTAUTH);
+	META(0755, 1000000000U, NOTAUTH);
+	META(0755, 0xffffffffU, NOTAUTH);
+#undef META
 }
 
 static void
@@ -216,37 +400,41 @@ test_commit_structure(void)
 {
 	struct cf_commit c, d;
 	uint8_t out[CF_COMMIT_BYTES + 1];
-	size_t i;
+	size_t i, len;
+	int f;
 
-	sample(&c, 5);
-	CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out), 0);
-	out[CF_COMMIT_BYTES] = 0;
-	CHECK_RC(verify_rc(out, CF_COMMIT_BYTES + 1, ka->sign_pk), NOTAUTH);
-	for (i = 0; i < CF_COMMIT_BYTES; i++)
-		CHECK_RC(cf_commit_decode(out, i, &d), NOTAUTH);
+	/* A trailing byte, or any truncation, of either format. */
+	for (f = 1; f <= 2; f++) {
+		sample(&c, 5);
+		c.has_root_meta = f == 2;
+		len = cf_commit_len(&c);
+		CHECK_RC(cf_commit_sign(&c, ka->sign_sk, out), 0);
+		out[len] = 0;
+		CHECK_RC(verify_rc(out, len + 1, ka->sign_pk), NOTAUTH);
+		CHECK_RC(cf_commit_decode(out, len + 1, &d), NOTAUTH);
+		for (i = 0; i < len; i++)
+			CHECK_RC(cf_commit_decode(out, i, &d), NOTAUTH);
+		CHECK_RC(verify_rc(out, len, ka->sign_pk), 0);
+	}
 	CHECK_RC(cf_commit_decode(NULL, 0, &d), NOTAUTH);
-	/* Tag and version, re-signed so that only they are wrong. */
-	raw_body(&c, out);
+	/* Tag and format, re-signed so that only they are wrong. */
+	sample(&c, 5);
+	len = raw_body(&c, 2, out);
 	out[3] = 'X';
-	{
-		uint8_t msg[16 + REF_COMMIT_SIGNED];
-
-		memcpy(msg, REF_PURPOSE, 16);
-		memcpy(msg + 16, out, REF_COMMIT_SIGNED);
-		crypto_sign_detached(out + REF_COMMIT_SIGNED, NULL, msg,
-		    sizeof(msg), ka->sign_sk);
-		CHECK_RC(verify_rc(out, CF_COMMIT_BYTES, ka->sign_pk), NOTAUTH);
-		raw_body(&c, out);
-		out[4] = 2;
-		memcpy(msg + 16, out, REF_COMMIT_SIGNED);
-		crypto_sign_detached(out + REF_COMMIT_SIGNED, NULL, msg,
-		    sizeof(msg), ka->sign_sk);
-		CHECK_RC(verify_rc(out, CF_COMMIT_BYTES, ka->sign_pk), NOTAUTH);
-		out[4] = 1;
-		memcpy(msg + 16, out, REF_COMMIT_SIGNED);
-		crypto_sign_detached(out + REF_COMMIT_SIGNED, NULL, msg,
-		    sizeof(msg), ka->sign_sk);
-		CHECK_RC(verify_rc(out, CF_COMMIT_BYTES, ka->sign_pk), 0);
+	raw_sign(out, len, REF_PURPOSE, ka->sign_sk);
+	CHECK_RC(verify_rc(out, REF_V2_BYTES, ka->sign_pk), NOTAUTH);
+	/* Formats 0 and 3 at either length; each format at the other's. */
+	for (f = 0; f <= 3; f++) {
+		raw_body(&c, 1, out);
+		out[4] = (uint8_t)f;
+		raw_sign(out, REF_V1_SIGNED, REF_PURPOSE, ka->sign_sk);
+		CHECK_RC(verify_rc(out, REF_V1_BYTES, ka->sign_pk),
+		    f == 1 ? 0 : NOTAUTH);
+		raw_body(&c, 2, out);
+		out[4] = (uint8_t)f;
+		raw_sign(out, REF_V2_SIGNED, REF_PURPOSE, ka->sign_sk);
+		CHECK_RC(verify_rc(out, REF_V2_BYTES, ka->sign_pk),
+		    f == 2 ? 0 : NOTAUTH);
 	}
 }
 
@@ -570,9 +758,13 @@ main(void)
 	if (cf_keys_generate(&ka) != 0 || cf_keys_generate(&kb) != 0)
 		return 1;
 	T_RUN(test_commit_roundtrip);
+	T_RUN(test_commit_v1);
+	T_RUN(test_commit_vectors);
 	T_RUN(test_commit_flip_every_byte);
 	T_RUN(test_commit_wrong_key);
+	T_RUN(test_commit_cross_format);
 	T_RUN(test_commit_lineage);
+	T_RUN(test_commit_root_meta_rules);
 	T_RUN(test_commit_structure);
 	T_RUN(test_delta_hand);
 	T_RUN(test_delta_large);

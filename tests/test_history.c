@@ -47,6 +47,8 @@ mk(struct line *l, struct fix *f, int who, int signer, uint64_t version,
 	c.time = f->time;
 	c.chain_seq = f->c->n - 1;
 	memcpy(c.chain_head, f->c->hash[f->c->n - 1], CF_ID_BYTES);
+	c.has_root_meta = 1;		/* format 2, CF_COMMIT_BYTES long */
+	c.root_mode = 0755;
 	if (cf_commit_sign(&c, f->dev[signer]->sign_sk, l->buf[i]) != 0)
 		fix_die("commit");
 	/* The object id stands in for the keyed id the object layer checks. */

@@ -1748,6 +1748,37 @@ out:
 	return r;
 }
 
+/*
+ * Last, the top folder's own mode and times, as finish_dir() sets a
+ * subfolder's: only if the version has them (commit format 2; a format 1
+ * commit leaves the target folder alone).
+ */
+static int
+finish_top(struct wctx *w, int dfd, const struct cf_commit *c)
+{
+	struct timespec ts[2];
+	char buf[256];
+	int err, r = 0;
+
+	if (!c->has_root_meta)
+		goto out;
+	ts[0].tv_sec = (time_t)c->root_mtime_sec;
+	ts[0].tv_nsec = (long)c->root_mtime_nsec;
+	ts[1] = ts[0];
+	if (fchmod(dfd, (mode_t)mode_of(w, c->root_mode)) == 0 &&
+	    futimens(dfd, ts) == 0)
+		goto out;
+	err = errno;
+	snprintf(buf, sizeof(buf), "could not set the top folder's mode and "
+	    "time (%s)", strerror(err));
+	say(w, NULL, ".", 1, NULL, buf);
+	if (fatal_errno(err))
+		r = COFFER_EIO;
+	else
+		w->res->skipped++;
+out:
+	return r;
+}
 
 int
 cf_pull(struct cf_session *s, const char *drive, uint64_t version,
@@ -1832,6 +1863,8 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 	pb.len = 0;
 	if ((r = write_files(&w, dfd, c.root_id, !empty)) == 0)
 		r = finish_dir(&w, dfd, c.root_id, &pb);
+	if (r == 0)
+		r = finish_top(&w, dfd, &c);
 out:
 	for (i = 0; i < w.nskipdirs; i++)
 		free(w.skipdirs[i]);

@@ -125,6 +125,7 @@ struct push {
 	size_t top_entries;		/* entries of the top folder */
 	uint64_t tree_files;		/* regular files in the trees built */
 	uint64_t unknown_counts;	/* folders kept from the head */
+	struct cf_commit top;		/* only its has_root_meta and root_* */
 };
 
 struct dircount {
@@ -1434,9 +1435,13 @@ commit_and_move(struct push *p, struct cf_drivepin *pin,
 	c.chain_seq = seq;
 	memcpy(c.chain_head, p->s->chain->hash[seq], CF_ID_BYTES);
 	cf_delta_hash(dbuf, dlen, c.delta_hash);
+	c.has_root_meta = p->top.has_root_meta;
+	c.root_mode = p->top.root_mode;
+	c.root_mtime_sec = p->top.root_mtime_sec;
+	c.root_mtime_nsec = p->top.root_mtime_nsec;
 	if ((r = cf_commit_sign(&c, p->s->keys->sign_sk, enc)) != 0 ||
 	    (r = cf_object_seal(&p->mkey, CF_OBJ_COMMIT, p->dk->drive_id, enc,
-	    sizeof(enc), 0, cid, &blob, &bloblen)) != 0)
+	    cf_commit_len(&c), 0, cid, &blob, &bloblen)) != 0)
 		goto out;
 	item.id = cid;
 	item.data = blob;
@@ -2168,6 +2173,34 @@ note_replaced(struct push *p, const struct cf_drivepin *pin,
 
 /* ---- push ---- */
 
+/* Fill ${t}'s root metadata from the top folder ${fd}. */
+static int
+top_meta(int fd, struct cf_commit *t)
+{
+	struct stat st;
+
+	memset(t, 0, sizeof(*t));
+	if (fstat(fd, &st) != 0)
+		return COFFER_EIO;
+	t->has_root_meta = 1;
+	t->root_mode = (uint32_t)st.st_mode & CF_TREE_MODE_MASK;
+	t->root_mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	t->root_mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	return 0;
+}
+
+/*
+ * Does the head ${pc} hold the top folder metadata ${t}?  A head without
+ * any (format 1) does not: the push records it in a new version.
+ */
+static int
+top_same(const struct cf_commit *pc, const struct cf_commit *t)
+{
+	return pc->has_root_meta && pc->root_mode == t->root_mode &&
+	    pc->root_mtime_sec == t->root_mtime_sec &&
+	    pc->root_mtime_nsec == t->root_mtime_nsec;
+}
+
 int
 cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
     cf_warn_fn *warnfn, void *wctx, struct cf_push_result *res)
@@ -2220,6 +2253,9 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 	}
 	cf_statcache_mac_key(sec->chunk_id_key, p.mac_key);
 	cf_known_mac_key(sec->chunk_id_key, p.known_key);
+	/* The top folder's own mode and mtime, read as a subfolder's is. */
+	if ((r = top_meta(rootfd, &p.top)) != 0)
+		goto out;
 	if ((p.buf = malloc(READ_WINDOW)) == NULL ||
 	    (p.path = malloc(CF_STATCACHE_PATH_MAX)) == NULL) {
 		r = COFFER_ENOMEM;
@@ -2258,7 +2294,8 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 		goto out;
 	childset_prune(&p);
 	for (tries = 0; ; tries++) {
-		if (pin->n > 0 && !memcmp(pc.root_id, root, CF_ID_BYTES)) {
+		if (pin->n > 0 && !memcmp(pc.root_id, root, CF_ID_BYTES) &&
+		    top_same(&pc, &p.top)) {
 			res->unchanged = 1;
 			memcpy(res->commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
 			break;
@@ -2572,6 +2609,8 @@ cf_push_reseal(struct cf_session *s, const char *drive,
 	}
 	if ((r = parent_set(&p, pin, &pc)) != 0)
 		goto out;
+	/* The head's top folder metadata (or its absence) carries over. */
+	p.top = pc;
 	if ((r = uploader_start(&p)) != 0)
 		goto out;
 	r = reseal_dir(&p, pc.root_id, 1, root);

@@ -1,12 +1,17 @@
 /*
  * Commits (docs/FORMAT.md §13).
  *
- *   commit = "CFCM" || u8 version=1 || drive_id[32] || u64 version
+ *   commit = "CFCM" || u8 format || drive_id[32] || u64 version
  *            || parent_id[32] || root_tree_id[32] || author_id[32] || u64 time
- *            || u64 chain_seq || chain_head[32] || delta_hash[32] || sig[64]
+ *            || u64 chain_seq || chain_head[32] || delta_hash[32]
+ *            || [format 2: u32 root_mode || u64 root_mtime_sec
+ *                || u32 root_mtime_nsec] || sig[64]
  *   sig    = Ed25519(author, "coffer-commit-v1" || every byte before sig)
  *
- * version >= 1, and version 1 <=> parent_id all zero.
+ * version >= 1, and version 1 <=> parent_id all zero.  Format 1 has no
+ * root metadata; format 2 has it, under a tree entry's rules (mode &
+ * 07777, nsec < 10^9).  The signed message of each format starts with its
+ * own format byte and has its own length, so one purpose serves both.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,13 +26,18 @@
 
 #define NOTAUTH		COFFER_ENOTAUTHENTIC
 #define MSG_BYTES	(CF_COMMIT_PURPOSE_BYTES + CF_COMMIT_SIGNED_BYTES)
+#define TAG_FORMAT_BYTES	(CF_COMMIT_TAG_BYTES + 1)
 
 _Static_assert(sizeof(CF_COMMIT_PURPOSE) - 1 == CF_COMMIT_PURPOSE_BYTES,
     "purpose length");
-_Static_assert(CF_COMMIT_BYTES == 285, "FORMAT §13");
+_Static_assert(CF_COMMIT_V1_BYTES == 285, "FORMAT §13, format 1");
+_Static_assert(CF_COMMIT_BYTES == 301, "FORMAT §13, format 2");
 _Static_assert(crypto_sign_BYTES == CF_SIG_BYTES, "signature size");
 
-/* version >= 1, and version 1 exactly when there is no parent. */
+/*
+ * version >= 1, version 1 exactly when there is no parent, and root
+ * metadata (if any) under a tree entry's rules.
+ */
 static int
 lineage_ok(const struct cf_commit *c)
 {
@@ -35,12 +45,29 @@ lineage_ok(const struct cf_commit *c)
 
 	if (c->version == 0)
 		return 0;
+	if (c->has_root_meta && ((c->root_mode & ~CF_TREE_MODE_MASK) != 0 ||
+	    c->root_mtime_nsec >= CF_TREE_NSEC_LIMIT))
+		return 0;
 	return (c->version == 1) == (root != 0);
+}
+
+size_t
+cf_commit_len(const struct cf_commit *c)
+{
+	return c->has_root_meta ? CF_COMMIT_BYTES : CF_COMMIT_V1_BYTES;
+}
+
+/* Bytes signed by a commit of ${len} bytes. */
+static size_t
+signed_len(size_t len)
+{
+	return len - CF_SIG_BYTES;
 }
 
 /*
  * commit_write(c, out):
- * Encode ${c}, the signature included, into ${out}.
+ * Encode ${c}, the signature included, into ${out} (cf_commit_len(${c})
+ * bytes).
  */
 static int
 commit_write(const struct cf_commit *c, uint8_t out[static CF_COMMIT_BYTES])
@@ -52,7 +79,7 @@ commit_write(const struct cf_commit *c, uint8_t out[static CF_COMMIT_BYTES])
 
 	cf_wr_init(&w, CF_COMMIT_BYTES, 0);
 	cf_wr_bytes(&w, CF_COMMIT_TAG, CF_COMMIT_TAG_BYTES);
-	cf_wr_u8(&w, CF_COMMIT_VERSION);
+	cf_wr_u8(&w, c->has_root_meta ? CF_COMMIT_VERSION : CF_COMMIT_VERSION_V1);
 	cf_wr_bytes(&w, c->drive_id, CF_ID_BYTES);
 	cf_wr_u64(&w, c->version);
 	cf_wr_bytes(&w, c->parent_id, CF_ID_BYTES);
@@ -62,10 +89,15 @@ commit_write(const struct cf_commit *c, uint8_t out[static CF_COMMIT_BYTES])
 	cf_wr_u64(&w, c->chain_seq);
 	cf_wr_bytes(&w, c->chain_head, CF_ID_BYTES);
 	cf_wr_bytes(&w, c->delta_hash, CF_ID_BYTES);
+	if (c->has_root_meta) {
+		cf_wr_u32(&w, c->root_mode);
+		cf_wr_u64(&w, (uint64_t)c->root_mtime_sec);
+		cf_wr_u32(&w, c->root_mtime_nsec);
+	}
 	cf_wr_bytes(&w, c->sig, CF_SIG_BYTES);
 	if ((r = cf_wr_finish(&w, &buf, &len)) != 0)
 		goto out;
-	if (len != CF_COMMIT_BYTES) {
+	if (len != cf_commit_len(c)) {
 		r = COFFER_EINTERNAL;
 		goto out;
 	}
@@ -75,12 +107,16 @@ out:
 	return r;
 }
 
-/* The signed message: purpose || every byte before sig. */
-static void
-commit_msg(const uint8_t *enc, uint8_t msg[static MSG_BYTES])
+/*
+ * The signed message of a commit of ${len} bytes: purpose || every byte
+ * before sig.  Its length.
+ */
+static size_t
+commit_msg(const uint8_t *enc, size_t len, uint8_t msg[static MSG_BYTES])
 {
 	memcpy(msg, CF_COMMIT_PURPOSE, CF_COMMIT_PURPOSE_BYTES);
-	memcpy(msg + CF_COMMIT_PURPOSE_BYTES, enc, CF_COMMIT_SIGNED_BYTES);
+	memcpy(msg + CF_COMMIT_PURPOSE_BYTES, enc, signed_len(len));
+	return CF_COMMIT_PURPOSE_BYTES + signed_len(len);
 }
 
 int
@@ -99,6 +135,7 @@ cf_commit_sign(struct cf_commit *c,
 {
 	uint8_t enc[CF_COMMIT_BYTES], msg[MSG_BYTES], sig[CF_SIG_BYTES];
 	struct cf_commit tmp;
+	size_t len, mlen;
 	int r;
 
 	memset(out, 0, CF_COMMIT_BYTES);
@@ -110,14 +147,15 @@ cf_commit_sign(struct cf_commit *c,
 	memset(tmp.sig, 0, sizeof(tmp.sig));
 	if ((r = commit_write(&tmp, enc)) != 0)
 		goto out;
-	commit_msg(enc, msg);
-	if (crypto_sign_detached(sig, NULL, msg, sizeof(msg), sign_sk) != 0) {
+	len = cf_commit_len(c);
+	mlen = commit_msg(enc, len, msg);
+	if (crypto_sign_detached(sig, NULL, msg, mlen, sign_sk) != 0) {
 		r = COFFER_EINTERNAL;
 		goto out;
 	}
-	memcpy(enc + CF_COMMIT_SIGNED_BYTES, sig, sizeof(sig));
+	memcpy(enc + signed_len(len), sig, sizeof(sig));
 	memcpy(c->sig, sig, sizeof(sig));
-	memcpy(out, enc, sizeof(enc));
+	memcpy(out, enc, len);
 	r = 0;
 out:
 	return r;
@@ -128,18 +166,30 @@ cf_commit_decode(const uint8_t *buf, size_t len, struct cf_commit *c)
 {
 	struct cf_commit tmp;
 	struct cf_rd rd;
+	uint8_t format;
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	memset(&tmp, 0, sizeof(tmp));
-	if (buf == NULL || len != CF_COMMIT_BYTES) {
+	if (buf == NULL || len < TAG_FORMAT_BYTES) {
+		r = NOTAUTH;
+		goto out;
+	}
+	/* Each format has exactly one length. */
+	format = buf[CF_COMMIT_TAG_BYTES];
+	if (format == CF_COMMIT_VERSION)
+		tmp.has_root_meta = 1;
+	else if (format != CF_COMMIT_VERSION_V1) {
+		r = NOTAUTH;
+		goto out;
+	}
+	if (len != cf_commit_len(&tmp)) {
 		r = NOTAUTH;
 		goto out;
 	}
 	cf_rd_init(&rd, buf, len, NOTAUTH);
 	cf_rd_expect(&rd, CF_COMMIT_TAG, CF_COMMIT_TAG_BYTES);
-	if (cf_rd_u8(&rd) != CF_COMMIT_VERSION)
-		cf_rd_fail(&rd);
+	(void)cf_rd_u8(&rd);		/* the format, read above */
 	cf_rd_copy(&rd, tmp.drive_id, CF_ID_BYTES);
 	tmp.version = cf_rd_u64(&rd);
 	cf_rd_copy(&rd, tmp.parent_id, CF_ID_BYTES);
@@ -149,6 +199,11 @@ cf_commit_decode(const uint8_t *buf, size_t len, struct cf_commit *c)
 	tmp.chain_seq = cf_rd_u64(&rd);
 	cf_rd_copy(&rd, tmp.chain_head, CF_ID_BYTES);
 	cf_rd_copy(&rd, tmp.delta_hash, CF_ID_BYTES);
+	if (tmp.has_root_meta) {
+		tmp.root_mode = cf_rd_u32(&rd);
+		tmp.root_mtime_sec = (int64_t)cf_rd_u64(&rd);
+		tmp.root_mtime_nsec = cf_rd_u32(&rd);
+	}
 	cf_rd_copy(&rd, tmp.sig, CF_SIG_BYTES);
 	if ((r = cf_rd_end(&rd)) != 0)
 		goto out;
@@ -168,14 +223,14 @@ cf_commit_verify(const uint8_t *buf, size_t len,
 {
 	struct cf_commit tmp;
 	uint8_t msg[MSG_BYTES];
+	size_t mlen;
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	if ((r = cf_commit_decode(buf, len, &tmp)) != 0)
 		goto out;
-	commit_msg(buf, msg);
-	if (crypto_sign_verify_detached(tmp.sig, msg, sizeof(msg),
-	    sign_pk) != 0) {
+	mlen = commit_msg(buf, len, msg);
+	if (crypto_sign_verify_detached(tmp.sig, msg, mlen, sign_pk) != 0) {
 		r = NOTAUTH;
 		goto out;
 	}

@@ -390,13 +390,22 @@ int cf_list_check(const struct cf_tree_entry *e,
 
 #define CF_COMMIT_TAG		"CFCM"
 #define CF_COMMIT_TAG_BYTES	4
-#define CF_COMMIT_VERSION	1	/* the format's version, not the commit's */
+/*
+ * The format's version, not the commit's: 2 (the newest) carries the top
+ * folder's mode and mtime, 1 does not.  Readers take both.
+ */
+#define CF_COMMIT_VERSION	2
+#define CF_COMMIT_VERSION_V1	1
 #define CF_COMMIT_PURPOSE	"coffer-commit-v1"
 #define CF_COMMIT_PURPOSE_BYTES	16
-/* Every byte before the signature. */
-#define CF_COMMIT_SIGNED_BYTES	(CF_COMMIT_TAG_BYTES + 1 + CF_ID_BYTES + 8 + \
+/* Every byte before the signature, format version 1. */
+#define CF_COMMIT_V1_SIGNED_BYTES (CF_COMMIT_TAG_BYTES + 1 + CF_ID_BYTES + 8 + \
 				 CF_ID_BYTES + CF_ID_BYTES + CF_ID_BYTES + 8 + \
 				 8 + CF_ID_BYTES + CF_ID_BYTES)
+/* Version 2 adds u32 root_mode || u64 root_mtime_sec || u32 root_mtime_nsec. */
+#define CF_COMMIT_SIGNED_BYTES	(CF_COMMIT_V1_SIGNED_BYTES + 4 + 8 + 4)
+#define CF_COMMIT_V1_BYTES	(CF_COMMIT_V1_SIGNED_BYTES + CF_SIG_BYTES)
+/* The largest commit (version 2): the size of a buffer for any. */
 #define CF_COMMIT_BYTES		(CF_COMMIT_SIGNED_BYTES + CF_SIG_BYTES)
 
 struct cf_commit {
@@ -409,16 +418,35 @@ struct cf_commit {
 	uint64_t chain_seq;		/* the chain entry the author had verified */
 	uint8_t chain_head[CF_ID_BYTES];
 	uint8_t delta_hash[CF_ID_BYTES];
+	/*
+	 * The top folder's mode (& 07777) and mtime, as a tree entry gives a
+	 * folder's: format version 2 exactly when ${has_root_meta}.
+	 */
+	int has_root_meta;
+	uint32_t root_mode;
+	int64_t root_mtime_sec;
+	uint32_t root_mtime_nsec;	/* < 10^9 */
 	uint8_t sig[CF_SIG_BYTES];
 };
 
 /**
+ * cf_commit_len(c):
+ * The length of ${c}'s encoding: CF_COMMIT_BYTES (format version 2) if
+ * it has the top folder's metadata, else CF_COMMIT_V1_BYTES.
+ */
+size_t cf_commit_len(const struct cf_commit *c);
+
+/**
  * cf_commit_sign(c, sign_sk, out):
  * Sign ${c} with the author's Ed25519 secret key (purpose
- * CF_COMMIT_PURPOSE), store the signature in ${c}->sig and the encoding
- * in ${out}.  COFFER_EINVAL if version is 0, or if version 1 has a
- * parent or a later version has none.  The author id is the caller's to
- * get right (it names the key that signed).
+ * CF_COMMIT_PURPOSE), store the signature in ${c}->sig and the encoding,
+ * cf_commit_len(${c}) bytes, in ${out}.  The client always sets
+ * has_root_meta (format version 2); a commit without it is written in
+ * format version 1 (a re-signed old head, the known-answer vectors).
+ * COFFER_EINVAL if version is 0, if version 1 has a parent or a later
+ * version has none, or if the root mode has bits outside 07777 or the
+ * root mtime's nanoseconds are 10^9 or more.  The author id is the
+ * caller's to get right (it names the key that signed).
  */
 int cf_commit_sign(struct cf_commit *c,
     const uint8_t sign_sk[static CF_SIGN_SK_BYTES],
@@ -435,10 +463,12 @@ int cf_commit_encode(const struct cf_commit *c,
 
 /**
  * cf_commit_decode(buf, len, c):
- * Parse a commit without checking its signature, so that the caller can
- * find the author's key by ${c}->author_id.  COFFER_ENOTAUTHENTIC if it
- * is malformed, if version is 0, or if version 1 <=> zero parent does
- * not hold.  ${c} is cleared on entry and filled only on success.
+ * Parse a commit of either format version without checking its
+ * signature, so that the caller can find the author's key by
+ * ${c}->author_id.  COFFER_ENOTAUTHENTIC if it is malformed (its length
+ * must be its format version's), if version is 0, if version 1 <=> zero
+ * parent does not hold, or if the root mode or mtime breaks the rules of
+ * cf_commit_sign().  ${c} is cleared on entry and filled only on success.
  */
 int cf_commit_decode(const uint8_t *buf, size_t len, struct cf_commit *c);
 
