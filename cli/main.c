@@ -49,10 +49,10 @@ static const struct command commands[] = {
 	{ "push", cmd_push, "push DRIVE DIR [--allow-shrink]",
 	  "Snapshot the folder DIR as the next version of DRIVE.  Files, folders\n"
 	  "(empty ones too), symlinks (never followed), permission bits and\n"
-	  "mtimes to the nanosecond are kept.  Unchanged files are not read again\n"
-	  "(stat cache), what the server already has is not uploaded, and a push\n"
-	  "that changes nothing makes no version.  A file that changes while it\n"
-	  "is read is read again (3 reads in all); one still changing, one that\n"
+	  "mtimes to the nanosecond are kept, DIR's own too.  Unchanged files\n"
+	  "are not read again (stat cache), what the server already has is not\n"
+	  "uploaded, and a push that changes nothing makes no version.  A file\n"
+	  "that changes while it is read is read again (3 reads in all); one still changing, one that\n"
 	  "cannot be read, an unreadable folder and a special file are left out\n"
 	  "with a warning, and the push exits 6 (the version is incomplete).  A\n"
 	  "file or folder left out that the newest version has keeps that\n"
@@ -66,12 +66,13 @@ static const struct command commands[] = {
 	  "bytes_read, chunks_uploaded, bytes_uploaded, skipped, changed; when\n"
 	  "incomplete also incomplete: true and kept; replaced_other: {version,\n"
 	  "device} when another device's version was replaced." },
-	{ "pull", cmd_pull, "pull DRIVE DIR [--version N] [--overwrite] [--delete]",
+	{ "pull", cmd_pull, "pull DRIVE DIR [--version N] [--overwrite] [--delete] [--keep-modes]",
 	  "Verify version N (default: the newest) of DRIVE entirely, then write\n"
 	  "it into DIR.  A non-empty DIR needs --overwrite; local entries the\n"
 	  "version lacks are kept unless --delete.  Nothing unverified is ever\n"
 	  "written; symlinks in DIR are replaced, never followed.  Modes are\n"
-	  "masked to 0777 (no setuid, setgid or sticky bit) unless --keep-modes.\n"
+	  "masked to 0777 (no setuid, setgid or sticky bit) unless --keep-modes;\n"
+	  "DIR's own mode and mtime are set last, like every folder's.\n"
 	  "Without --delete, a local folder where the version has a file or a\n"
 	  "symlink, or a local file where it has a folder or a symlink, stops\n"
 	  "the pull before it writes anything: each path is named, exit 1.\n"
