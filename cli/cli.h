@@ -84,6 +84,14 @@ size_t cli_safe_text(char *out, size_t outlen, const uint8_t *p, size_t n);
 void cli_safe_print(FILE *f, const uint8_t *p, size_t n);
 
 /*
+ * cli_warn(ctx, msg, path, len):
+ * The library's warning callback (ctx: the struct cli): "coffer: PATH: MSG"
+ * on stderr, the path (a name from a version or the local disk) escaped
+ * by cli_safe_print.
+ */
+void cli_warn(void *ctx, const char *msg, const uint8_t *path, size_t len);
+
+/*
  * A device name (another device's choice) made safe for a terminal by
  * cli_safe_text.  ${out} holds CF_DEVICE_NAME_MAX + 1 (a long escaped
  * name is cut, ending "...").

@@ -11,27 +11,6 @@
 #include "client/ops.h"
 #include "cli.h"
 
-/* Print a warning about ${path} on stderr, escaping control bytes. */
-static void
-warn_cb(void *ctx, const char *msg, const uint8_t *path, size_t len)
-{
-	struct cli *cli = ctx;
-	size_t i;
-
-	cli_progress_end(cli);
-	fprintf(stderr, "%s: ", cli->prog);
-	if (path != NULL) {
-		for (i = 0; i < len; i++) {
-			if (path[i] < 0x20 || path[i] == 0x7f || path[i] == '\\')
-				fprintf(stderr, "\\x%02x", path[i]);
-			else
-				fputc(path[i], stderr);
-		}
-		fprintf(stderr, ": ");
-	}
-	fprintf(stderr, "%s\n", msg);
-}
-
 int
 cmd_pull(struct cli *cli, int argc, char **argv)
 {
@@ -69,7 +48,7 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 		flags |= CF_PULL_OVERWRITE;
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	r = cf_pull(s, drive, version, dir, flags, warn_cb, cli, &res);
+	r = cf_pull(s, drive, version, dir, flags, cli_warn, cli, &res);
 	cli_progress_end(cli);
 	if (r == COFFER_EEXIST && res.conflicts > 0) {
 		cli_error(cli, r, "%llu local %s of another kind than in version "

@@ -14,27 +14,6 @@
 #include "client/statcache.h"
 #include "cli.h"
 
-/* Print a warning about ${path} on stderr, escaping control bytes. */
-static void
-warn_cb(void *ctx, const char *msg, const uint8_t *path, size_t len)
-{
-	struct cli *cli = ctx;
-	size_t i;
-
-	cli_progress_end(cli);
-	fprintf(stderr, "%s: ", cli->prog);
-	if (path != NULL) {
-		for (i = 0; i < len; i++) {
-			if (path[i] < 0x20 || path[i] == 0x7f || path[i] == '\\')
-				fprintf(stderr, "\\x%02x", path[i]);
-			else
-				fputc(path[i], stderr);
-		}
-		fprintf(stderr, ": ");
-	}
-	fprintf(stderr, "%s\n", msg);
-}
-
 /* The folder ${dir} exists and is a folder; else say what is wrong. */
 static int
 check_folder(struct cli *cli, const char *dir)
@@ -103,7 +82,7 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		return 1;
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	r = cf_push(s, drive, dir, flags, warn_cb, cli, &res);
+	r = cf_push(s, drive, dir, flags, cli_warn, cli, &res);
 	cli_progress_end(cli);
 	if (r == COFFER_ENOENT && res.no_folder != 0) {
 		cli_error(cli, r, res.no_folder == 1 ? "no such folder '%s'" :

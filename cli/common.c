@@ -143,6 +143,20 @@ cli_safe_print(FILE *f, const uint8_t *p, size_t n)
 	}
 }
 
+void
+cli_warn(void *ctx, const char *msg, const uint8_t *path, size_t len)
+{
+	struct cli *cli = ctx;
+
+	cli_progress_end(cli);
+	fprintf(stderr, "%s: ", cli->prog);
+	if (path != NULL) {
+		cli_safe_print(stderr, path, len);
+		fprintf(stderr, ": ");
+	}
+	fprintf(stderr, "%s\n", msg);
+}
+
 /* ---- errors ---- */
 
 int

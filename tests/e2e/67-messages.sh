@@ -137,3 +137,17 @@ done
 expect_rc 2 "$COFFER" bogus --json
 grep -q '"status":2' "$TMP/last.out" || fail "bogus --json: status"
 echo "ok: unknown commands and options: exit 2, status 2"
+
+# ---- 6. a path in a warning is escaped like the server's text ----
+# A fifo (skipped with a warning) whose name holds a C1 CSI, a bidi
+# override and an ESC: the warning names it escaped, nothing raw.
+expect_rc 0 "$COFFER" drive create warn
+mkdir -p "$TMP/warnsrc"
+echo small >"$TMP/warnsrc/f.txt"
+WNAME=$(printf 'w\302\2331m\342\200\256\033[2Kx')
+mkfifo "$TMP/warnsrc/$WNAME"
+expect_rc 6 "$COFFER" push warn "$TMP/warnsrc"
+no_raw "$TMP/last.err" "push warning"
+grep -qF 'w\xc2\x9b1m\xe2\x80\xae\x1b[2Kx' "$TMP/last.err" ||
+    { cat "$TMP/last.err"; fail "the fifo's name is not shown escaped"; }
+echo "ok: a path in a warning is escaped (C1, bidi, ESC)"
