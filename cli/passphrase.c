@@ -339,7 +339,11 @@ ask(void *ctx, int purpose, unsigned attempt, char *buf, size_t cap,
 	/* A terminal only if stdin is one and /dev/tty opens. */
 	if (!isatty(0) || (tty = open(TTY_PATH, O_RDWR | O_NOCTTY |
 	    O_CLOEXEC)) == -1)
-		return purpose == CF_PASS_UNLOCK ? COFFER_EBADKEY : 0;
+		return purpose == CF_PASS_UNLOCK ? note(COFFER_EBADKEY,
+		    "this device's key is protected by a passphrase and none "
+		    "could be asked for (no terminal): run the command on a "
+		    "terminal, or set %s to a file holding the passphrase",
+		    PASSPHRASE_ENV) : 0;
 	if (purpose == CF_PASS_UNLOCK && attempt == 0 && chosen != NULL &&
 	    chosenlen <= cap) {
 		memcpy(buf, chosen, chosenlen);

@@ -19,6 +19,9 @@ printf 'wrong horse\n' >"$TMP/bad"
 grep -q '"status":5' "$TMP/out" || fail "no JSON error for the wrong passphrase"
 [ "$(rc "$COFFER" drive list)" = 5 ] || fail "no passphrase is not exit 5"
 grep -q 'COFFER_PASSPHRASE_FILE' "$TMP/err" || fail "no advice about the passphrase"
+# Nothing was tried: it is not called a wrong passphrase.
+grep -q 'none could be asked for (no terminal)' "$TMP/err" || fail "no passphrase: the cause is not named"
+grep -q 'wrong passphrase' "$TMP/err" && fail "no passphrase given, yet 'wrong passphrase'"
 
 # The device's own account file damaged: exit 1 (not 3: it is not the server's).
 cp "$COFFER_HOME/account" "$TMP/account.good"
