@@ -238,8 +238,9 @@ fail_quota(struct rq *q, uint64_t used, uint64_t add)
 /*
  * A store write or commit failed: log the cause (the errno of the call
  * that failed, the free space of the data folder's file system) and
- * answer 507 "disk_full" when the disk is full (ENOSPC, EDQUOT, or less
- * than DISK_LOW_BYTES plus the request free), 500 otherwise.  Nothing
+ * answer 507 "disk_full" when the disk is full (ENOSPC, EDQUOT, or an
+ * unexplained failure of a write with less than DISK_LOW_BYTES plus the
+ * request free), 500 otherwise.  Nothing
  * was acknowledged either way.
  */
 static void
@@ -253,8 +254,14 @@ fail_store(struct rq *q, const char *what)
 
 	if (statvfs(q->s->cfg.data, &vfs) == 0)
 		avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+	/*
+	 * A low disk explains only a failed write whose cause the store did
+	 * not say (SQLite's errors come with no errno, or EIO); a failed read
+	 * or another errno on a nearly full disk is not "disk full".
+	 */
 	full = e == ENOSPC || e == EDQUOT ||
-	    avail < DISK_LOW_BYTES + (uint64_t)q->len;
+	    (strcmp(q->method, "GET") != 0 && (e == 0 || e == EIO) &&
+	    avail < DISK_LOW_BYTES + (uint64_t)q->len);
 	ename = e == 0 ? "none" : e == ENOSPC ? "ENOSPC" : e == EDQUOT ?
 	    "EDQUOT" : e == EIO ? "EIO" : NULL;
 	if (ename == NULL) {
