@@ -29,6 +29,7 @@
 #define CF_PURPOSE_POP		"coffer-pop-v1"
 #define CF_PURPOSE_RKREG	"coffer-rkreg-v1"
 #define CF_PURPOSE_ENV		"coffer-env-v1"
+#define CF_PURPOSE_WITHDRAW	"coffer-withdraw-v1"	/* FORMAT §17 */
 
 /* Hash personalisations (FORMAT §14). */
 #define CF_ENTRY_HASH_PERSONAL	"coffer-entry-hash-v1"

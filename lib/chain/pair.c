@@ -30,12 +30,11 @@
 #include "coffer/err.h"
 #include "util/base32.h"
 #include "util/buf.h"
+#include "chain_internal.h"
 #include "pair.h"
 
 #define PAIR_T_PERSONAL		"coffer-pair-v1"
-#define POP_PURPOSE		"coffer-pop-v1"
 #define APPROVE_PURPOSE		"coffer-approve-v1"
-#define WITHDRAW_PURPOSE	"coffer-withdraw-v1"
 #define SAFETY_PERSONAL		"coffer-safety-v1"
 #define PERSONAL_LEN(s)		(sizeof(s) - 1)
 
@@ -52,9 +51,6 @@
 #define PAIR_GROUP_CHARS	5
 /* Characters read as a code's separators. */
 #define PAIR_SEPARATORS		"- \t\r\n"
-#define POP_MSG_BYTES		(PERSONAL_LEN(POP_PURPOSE) + CF_ID_BYTES + \
-				 CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES)
-#define WITHDRAW_MSG_BYTES	(PERSONAL_LEN(WITHDRAW_PURPOSE) + 2 * CF_ID_BYTES)
 
 _Static_assert(CF_PAIR_ENC_NAME_MAX ==
     PAIR_N24_BYTES + CF_DEVICE_NAME_PADDED + PAIR_MAC_BYTES, "enc_name");
@@ -94,29 +90,16 @@ name_key(const uint8_t r[static CF_PAIR_R_BYTES],
 	return rc;
 }
 
-/* "coffer-pop-v1" || account_id || sign_pk || box_pk (FORMAT §14.2). */
-static void
-pop_msg(const uint8_t account_id[static CF_ID_BYTES],
-    const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
-    const uint8_t box_pk[static CF_BOX_PK_BYTES], uint8_t msg[static POP_MSG_BYTES])
-{
-	size_t o = PERSONAL_LEN(POP_PURPOSE);
-
-	memcpy(msg, POP_PURPOSE, o);
-	memcpy(msg + o, account_id, CF_ID_BYTES);
-	memcpy(msg + o + CF_ID_BYTES, sign_pk, CF_SIGN_PK_BYTES);
-	memcpy(msg + o + CF_ID_BYTES + CF_SIGN_PK_BYTES, box_pk, CF_BOX_PK_BYTES);
-}
-
+/* The request's proof of possession (FORMAT §14.2), as the chain checks it. */
 static int
 pop_ok(const struct cf_join_request *req,
     const uint8_t account_id[static CF_ID_BYTES])
 {
-	uint8_t msg[POP_MSG_BYTES];
+	uint8_t msg[CF_POP_MSG_BYTES];
 
-	pop_msg(account_id, req->sign_pk, req->box_pk, msg);
-	return crypto_sign_verify_detached(req->pop, msg, sizeof(msg),
-	    req->sign_pk) == 0;
+	cf_pop_msg(account_id, req->sign_pk, req->box_pk, msg);
+	return cf_verify_purpose(req->sign_pk, CF_PURPOSE_POP, msg, sizeof(msg),
+	    req->pop) == 0;
 }
 
 /* 1 if ${pk} has small order (an X25519 output with it would be zero). */
@@ -228,27 +211,27 @@ out:
 	return rc;
 }
 
-/* "coffer-withdraw-v1" || account_id || device_id */
+/* Signed with purpose "coffer-withdraw-v1": account_id || device_id. */
 static void
 withdraw_msg(const uint8_t account_id[static CF_ID_BYTES],
     const uint8_t device_id[static CF_ID_BYTES],
-    uint8_t msg[static WITHDRAW_MSG_BYTES])
+    uint8_t msg[static 2 * CF_ID_BYTES])
 {
-	size_t o = PERSONAL_LEN(WITHDRAW_PURPOSE);
-
-	memcpy(msg, WITHDRAW_PURPOSE, o);
-	memcpy(msg + o, account_id, CF_ID_BYTES);
-	memcpy(msg + o + CF_ID_BYTES, device_id, CF_ID_BYTES);
+	memcpy(msg, account_id, CF_ID_BYTES);
+	memcpy(msg + CF_ID_BYTES, device_id, CF_ID_BYTES);
 }
 
 void
 cf_join_withdraw_sign(const struct cf_device_keys *dev,
     const uint8_t account_id[static CF_ID_BYTES], uint8_t sig[static CF_SIG_BYTES])
 {
-	uint8_t msg[WITHDRAW_MSG_BYTES];
+	uint8_t msg[2 * CF_ID_BYTES];
 
 	withdraw_msg(account_id, dev->device_id, msg);
-	crypto_sign_detached(sig, NULL, msg, sizeof(msg), dev->sign_sk);
+	/* A short message: signed from the stack, so this cannot fail. */
+	if (cf_sign_purpose(dev->sign_sk, CF_PURPOSE_WITHDRAW, msg, sizeof(msg),
+	    sig) != 0)
+		sodium_misuse();
 }
 
 int
@@ -257,11 +240,11 @@ cf_join_withdraw_verify(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
     const uint8_t device_id[static CF_ID_BYTES],
     const uint8_t sig[static CF_SIG_BYTES])
 {
-	uint8_t msg[WITHDRAW_MSG_BYTES];
+	uint8_t msg[2 * CF_ID_BYTES];
 
 	withdraw_msg(account_id, device_id, msg);
-	return crypto_sign_verify_detached(sig, msg, sizeof(msg), sign_pk) == 0 ?
-	    0 : COFFER_ENOTAUTHENTIC;
+	return cf_verify_purpose(sign_pk, CF_PURPOSE_WITHDRAW, msg, sizeof(msg),
+	    sig) == 0 ? 0 : COFFER_ENOTAUTHENTIC;
 }
 
 int
