@@ -213,13 +213,29 @@ account_hint(struct cf_session *s, char *url, size_t ul, char *name,
 	free(buf);
 }
 
+/*
+ * This device was removed (${how}: who says so): it can no longer read or
+ * write the account; how to use it again.
+ */
+static void
+say_removed(struct cli *cli, struct cf_session *s, const char *what,
+    const char *how)
+{
+	char url[CF_ACCOUNT_URL_MAX + 1], name[CF_ACCOUNT_ANAME_MAX + 1];
+
+	account_hint(s, url, sizeof(url), name, sizeof(name));
+	cli_error(cli, COFFER_EDENIED, "%s: %s: it can no longer read or "
+	    "write the account.  To use it again, join it again from a new "
+	    "folder: COFFER_HOME=NEWDIR coffer device join --server %s %s, "
+	    "and approve it on a trusted device", what, how, url, name);
+}
+
 /* The server refused: say why, from its stable code where it gave one. */
 static void
 fail_denied(struct cli *cli, struct cf_session *s, const char *what)
 {
 	char code[CF_CLIENT_ERRCODE_MAX], raw[CF_CLIENT_ERRMSG_MAX];
-	char srv[SRV_TEXT_MAX], url[CF_ACCOUNT_URL_MAX + 1];
-	char name[CF_ACCOUNT_ANAME_MAX + 1];
+	char srv[SRV_TEXT_MAX];
 	long st;
 
 	st = cf_client_last_refusal(code, raw);
@@ -235,13 +251,8 @@ fail_denied(struct cli *cli, struct cf_session *s, const char *what)
 		    "the server's operator has freed space (cofferd's log "
 		    "names the cause)", what);
 	} else if (st == 403 && !strcmp(code, "device_removed")) {
-		account_hint(s, url, sizeof(url), name, sizeof(name));
-		cli_error(cli, COFFER_EDENIED, "%s: the server says this device "
-		    "was removed from the account (its other devices show by "
-		    "whom): it can no longer read or write the account.  To "
-		    "use it again, join it again from a new folder: "
-		    "COFFER_HOME=NEWDIR coffer device join --server %s %s, and "
-		    "approve it on a trusted device", what, url, name);
+		say_removed(cli, s, what, "the server says this device was "
+		    "removed from the account (its other devices show by whom)");
 	} else {
 		cli_error(cli, COFFER_EDENIED, "%s: the server refused the "
 		    "request%s%s%s", what, srv[0] ? " (the server says: " : "",
@@ -561,6 +572,12 @@ cli_session(struct cli *cli, struct cf_session **sp)
 		    "the account; nothing on this device was changed.  Do not "
 		    "create the account again; check the server (its URL and "
 		    "data) and compare safety codes with your other devices");
+		return coffer_exit_status(r);
+	}
+	if (o.removed) {
+		say_removed(cli, NULL, "cannot open this device's account",
+		    "the account's verified device chain removed this device "
+		    "(the change is listed above)");
 		return coffer_exit_status(r);
 	}
 	if (r == COFFER_ENOENT) {

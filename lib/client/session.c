@@ -523,8 +523,10 @@ cf_session_open_with(struct cf_session **sp, struct cf_session_open_opts *o)
 	int r, renv = 0, trusted, gone = 0;
 
 	*sp = NULL;
-	if (o != NULL)
+	if (o != NULL) {
 		o->account_gone = 0;
+		o->removed = 0;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return COFFER_ENOMEM;
 	if ((r = load_device(s)) != 0 || (r = load_unreported(s)) != 0)
@@ -552,6 +554,8 @@ cf_session_open_with(struct cf_session **sp, struct cf_session_open_opts *o)
 		goto out;
 	if (!trusted) {
 		/* This device was removed (DESIGN §8: exit 4). */
+		if (o != NULL)
+			o->removed = 1;
 		r = COFFER_EDENIED;
 		goto out;
 	}

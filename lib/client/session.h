@@ -63,6 +63,8 @@ struct cf_session_open_opts {
 	cf_session_report_fn *report;	/* NULL: report nothing, keep the mark */
 	void *ctx;
 	int account_gone;		/* out: the server has no such account */
+	int removed;			/* out: the verified chain removed this
+					   device (COFFER_EDENIED) */
 };
 
 struct cf_session {
