@@ -69,6 +69,12 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 		r = 1;
 		goto out;
 	}
+	if (r == COFFER_ECONFLICT && res.busy) {
+		cli_error(cli, r, "another pull into %s is running: nothing "
+		    "was written", dir);
+		r = 1;
+		goto out;
+	}
 	if (r == COFFER_ENOENT && cli_no_drive(cli, s, drive) != 0) {
 		r = 1;
 		goto out;

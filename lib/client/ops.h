@@ -134,6 +134,7 @@ struct cf_pull_result {
 					   (each warned); the rest was */
 	uint64_t tmp_removed;		/* temporary files of an interrupted
 					   pull, removed */
+	int busy;			/* another pull holds the target */
 };
 
 /**
@@ -147,7 +148,9 @@ struct cf_pull_result {
  * CF_PULL_DELETE a local folder stands where the version has a file or
  * a symlink, or a local file where it has a folder or a symlink: each
  * is warned and nothing is written.  Temporary files an interrupted
- * pull left in the folders it writes are removed.  A path that cannot
+ * pull left in the folders it writes are removed; the target is locked
+ * (flock) meanwhile: COFFER_ECONFLICT with res->busy, before anything is
+ * written, if another pull holds it.  A path that cannot
  * be written (permission, a name too long) is warned and counted in
  * res->skipped and the pull goes on; running out of space is an error.
  * COFFER_ENOTAUTHENTIC for anything the server sent that fails a

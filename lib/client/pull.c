@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1416,7 +1417,9 @@ pdir_error(struct pwrite *pw, struct pdir *d, const char *name, int e)
 /*
  * Remove the temporary files an interrupted pull left in the folder ${d}
  * (regular files named exactly as pfile_open names them, never this
- * pull's own), counted in res->tmp_removed.
+ * pull's own, and symlinks named exactly as write_symlink names them,
+ * never followed), counted in res->tmp_removed.  No other pull writes
+ * here meanwhile: cf_pull holds the target's lock.
  */
 static void
 sweep_tmp(struct pwrite *pw, struct pdir *d)
@@ -1424,15 +1427,18 @@ sweep_tmp(struct pwrite *pw, struct pdir *d)
 	struct dirent *de;
 	struct stat st;
 	DIR *dir;
+	int form;
 
 	if ((dir = cf_opendir_dup(d->fd)) == NULL)
 		return;			/* not readable: the writes will say */
 	while ((de = readdir(dir)) != NULL) {
-		if (tmp_form(de->d_name) != 2 ||
+		if ((form = tmp_form(de->d_name)) == 0 ||
 		    !strncmp(de->d_name + strlen(TMP_PREFIX), pw->tmpbase,
 		    2 * TMP_RAND_BYTES) ||
-		    fstatat(d->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode))
+		    fstatat(d->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if ((form == 2 && !S_ISREG(st.st_mode)) ||
+		    (form == 1 && !S_ISLNK(st.st_mode)))
 			continue;
 		if (unlinkat(d->fd, de->d_name, 0) == 0)
 			pw->w->res->tmp_removed++;
@@ -1824,6 +1830,16 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = cf_session_local_error(s, "open the folder", AT_FDCWD, dir);
+		goto out;
+	}
+	/* One pull at a time: each would remove the other's temporary files. */
+	if (flock(dfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			res->busy = 1;
+			r = COFFER_ECONFLICT;
+		} else
+			r = cf_session_local_error(s, "lock the folder",
+			    AT_FDCWD, dir);
 		goto out;
 	}
 	if ((r = dir_empty(dfd, &empty)) != 0)

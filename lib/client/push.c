@@ -1296,11 +1296,19 @@ scan_dir(struct push *p, int dfd, uint32_t depth, uint8_t id[static CF_ID_BYTES]
 		goto out;
 	}
 	for (i = 0; i < nd; i++) {
-		/* An interrupted pull's temporary file: never in a version. */
-		if (cf_pull_tmp_name(d[i].name))
-			continue;
 		if ((r = path_push(p, d[i].name, d[i].len, &old)) != 0)
 			goto out;
+		/*
+		 * An interrupted pull's temporary file: never in a version,
+		 * and said (not counted as skipped: nothing is lost).
+		 */
+		if (cf_pull_tmp_name(d[i].name)) {
+			warn(p, "a temporary file of an interrupted pull: not "
+			    "pushed (a pull into this folder removes it)",
+			    p->path, p->pathlen);
+			p->pathlen = old;
+			continue;
+		}
 		r = scan_entry(p, dfd, &d[i], depth, &e[n]);
 		p->pathlen = old;
 		if (r < 0)

@@ -10,8 +10,11 @@
 # 2. Temporary files an interrupted pull left (.coffer-tmp-*) are removed
 #    by the next pull into that folder -- only regular files of exactly
 #    the pull's name form, only in folders the pull walks -- and push
-#    never stores one (coffer ls).  Once with a name made by hand, once
+#    never stores one (coffer ls), warning each (exit 0).  Temporary
+#    symlinks too, never followed.  Once with names made by hand, once
 #    with a real pull killed while it writes a large file.
+# 3. Two pulls into one folder: the second exits 1 at once, the first
+#    completes.
 . "$(dirname "$0")/advlib.sh"
 need_client account drive push pull ls
 LC_ALL=C; export LC_ALL
@@ -101,20 +104,42 @@ printf 'x\n' >"$T2/.coffer-tmp-$H-00"
 printf 'x\n' >"$T2/.coffer-tmp-$H-0.txt"
 mkdir "$T2/sub2/.coffer-tmp-$H-2" "$T2/extra"
 printf 'x\n' >"$T2/extra/.coffer-tmp-$H-3"
+# Temporary symlinks (16 hex digits only), pointing outside the target:
+# removed, never followed (what they point at survives).  Of that name
+# but a regular file, or a symlink with a file's name: kept.
+H2=fedcba9876543210
+OUT="$TMP/outside"
+mkdir -p "$OUT/d"
+printf 'victim\n' >"$OUT/victim"
+printf 'in d\n' >"$OUT/d/x"
+ln -s "$OUT/victim" "$T2/.coffer-tmp-$H"
+ln -s "$OUT/d" "$T2/sub/.coffer-tmp-$H2"
+printf 'x\n' >"$T2/sub2/.coffer-tmp-$H2"
+ln -s "$OUT/victim" "$T2/.coffer-tmp-$H-5"
+ln -s "$OUT/victim" "$T2/extra/.coffer-tmp-$H2"
+snapshot "$OUT" "$TMP/snap.out"
 expect_rc 0 "$COFFER" pull tmpd "$T2" --overwrite
-for p in ".coffer-tmp-$H-0" "sub/.coffer-tmp-$H-1f"; do
-	[ ! -e "$T2/$p" ] || fail "the stale temporary file $p survived --overwrite"
+for p in ".coffer-tmp-$H-0" "sub/.coffer-tmp-$H-1f" ".coffer-tmp-$H" \
+    "sub/.coffer-tmp-$H2"; do
+	[ ! -e "$T2/$p" ] && [ ! -L "$T2/$p" ] ||
+	    fail "the stale temporary file $p survived --overwrite"
 done
-grep -q 'removed 2 temporary files left by an interrupted pull' "$TMP/last.err" ||
+grep -q 'removed 4 temporary files left by an interrupted pull' "$TMP/last.err" ||
     { cat "$TMP/last.err"; fail "the removal is not reported"; }
 for p in .coffer-tmp-notours .coffer-tmp-0123456789ABCDEF-0 ".coffer-tmp-$H-00" \
-    ".coffer-tmp-$H-0.txt" "sub2/.coffer-tmp-$H-2" "extra/.coffer-tmp-$H-3"; do
-	[ -e "$T2/$p" ] || fail "$p (not a temporary file of a pull here) was removed"
+    ".coffer-tmp-$H-0.txt" "sub2/.coffer-tmp-$H-2" "extra/.coffer-tmp-$H-3" \
+    "sub2/.coffer-tmp-$H2" ".coffer-tmp-$H-5" "extra/.coffer-tmp-$H2"; do
+	[ -e "$T2/$p" ] || [ -L "$T2/$p" ] ||
+	    fail "$p (not a temporary file of a pull here) was removed"
 done
-echo "ok: stale temporary files removed, nothing else"
+[ -L "$T2/.coffer-tmp-$H-5" ] && [ -L "$T2/extra/.coffer-tmp-$H2" ] &&
+    [ -f "$T2/sub2/.coffer-tmp-$H2" ] && [ ! -L "$T2/sub2/.coffer-tmp-$H2" ] ||
+    fail "a look-alike changed type"
+assert_unchanged "$OUT" "$TMP/snap.out"
+echo "ok: stale temporary files and symlinks removed (never followed), nothing else"
 
-# push leaves them out (a file and a symlink of the pull's forms), and
-# says nothing about it (not a skipped file: exit 0).
+# push leaves them out (a file and a symlink of the pull's forms), with
+# a warning each -- not a skipped file (nothing is lost): exit 0.
 P="$TMP/src3"
 mkdir -p "$P/d"
 printf 'real\n' >"$P/real"
@@ -124,6 +149,15 @@ ln -s somewhere "$P/.coffer-tmp-$H"
 printf 'mine\n' >"$P/.coffer-tmp-notours"
 expect_rc 0 "$COFFER" --json drive create pushd
 push pushd "$P"
+W='a temporary file of an interrupted pull: not pushed (a pull into this folder removes it)'
+for p in ".coffer-tmp-$H-0" "d/.coffer-tmp-$H-a" ".coffer-tmp-$H"; do
+	grep -qF "$p: $W" "$TMP/last.err" ||
+	    { cat "$TMP/last.err"; fail "push does not say it left $p out"; }
+done
+[ "$(grep -cF "$W" "$TMP/last.err")" = 3 ] ||
+    { cat "$TMP/last.err"; fail "push warned about something else"; }
+grep -q '"skipped": *0' "$TMP/last.out" ||
+    { cat "$TMP/last.out"; fail "push counted a pull's temporary file as skipped"; }
 expect_rc 0 "$COFFER" --json ls pushd
 grep -q '"name":"real"' "$TMP/last.out" && grep -q '"name":".coffer-tmp-notours"' "$TMP/last.out" ||
     { cat "$TMP/last.out"; fail "ls does not list what push should keep"; }
@@ -136,38 +170,69 @@ if grep -q "coffer-tmp-$H" "$TMP/last.out"; then
 fi
 echo "ok: push never stores a pull's temporary file"
 
-# A real interrupted pull: kill -9 while it writes a large file, then
-# pull --overwrite into the same folder removes what it left.
+# A real pull of a large file, stopped (SIGSTOP) while its temporary file
+# is there -- no race: catch_tmp checks the file after the stop.
 B="$TMP/src4"
 mkdir -p "$B"
 head -c 67108864 /dev/urandom >"$B/big"
 printf 'small\n' >"$B/small"
 expect_rc 0 "$COFFER" --json drive create big
 push big "$B"
+# catch_tmp TARGET: start "pull big TARGET" as $KPID and stop it while a
+# temporary file of it is in TARGET; 1 if it ended before.
+catch_tmp() {
+	"$COFFER" pull big "$1" >"$TMP/bg.out" 2>"$TMP/bg.err" &
+	KPID=$!
+	_i=0
+	while :; do
+		if find "$1" -maxdepth 1 -name '.coffer-tmp-*' 2>/dev/null | grep -q .; then
+			kill -STOP "$KPID" 2>/dev/null || true
+			find "$1" -maxdepth 1 -name '.coffer-tmp-*' | grep -q . && return 0
+			kill -CONT "$KPID" 2>/dev/null || true
+		fi
+		kill -0 "$KPID" 2>/dev/null || { wait "$KPID" || true; return 1; }
+		_i=$((_i + 1))
+		[ $_i -le 100000 ] || { kill -KILL "$KPID"; fail "no temporary file appeared"; }
+	done
+}
+
+# Two pulls into one folder: the second is refused at once (exit 1, named,
+# nothing written); the first, resumed, completes exactly.
+T4="$TMP/pulls/t4"
+if catch_tmp "$T4"; then
+	snapshot "$T4" "$TMP/snap.t4"
+	expect_rc 1 "$COFFER" pull big "$T4" --overwrite --delete
+	no_san
+	grep -qF "another pull into $T4 is running" "$TMP/last.err" ||
+	    { cat "$TMP/last.err"; kill -KILL "$KPID"; fail "the second pull does not say why"; }
+	assert_unchanged "$T4" "$TMP/snap.t4"
+	kill -CONT "$KPID"
+	rc=0; wait "$KPID" || rc=$?
+	[ $rc = 0 ] || { cat "$TMP/bg.err"; fail "the first pull failed ($rc)"; }
+	$CMP --ignore-top "$B" "$T4" || fail "the first pull did not give the version"
+	if find "$T4" -name '.coffer-tmp-*' | grep -q .; then fail "a temporary file was left"; fi
+	echo "ok: a second pull into the same folder is refused, the first completes"
+else
+	echo "SKIP: two pulls: the pull ended before a temporary file could be caught (not tested)"
+fi
+
+# A killed pull (kill -9 while stopped with its temporary file there):
+# pull --overwrite into the same folder removes what it left.
 T3="$TMP/pulls/t3"
-"$COFFER" pull big "$T3" >"$TMP/kill.out" 2>&1 &
-KPID=$!
-i=0
-while :; do
-	if find "$T3" -maxdepth 1 -name '.coffer-tmp-*' 2>/dev/null | grep -q .; then
-		kill -KILL "$KPID" 2>/dev/null || true
-		break
-	fi
-	kill -0 "$KPID" 2>/dev/null || break
-	i=$((i + 1)); [ $i -le 20000 ] || { kill -KILL "$KPID"; fail "no temporary file appeared"; }
-done
-wait "$KPID" 2>/dev/null || true
-if find "$T3" -maxdepth 1 -name '.coffer-tmp-*' | grep -q .; then
+if catch_tmp "$T3"; then
+	kill -KILL "$KPID"
+	wait "$KPID" 2>/dev/null || true
+	find "$T3" -maxdepth 1 -name '.coffer-tmp-*' | grep -q . || fail "the temporary file went away"
 	expect_rc 0 "$COFFER" pull big "$T3" --overwrite
 	if find "$T3" -maxdepth 1 -name '.coffer-tmp-*' | grep -q .; then
 		ls -A "$T3"; fail "the killed pull's temporary file survived --overwrite"
 	fi
-	grep -q 'temporary file.* left by an interrupted pull' "$TMP/last.err" ||
+	grep -q 'temporary files\{0,1\} left by an interrupted pull' "$TMP/last.err" ||
 	    fail "the removal is not reported"
 	cmp -s "$B/big" "$T3/big" || fail "the big file is not the version's"
 	echo "ok: a killed pull's temporary file is removed by the next pull"
 else
-	echo "note: the pull ended before it could be killed (the made-up names above still test the removal)"
+	echo "SKIP: killed pull: the pull ended before a temporary file could be caught (not tested here; the made-up names above test the removal)"
 fi
 
 srv_stop
