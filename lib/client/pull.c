@@ -1832,14 +1832,14 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 		r = cf_session_local_error(s, "open the folder", AT_FDCWD, dir);
 		goto out;
 	}
-	/* One pull at a time: each would remove the other's temporary files. */
-	if (flock(dfd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno == EWOULDBLOCK) {
-			res->busy = 1;
-			r = COFFER_ECONFLICT;
-		} else
-			r = cf_session_local_error(s, "lock the folder",
-			    AT_FDCWD, dir);
+	/*
+	 * One pull at a time: each would remove the other's temporary files.
+	 * A file system without locks (ENOLCK, EINVAL: NFS without lockd)
+	 * pulls unlocked, as before there was a lock.
+	 */
+	if (flock(dfd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+		res->busy = 1;
+		r = COFFER_ECONFLICT;
 		goto out;
 	}
 	if ((r = dir_empty(dfd, &empty)) != 0)
