@@ -2171,6 +2171,27 @@ note_replaced(struct push *p, const struct cf_drivepin *pin,
 	memcpy(p->res->replaced_author, pc->author_id, CF_ID_BYTES);
 }
 
+/*
+ * The head this device last looked at (the mark a successful push or a
+ * pull of the head moves, not the pin, which every sync moves, even a
+ * push that then fails).  A home without the mark takes the pin's
+ * version before the sync, and keeps it at once: a push that fails after
+ * the sync must not make the next one forget what it had not seen.
+ */
+static int
+last_looked(struct cf_session *s, const struct cf_drivepin *pin,
+    uint64_t *np)
+{
+	int r;
+
+	if ((r = cf_session_looked(s, pin->drive_id, np)) == 0)
+		return 0;
+	if (r != COFFER_ENOENT && r != COFFER_EFORMAT)
+		return r;
+	*np = pin->n;
+	return cf_session_set_looked(s, pin->drive_id, pin->n);
+}
+
 /* ---- push ---- */
 
 /* Fill ${t}'s root metadata from the top folder ${fd}. */
@@ -2265,7 +2286,8 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 		goto out;
 	if ((r = cf_session_load_pin(s, drive_id, &pin)) != 0)
 		goto out;
-	pinned = pin->n;	/* the head this device last looked at */
+	if ((r = last_looked(s, pin, &pinned)) != 0)
+		goto out;
 	if ((r = cf_session_sync_head(s, dk, pin)) != 0)
 		goto out;
 	if ((r = parent_set(&p, pin, &pc)) != 0)
@@ -2320,6 +2342,11 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 	if (res->unchanged)
 		res->replaced_other = 0;
 	res->version = pin->n;
+	/*
+	 * This device has now looked at the head.  Failing to say so fails
+	 * nothing: the next push would only tell of a version again.
+	 */
+	(void)cf_session_set_looked(s, drive_id, pin->n);
 	/* The caches are only a help: failing to write them fails nothing. */
 	(void)sc_save(&p);
 	known_save(&p, res->commit_id);
