@@ -78,7 +78,7 @@ cmd_push(struct cli *cli, int argc, char **argv)
 {
 	struct cf_session *s = NULL;
 	struct cf_push_result res;
-	char hex[2 * CF_ID_BYTES + 1], ahex[2 * CF_ID_BYTES + 1];
+	char hex[2 * CF_ID_BYTES + 1], ahex[2 * CF_ID_BYTES + 1], up[128];
 	const char *drive = NULL, *dir = NULL;
 	json_t *o;
 	int flags = 0, incomplete, i, r;
@@ -116,14 +116,20 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (r == COFFER_EEXIST && res.shrink_refused) {
+		/* Batches sent before the check stay on the server, unused. */
+		up[0] = '\0';
+		if (res.bytes_uploaded > 0)
+			snprintf(up, sizeof(up), " (%llu bytes were uploaded; "
+			    "unused, they are freed by a later prune)",
+			    (unsigned long long)res.bytes_uploaded);
 		cli_error(cli, r, "refused: '%s' %s, where the newest version of "
 		    "'%s' has %llu files: pushing it would drop %llu of them.  "
-		    "Is a disk unmounted, or is this the wrong folder?  Nothing "
-		    "was pushed; if this is meant, push again with "
+		    "Is a disk unmounted, or is this the wrong folder?  No "
+		    "version was made%s; if this is meant, push again with "
 		    "--allow-shrink", dir, res.files == 0 && res.kept == 0 ?
 		    "is empty" : "lacks most of its files",
 		    drive, (unsigned long long)res.head_files,
-		    (unsigned long long)res.dropped_files);
+		    (unsigned long long)res.dropped_files, up);
 		r = 1;
 		goto out;
 	}
