@@ -160,12 +160,20 @@ cmd_push(struct cli *cli, int argc, char **argv)
 	}
 	incomplete = res.skipped + res.changed > 0;
 	cli_hex(hex, res.commit_id, CF_ID_BYTES);
-	if (res.unchanged)
+	if (res.unchanged && !incomplete)
 		fprintf(stderr, "%s: nothing changed since version %llu: no new "
 		    "version made\n", cli->prog, (unsigned long long)res.version);
 	if (res.replaced_other)
 		say_replaced(cli, drive, &res);
-	if (incomplete)
+	if (incomplete && res.unchanged)
+		/* No version made: what was left out stays as the head has it. */
+		fprintf(stderr, "%s: no new version; %llu files that changed "
+		    "while read and %llu entries skipped were left as in "
+		    "version %llu; see the warnings above\n", cli->prog,
+		    (unsigned long long)res.changed,
+		    (unsigned long long)res.skipped,
+		    (unsigned long long)res.version);
+	else if (incomplete)
 		fprintf(stderr, "%s: version %llu is incomplete: %llu entries "
 		    "skipped, %llu files changed while read (%llu of them kept "
 		    "as in the version before); see the warnings above\n",

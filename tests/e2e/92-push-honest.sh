@@ -97,6 +97,21 @@ V=$(jkey version)
 pull_ok docs "$TMP/pulls/v$V"
 cmp -s "$TMP/pulls/v$V/fresh.bin" "$S/fresh.bin" || fail "the re-read file is not its state now"
 cmp -s "$TMP/pulls/v$V/victim.bin" "$S/victim.bin" || fail "the victim is not its state now"
+# Only a file that never stops changing differs from the head: it keeps
+# the head's state, so no version is made; that is said, not "version V
+# is incomplete" (there is no new version to be incomplete).
+touch "$S/victim.bin"		# read again, not taken from the stat cache
+H4="$TMP/hook4"; mkdir "$H4"
+python3 "$TESTS/readhook.py" "$H4" "always:$S/victim.bin" &
+EXTRA_PID=$!
+while [ ! -e "$H4/ready" ]; do sleep 0.05; done
+COFFER_TEST_PUSH_READ_FIFO="$H4" expect_rc 6 "$COFFER" --json push docs "$S"
+kill "$EXTRA_PID"; wait "$EXTRA_PID" 2>/dev/null || true; EXTRA_PID=
+[ "$(jkey unchanged)" = true ] && [ "$(jkey version)" = "$V" ] && [ "$(heads)" = "$V" ] || fail "a push of the head's state made a version"
+[ "$(jkey changed)" = 1 ] && [ "$(jkey incomplete)" = true ] || fail "unchanged: JSON counts"
+grep -q "no new version; 1 files that changed while read and 0 entries skipped were left as in version $V" "$TMP/last.err" || { cat "$TMP/last.err"; fail "unchanged: the summary is not told"; }
+grep -q 'is incomplete' "$TMP/last.err" && fail "a version that was not made is called incomplete"
+grep -q 'nothing changed' "$TMP/last.err" && fail "a file that changed is called unchanged"
 # The server's live set is exactly each version's walk: the reads thrown
 # away left nothing referenced.
 expect_rc 0 "$COFFER" --json log docs
