@@ -11,6 +11,7 @@
 #    changed once is read again and stored as it is now (exit 0).
 # 2. unreadable files and folders (as an unprivileged user) and special
 #    files are warned about per path, counted (text and JSON), exit 6.
+# 3. a file whose read(2) fails (EIO) is left out like an unreadable one.
 # 5. a missing folder or a file given as DIR is named as such, not blamed
 #    on the drive; a missing drive is named alone.
 . "$(dirname "$0")/advlib.sh"
@@ -125,6 +126,28 @@ done
 python3 "$TESTS/deltas_check.py" "$TMP/data/meta.db" "$DOCS" "$TMP/walk" "$N" || fail "deltas do not rebuild the walks"
 expect_rc 0 "$COFFER" check --read-data
 echo "ok: a file changed while read is read again, then left out (exit 6), never stored mixed"
+
+# ---- 3: a file whose read fails is left out, the push goes on ----
+# A real EIO from read(2): /proc/PID/mem bind-mounted over a file of the
+# folder (a user and mount namespace), PID the push itself: its address
+# 0 is unmapped, so the read fails.  (This fails on the first read; a
+# failure later in a file takes the same path in push.c.)
+E="$TMP/eio"; mkdir "$E"
+printf 'ok\n' >"$E/ok.txt"; : >"$E/mem.bin"
+# shellcheck disable=SC2016 # $$ and $0 are the inner shell's
+if unshare -rm sh -c 'mount --bind /proc/$$/mem "$0"' "$E/mem.bin" 2>/dev/null
+then
+	expect_rc 0 "$COFFER" --json drive create eio
+	expect_rc 6 unshare -rm sh -c 'mount --bind /proc/$$/mem "$0/mem.bin" && exec "$@"' "$E" "$COFFER" --json push eio "$E"
+	grep -q "mem.bin: cannot read (Input/output error), skipped: left out of this version" "$TMP/last.err" || { cat "$TMP/last.out" "$TMP/last.err"; fail "a read error is not named with its path and cause"; }
+	[ "$(jkey skipped)" = 1 ] && [ "$(jkey incomplete)" = true ] && [ "$(jkey version)" = 1 ] || fail "read error: JSON counts"
+	expect_rc 0 "$COFFER" --json ls eio
+	grep -q '"name":"ok.txt"' "$TMP/last.out" || fail "the readable file is not in the version"
+	grep -q '"name":"mem.bin"' "$TMP/last.out" && fail "a file that failed to read is in the version"
+	echo "ok: a file whose read fails is left out with its cause, exit 6"
+else
+	echo "SKIP: read errors: no user and mount namespace"
+fi
 
 # ---- 2: unreadable entries and special files (unprivileged) ----
 AS=
