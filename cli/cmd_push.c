@@ -57,7 +57,7 @@ cmd_push(struct cli *cli, int argc, char **argv)
 {
 	struct cf_session *s = NULL;
 	struct cf_push_result res;
-	char hex[2 * CF_ID_BYTES + 1], ahex[2 * CF_ID_BYTES + 1];
+	char hex[2 * CF_ID_BYTES + 1], ahex[2 * CF_ID_BYTES + 1], up[128];
 	const char *drive = NULL, *dir = NULL;
 	json_t *o;
 	int flags = 0, incomplete, i, r;
@@ -95,14 +95,20 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (r == COFFER_EEXIST && res.shrink_refused) {
+		/* Batches sent before the check stay on the server, unused. */
+		up[0] = '\0';
+		if (res.bytes_uploaded > 0)
+			snprintf(up, sizeof(up), " (%llu bytes were uploaded; "
+			    "unused, they are freed by a later prune)",
+			    (unsigned long long)res.bytes_uploaded);
 		cli_error(cli, r, "refused: '%s' %s, where the newest version of "
 		    "'%s' has %llu files: pushing it would drop %llu of them.  "
-		    "Is a disk unmounted, or is this the wrong folder?  Nothing "
-		    "was pushed; if this is meant, push again with "
+		    "Is a disk unmounted, or is this the wrong folder?  No "
+		    "version was made%s; if this is meant, push again with "
 		    "--allow-shrink", dir, res.files == 0 && res.kept == 0 ?
 		    "is empty" : "lacks most of its files",
 		    drive, (unsigned long long)res.head_files,
-		    (unsigned long long)res.dropped_files);
+		    (unsigned long long)res.dropped_files, up);
 		r = 1;
 		goto out;
 	}
@@ -133,12 +139,20 @@ cmd_push(struct cli *cli, int argc, char **argv)
 	}
 	incomplete = res.skipped + res.changed > 0;
 	cli_hex(hex, res.commit_id, CF_ID_BYTES);
-	if (res.unchanged)
+	if (res.unchanged && !incomplete)
 		fprintf(stderr, "%s: nothing changed since version %llu: no new "
 		    "version made\n", cli->prog, (unsigned long long)res.version);
 	if (res.replaced_other)
 		say_replaced(cli, drive, &res);
-	if (incomplete)
+	if (incomplete && res.unchanged)
+		/* No version made: what was left out stays as the head has it. */
+		fprintf(stderr, "%s: no new version; %llu files that changed "
+		    "while read and %llu entries skipped were left as in "
+		    "version %llu; see the warnings above\n", cli->prog,
+		    (unsigned long long)res.changed,
+		    (unsigned long long)res.skipped,
+		    (unsigned long long)res.version);
+	else if (incomplete)
 		fprintf(stderr, "%s: version %llu is incomplete: %llu entries "
 		    "skipped, %llu files changed while read (%llu of them kept "
 		    "as in the version before); see the warnings above\n",

@@ -88,8 +88,9 @@ struct cf_push_result {
  *
  * A file that changed while read (size, mtime or ctime moved, or fewer
  * bytes than its size) is read again, up to CF_PUSH_READ_TRIES times in
- * all, then left out (res->changed).  An entry that cannot be read is
- * skipped (res->skipped), and so is a special file.  A file or folder
+ * all, then left out (res->changed).  An entry that cannot be read (not
+ * opened, or a read of it fails part way) is skipped (res->skipped), and
+ * so is a special file.  A file or folder
  * left out that the head has at the same path, of the same type, keeps
  * the head's entry (res->kept: the last state stored, never a mix);
  * otherwise it is absent from the version.  Each is warned about.
@@ -99,7 +100,7 @@ struct cf_push_result {
  * head's regular files (by path), is refused before the last batch and
  * the commit are uploaded: COFFER_EEXIST with res->shrink_refused (a
  * push whose new data filled a batch before the end of the scan has put
- * those objects; the head is unchanged).  COFFER_ENOENT with
+ * those objects, res->bytes_uploaded; the head is unchanged).  COFFER_ENOENT with
  * res->no_folder if ${dir} is missing or not a folder.
  */
 int cf_push(struct cf_session *s, const char *drive, const char *dir,

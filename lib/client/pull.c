@@ -1881,6 +1881,9 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 		r = finish_dir(&w, dfd, c.root_id, &pb);
 	if (r == 0)
 		r = finish_top(&w, dfd, &c);
+	/* The head pulled: this device has looked at it (push tells less). */
+	if (r == 0 && c.version == pin->n)
+		(void)cf_session_set_looked(s, pin->drive_id, c.version);
 out:
 	for (i = 0; i < w.nskipdirs; i++)
 		free(w.skipdirs[i]);

@@ -111,6 +111,7 @@ struct push {
 	uint8_t (*att)[CF_ID_BYTES];
 	size_t natt, capatt;
 	int recording;
+	int rerr;			/* errno of a file that failed to read */
 	/* The head (the parent), for entries kept and the shrink check. */
 	int have_head;
 	uint8_t head_root[CF_ID_BYTES];
@@ -704,9 +705,13 @@ test_after_read(const struct push *p)
 	close(fd);
 }
 
+/* file() and read_once(): the file could not be read (errno in p->rerr). */
+#define READ_FAILED	2
+
 /*
  * Read the open file ${fd} once from where it stands to its end, and chunk
  * it: its chunks into ${lb} and (*chunksp, *np, *capp); ${*gotp} bytes.
+ * READ_FAILED if a read fails.
  */
 static int
 read_once(struct push *p, int fd, struct cf_list_builder *lb,
@@ -733,9 +738,11 @@ read_once(struct push *p, int fd, struct cf_list_builder *lb,
 			}
 			want = READ_WINDOW - have < READ_STEP ?
 			    READ_WINDOW - have : READ_STEP;
-			if ((r = read_some(fd, p->buf + have, want, &got,
-			    &eof)) != 0)
-				return r;
+			if (read_some(fd, p->buf + have, want, &got,
+			    &eof) != 0) {
+				p->rerr = errno;
+				return READ_FAILED;
+			}
 			have += got;
 			*gotp += got;
 			p->res->bytes_read += got;
@@ -772,7 +779,8 @@ read_once(struct push *p, int fd, struct cf_list_builder *lb,
  * Chunks of one file, from the cache or read; fills the entry's refs.
  * Returns 1 (and fills nothing) if the file changed while read on each
  * of CF_PUSH_READ_TRIES reads: what was read is not a state the file
- * ever had.  ${*st} is the stat the kept read began from.
+ * ever had; READ_FAILED (errno in p->rerr, nothing filled) if reading it
+ * failed part way.  ${*st} is the stat the kept read began from.
  */
 static int
 file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
@@ -785,7 +793,7 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 	struct cf_ref *refs = NULL;
 	struct stat st2;
 	uint64_t got;
-	int cacheable = 0, tries, r;
+	int cacheable = 0, tries, r, r2;
 
 	memset(&sce, 0, sizeof(sce));
 	if ((hit = cache_hit(p, st)) != NULL) {
@@ -806,7 +814,8 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 	for (tries = 0; ; tries++) {
 		if (tries > 0 && (lseek(fd, 0, SEEK_SET) != 0 ||
 		    fstat(fd, st) != 0)) {
-			r = COFFER_EIO;
+			p->rerr = errno;
+			r = READ_FAILED;
 			goto out;
 		}
 		/*
@@ -815,8 +824,13 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 		 * stat, so that any later change moves ctime (a short wait,
 		 * for fresh files only).
 		 */
-		if ((r = settle(fd, st, &cacheable)) != 0)
+		if ((r = settle(fd, st, &cacheable)) != 0) {
+			if (r == COFFER_EIO) {	/* its fstat failed */
+				p->rerr = errno;
+				r = READ_FAILED;
+			}
 			goto out;
+		}
 		cf_list_builder_free(lb);
 		lb = NULL;
 		nchunks = 0;
@@ -825,13 +839,21 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 			goto out;
 		p->recording = 1;
 		if ((r = read_once(p, fd, lb, &chunks, &nchunks, &capchunks,
-		    &got)) != 0)
-			goto out;
-		test_after_read(p);
-		if (fstat(fd, &st2) != 0) {
-			r = COFFER_EIO;
+		    &got)) == 0) {
+			test_after_read(p);
+			if (fstat(fd, &st2) != 0) {
+				p->rerr = errno;
+				r = READ_FAILED;
+			}
+		}
+		if (r == READ_FAILED) {
+			/* What was read is no state: thrown away, as below. */
+			if ((r2 = att_end(p, 0)) != 0)
+				r = r2;
 			goto out;
 		}
+		if (r != 0)
+			goto out;
 		/* Unchanged from before the read to after it: a real state. */
 		if (same_stat(st, &st2) && got == (uint64_t)st->st_size) {
 			if ((r = att_end(p, 1)) != 0)
@@ -1205,6 +1227,12 @@ scan_entry(struct push *p, int dfd, const struct dent *d, uint32_t depth,
 			snprintf(why, sizeof(why), "changed while read (%d "
 			    "reads)", CF_PUSH_READ_TRIES);
 			r = leave_out(p, te, CF_TREE_FILE, &p->res->changed, why);
+			goto out;
+		}
+		if (r == READ_FAILED) {
+			snprintf(why, sizeof(why), "cannot read (%s), skipped",
+			    strerror(p->rerr));
+			r = leave_out(p, te, CF_TREE_FILE, &p->res->skipped, why);
 			goto out;
 		}
 		p->res->files++;
@@ -2179,6 +2207,27 @@ note_replaced(struct push *p, const struct cf_drivepin *pin,
 	memcpy(p->res->replaced_author, pc->author_id, CF_ID_BYTES);
 }
 
+/*
+ * The head this device last looked at (the mark a successful push or a
+ * pull of the head moves, not the pin, which every sync moves, even a
+ * push that then fails).  A home without the mark takes the pin's
+ * version before the sync, and keeps it at once: a push that fails after
+ * the sync must not make the next one forget what it had not seen.
+ */
+static int
+last_looked(struct cf_session *s, const struct cf_drivepin *pin,
+    uint64_t *np)
+{
+	int r;
+
+	if ((r = cf_session_looked(s, pin->drive_id, np)) == 0)
+		return 0;
+	if (r != COFFER_ENOENT && r != COFFER_EFORMAT)
+		return r;
+	*np = pin->n;
+	return cf_session_set_looked(s, pin->drive_id, pin->n);
+}
+
 /* ---- push ---- */
 
 /* Fill ${t}'s root metadata from the top folder ${fd}. */
@@ -2273,7 +2322,8 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 		goto out;
 	if ((r = cf_session_load_pin(s, drive_id, &pin)) != 0)
 		goto out;
-	pinned = pin->n;	/* the head this device last looked at */
+	if ((r = last_looked(s, pin, &pinned)) != 0)
+		goto out;
 	if ((r = cf_session_sync_head(s, dk, pin)) != 0)
 		goto out;
 	if ((r = parent_set(&p, pin, &pc)) != 0)
@@ -2328,6 +2378,11 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 	if (res->unchanged)
 		res->replaced_other = 0;
 	res->version = pin->n;
+	/*
+	 * This device has now looked at the head.  Failing to say so fails
+	 * nothing: the next push would only tell of a version again.
+	 */
+	(void)cf_session_set_looked(s, drive_id, pin->n);
 	/* The caches are only a help: failing to write them fails nothing. */
 	(void)sc_save(&p);
 	known_save(&p, res->commit_id);

@@ -860,6 +860,60 @@ cf_session_save_pin(struct cf_session *s, const struct cf_drivepin *p)
 	return r;
 }
 
+/* The name of the drive's "last looked" mark, beside its pin. */
+static int
+looked_name(const uint8_t drive_id[static CF_ID_BYTES], char *out,
+    size_t outlen)
+{
+	char pin[CF_STATE_PATH_MAX];
+	int r;
+
+	if ((r = pin_name(drive_id, pin, sizeof(pin))) != 0)
+		return r;
+	if ((size_t)snprintf(out, outlen, "%s.looked", pin) >= outlen)
+		return COFFER_EINVAL;
+	return 0;
+}
+
+int
+cf_session_looked(struct cf_session *s,
+    const uint8_t drive_id[static CF_ID_BYTES], uint64_t *np)
+{
+	char name[CF_STATE_PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	*np = 0;
+	if ((r = looked_name(drive_id, name, sizeof(name))) != 0)
+		return r;
+	if ((r = cf_state_read(s->paths.data, name, 8, &buf, &len)) != 0)
+		return r;
+	if (len == 8)
+		*np = cf_be64dec(buf);
+	else
+		r = COFFER_EFORMAT;
+	free(buf);
+	return r;
+}
+
+int
+cf_session_set_looked(struct cf_session *s,
+    const uint8_t drive_id[static CF_ID_BYTES], uint64_t n)
+{
+	char dir[CF_STATE_PATH_MAX], name[CF_STATE_PATH_MAX];
+	uint8_t buf[8];
+	int r;
+
+	if ((r = cf_state_join(dir, sizeof(dir), s->paths.data,
+	    CF_STATE_DRIVES)) != 0 || (r = cf_state_mkdirs(dir)) != 0)
+		return r;
+	if ((r = looked_name(drive_id, name, sizeof(name))) != 0)
+		return r;
+	cf_be64enc(buf, n);
+	return cf_state_write(s->paths.data, name, buf, sizeof(buf));
+}
+
 uint64_t
 cf_session_epoch_of_key(const struct cf_drive_keys *dk,
     const uint8_t key_id[static CF_ID_BYTES])

@@ -160,6 +160,19 @@ int cf_session_load_pin(struct cf_session *s,
 int cf_session_save_pin(struct cf_session *s, const struct cf_drivepin *p);
 
 /**
+ * cf_session_looked(s, drive_id, np) / cf_session_set_looked(s, drive_id, n):
+ * The version of the drive's head this device last looked at -- moved
+ * only by a push that succeeded and by a pull of the head, never by a
+ * mere sync of the pin -- kept beside the drive pin (a file of 8 bytes,
+ * big-endian, written atomically).  COFFER_ENOENT if there is none (a
+ * home from before the mark), COFFER_EFORMAT if it is damaged.
+ */
+int cf_session_looked(struct cf_session *s,
+    const uint8_t drive_id[static CF_ID_BYTES], uint64_t *np);
+int cf_session_set_looked(struct cf_session *s,
+    const uint8_t drive_id[static CF_ID_BYTES], uint64_t n);
+
+/**
  * cf_session_sync_head(s, dk, pin):
  * Fetch the drive's head and accept it only as a verified line of
  * commits from ${pin} (cf_history_accept); extend and save ${pin}.  The

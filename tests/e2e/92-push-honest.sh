@@ -11,6 +11,7 @@
 #    changed once is read again and stored as it is now (exit 0).
 # 2. unreadable files and folders (as an unprivileged user) and special
 #    files are warned about per path, counted (text and JSON), exit 6.
+# 3. a file whose read(2) fails (EIO) is left out like an unreadable one.
 # 5. a missing folder or a file given as DIR is named as such, not blamed
 #    on the drive; a missing drive is named alone.
 . "$(dirname "$0")/advlib.sh"
@@ -97,6 +98,21 @@ V=$(jkey version)
 pull_ok docs "$TMP/pulls/v$V"
 cmp -s "$TMP/pulls/v$V/fresh.bin" "$S/fresh.bin" || fail "the re-read file is not its state now"
 cmp -s "$TMP/pulls/v$V/victim.bin" "$S/victim.bin" || fail "the victim is not its state now"
+# Only a file that never stops changing differs from the head: it keeps
+# the head's state, so no version is made; that is said, not "version V
+# is incomplete" (there is no new version to be incomplete).
+touch "$S/victim.bin"		# read again, not taken from the stat cache
+H4="$TMP/hook4"; mkdir "$H4"
+python3 "$TESTS/readhook.py" "$H4" "always:$S/victim.bin" &
+EXTRA_PID=$!
+while [ ! -e "$H4/ready" ]; do sleep 0.05; done
+COFFER_TEST_PUSH_READ_FIFO="$H4" expect_rc 6 "$COFFER" --json push docs "$S"
+kill "$EXTRA_PID"; wait "$EXTRA_PID" 2>/dev/null || true; EXTRA_PID=
+[ "$(jkey unchanged)" = true ] && [ "$(jkey version)" = "$V" ] && [ "$(heads)" = "$V" ] || fail "a push of the head's state made a version"
+[ "$(jkey changed)" = 1 ] && [ "$(jkey incomplete)" = true ] || fail "unchanged: JSON counts"
+grep -q "no new version; 1 files that changed while read and 0 entries skipped were left as in version $V" "$TMP/last.err" || { cat "$TMP/last.err"; fail "unchanged: the summary is not told"; }
+grep -q 'is incomplete' "$TMP/last.err" && fail "a version that was not made is called incomplete"
+grep -q 'nothing changed' "$TMP/last.err" && fail "a file that changed is called unchanged"
 # The server's live set is exactly each version's walk: the reads thrown
 # away left nothing referenced.
 expect_rc 0 "$COFFER" --json log docs
@@ -110,6 +126,28 @@ done
 python3 "$TESTS/deltas_check.py" "$TMP/data/meta.db" "$DOCS" "$TMP/walk" "$N" || fail "deltas do not rebuild the walks"
 expect_rc 0 "$COFFER" check --read-data
 echo "ok: a file changed while read is read again, then left out (exit 6), never stored mixed"
+
+# ---- 3: a file whose read fails is left out, the push goes on ----
+# A real EIO from read(2): /proc/PID/mem bind-mounted over a file of the
+# folder (a user and mount namespace), PID the push itself: its address
+# 0 is unmapped, so the read fails.  (This fails on the first read; a
+# failure later in a file takes the same path in push.c.)
+E="$TMP/eio"; mkdir "$E"
+printf 'ok\n' >"$E/ok.txt"; : >"$E/mem.bin"
+# shellcheck disable=SC2016 # $$ and $0 are the inner shell's
+if unshare -rm sh -c 'mount --bind /proc/$$/mem "$0"' "$E/mem.bin" 2>/dev/null
+then
+	expect_rc 0 "$COFFER" --json drive create eio
+	expect_rc 6 unshare -rm sh -c 'mount --bind /proc/$$/mem "$0/mem.bin" && exec "$@"' "$E" "$COFFER" --json push eio "$E"
+	grep -q "mem.bin: cannot read (Input/output error), skipped: left out of this version" "$TMP/last.err" || { cat "$TMP/last.out" "$TMP/last.err"; fail "a read error is not named with its path and cause"; }
+	[ "$(jkey skipped)" = 1 ] && [ "$(jkey incomplete)" = true ] && [ "$(jkey version)" = 1 ] || fail "read error: JSON counts"
+	expect_rc 0 "$COFFER" --json ls eio
+	grep -q '"name":"ok.txt"' "$TMP/last.out" || fail "the readable file is not in the version"
+	grep -q '"name":"mem.bin"' "$TMP/last.out" && fail "a file that failed to read is in the version"
+	echo "ok: a file whose read fails is left out with its cause, exit 6"
+else
+	echo "SKIP: read errors: no user and mount namespace"
+fi
 
 # ---- 2: unreadable entries and special files (unprivileged) ----
 AS=

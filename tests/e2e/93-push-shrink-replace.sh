@@ -30,6 +30,8 @@ o0=$(nobj)
 run 1 A push docs "$TMP/empty"
 grep -q "refused: '$TMP/empty' is empty, where the newest version of 'docs' has 10 files: pushing it would drop 10" "$TMP/out" || { cat "$TMP/out"; fail "empty folder: no reason"; }
 grep -q 'allow-shrink' "$TMP/out" || fail "empty folder: --allow-shrink not named"
+grep -q 'No version was made;' "$TMP/out" || fail "empty folder: no version made is not said"
+grep -q 'bytes were uploaded\|Nothing was pushed' "$TMP/out" && fail "empty folder: uploads told that did not happen"
 [ "$(heads)" = 1 ] && [ "$(nobj)" = "$o0" ] || fail "a refused push changed the server"
 # A folder whose files went except 4 (d1 gone: 6 of 10 dropped).
 cp -a "$S" "$TMP/s-most"; rm -rf "$TMP/s-most/d1"
@@ -81,10 +83,50 @@ tail -1 "$TMP/out" | python3 -c '
 import json, sys
 o = json.load(sys.stdin)["replaced_other"]
 assert o == {"version": 7, "device": sys.argv[1]}, o' "$BID" || fail "JSON replaced_other is not {7, B}"
-# A device that has looked (status syncs the head) is not told.
+# replaced AUTHOR VERSION: the last push told of AUTHOR's VERSION.
+replaced() {
+	tail -1 "$TMP/out" | python3 -c '
+import json, sys
+o = json.load(sys.stdin).get("replaced_other")
+assert o == {"version": int(sys.argv[2]), "device": sys.argv[1]}, o' "$1" "$2" || { cat "$TMP/out" "$TMP/err"; fail "JSON replaced_other is not {$2, $1}"; }
+	grep -q "version $2 of 'docs', written by another device" "$TMP/err" || { cat "$TMP/err"; fail "version $2 is not named on stderr"; }
+}
+# status syncs the pin but shows no files: B is still told of A's 8.
 run 0 B status
 printf 'b3\n' >>"$TMP/sb/b.txt"
-run 0 B push docs "$TMP/sb"
-have_key replaced_other && fail "a head B had seen was reported"
+run 0 B push docs "$TMP/sb"		# 9, over A's 8
+replaced "$AID" 8
+# A pull of the head is a look: B is not told of the head it pulled.
+run 0 A push docs "$TMP/sa"		# 10, by A (told of B's 9)
+replaced "$BID" 9
+run 0 B pull docs "$TMP/b10"
+printf 'b4\n' >>"$TMP/sb/b.txt"
+run 0 B push docs "$TMP/sb"		# 11, over the 10 B pulled
+have_key replaced_other && fail "a head B had pulled was reported"
+grep -q 'written by another device' "$TMP/err" && fail "a head B had pulled was told"
+echo "ok: status does not hide a replaced version; a pull of the head does"
+
+# ---- 1, 2: a push that failed is no look; a refusal tells its uploads ----
+printf 'a2\n' >>"$TMP/sa/a.txt"
+run 0 A push docs "$TMP/sa"		# 12, by A, 11 files
+[ "$(heads)" = 12 ] || fail "A's push is not version 12"
+# B's folder lost d1 (7 of 11 files gone) and has 6 MiB of new files,
+# more than one upload batch (4 MiB): batches go up before the check.
+mkdir -p "$TMP/sbig"; cp -a "$S/d2" "$TMP/sbig/"
+for i in 1 2 3; do head -c 2097152 /dev/urandom >"$TMP/sbig/big$i"; done
+o0=$(nobj)
+run 1 B push docs "$TMP/sbig"
+grep -q "refused: '$TMP/sbig' lacks most of its files, where the newest version of 'docs' has 11 files: pushing it would drop 7" "$TMP/out" || { cat "$TMP/out"; fail "drop 7 of 11: no reason"; }
+grep -q 'Nothing was pushed' "$TMP/out" && fail "a refusal after uploads says nothing was pushed"
+up=$(sed -n 's/.*No version was made (\([0-9]*\) bytes were uploaded; unused, they are freed by a later prune).*/\1/p' "$TMP/out")
+[ -n "$up" ] && [ "$up" -gt 4194304 ] || { cat "$TMP/out"; fail "the refusal does not tell the bytes uploaded"; }
+[ "$(heads)" = 12 ] || fail "a refused push moved the head"
+[ "$(nobj)" -gt "$o0" ] || fail "no batch went up before the check (the test proves nothing)"
+# The refused run synced B's pin to 12; the retry must still tell of it.
+run 0 B push docs "$TMP/sbig" --allow-shrink
+[ "$(key version)" = 13 ] || fail "--allow-shrink did not push version 13"
+replaced "$AID" 12
+grep -q "coffer pull docs DIR --version 12" "$TMP/err" || fail "the version in the history is not named"
+echo "ok: a failed push hides no replaced version; a refusal tells what went up"
 srv_stop
 echo "ok: replacing another device's head is told, with the version to pull back"
