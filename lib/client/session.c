@@ -860,6 +860,9 @@ cf_session_save_pin(struct cf_session *s, const struct cf_drivepin *p)
 	return r;
 }
 
+#define LOOKED_TAG	"CFLK"
+#define LOOKED_BYTES	(4 + 1 + 8)
+
 /* The name of the drive's "last looked" mark, beside its pin. */
 static int
 looked_name(const uint8_t drive_id[static CF_ID_BYTES], char *out,
@@ -887,10 +890,12 @@ cf_session_looked(struct cf_session *s,
 	*np = 0;
 	if ((r = looked_name(drive_id, name, sizeof(name))) != 0)
 		return r;
-	if ((r = cf_state_read(s->paths.data, name, 8, &buf, &len)) != 0)
+	if ((r = cf_state_read(s->paths.data, name, LOOKED_BYTES, &buf,
+	    &len)) != 0)
 		return r;
-	if (len == 8)
-		*np = cf_be64dec(buf);
+	/* "CFLK" || u8 version=1 || u64 version (FORMAT §19.7). */
+	if (len == LOOKED_BYTES && !memcmp(buf, LOOKED_TAG, 4) && buf[4] == 1)
+		*np = cf_be64dec(buf + 5);
 	else
 		r = COFFER_EFORMAT;
 	free(buf);
@@ -902,7 +907,7 @@ cf_session_set_looked(struct cf_session *s,
     const uint8_t drive_id[static CF_ID_BYTES], uint64_t n)
 {
 	char dir[CF_STATE_PATH_MAX], name[CF_STATE_PATH_MAX];
-	uint8_t buf[8];
+	uint8_t buf[LOOKED_BYTES];
 	int r;
 
 	if ((r = cf_state_join(dir, sizeof(dir), s->paths.data,
@@ -910,7 +915,9 @@ cf_session_set_looked(struct cf_session *s,
 		return r;
 	if ((r = looked_name(drive_id, name, sizeof(name))) != 0)
 		return r;
-	cf_be64enc(buf, n);
+	memcpy(buf, LOOKED_TAG, 4);
+	buf[4] = 1;
+	cf_be64enc(buf + 5, n);
 	return cf_state_write(s->paths.data, name, buf, sizeof(buf));
 }
 
