@@ -1931,6 +1931,36 @@ secret_at(const struct cf_drive_keys *dk, uint64_t epoch)
 	return s;
 }
 
+/*
+ * Open ${drive} for writing in the session's epoch: its keys into
+ * ${*dkp} (and p->dk), the object keys and the chunker into ${p}, the
+ * drive secret of that epoch into ${*secp}.  The caller frees ${*dkp}.
+ */
+static int
+drive_open(struct push *p, const char *drive,
+    uint8_t drive_id[static CF_ID_BYTES], struct cf_drive_keys **dkp,
+    const struct cf_drive_secret **secp)
+{
+	uint8_t ck[CF_KEY_BYTES];
+	int r;
+
+	if ((r = cf_session_drive(p->s, drive, drive_id, dkp)) != 0)
+		return r;
+	p->dk = *dkp;
+	if ((r = cf_drive_keys_objkey(p->dk, CF_OBJ_CHUNK, p->epoch,
+	    &p->ckey)) != 0 ||
+	    (r = cf_drive_keys_objkey(p->dk, CF_OBJ_TREE, p->epoch,
+	    &p->mkey)) != 0 ||
+	    (r = cf_drive_keys_chunker(p->dk, p->epoch, ck)) != 0 ||
+	    (r = cf_chunker_new(ck, &p->chunker)) != 0)
+		goto out;
+	if ((*secp = secret_at(p->dk, p->epoch)) == NULL)
+		r = COFFER_EINTERNAL;
+out:
+	sodium_memzero(ck, sizeof(ck));
+	return r;
+}
+
 /* Load the old cache; anything wrong with it is as if it were absent. */
 static int
 sc_load(struct push *p, const uint8_t secret_id[static CF_ID_BYTES])
@@ -2267,7 +2297,7 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 	struct cf_drivepin *pin = NULL;
 	struct cf_commit pc;
 	const struct cf_drive_secret *sec;
-	uint8_t drive_id[CF_ID_BYTES], root[CF_ID_BYTES], ck[CF_KEY_BYTES];
+	uint8_t drive_id[CF_ID_BYTES], root[CF_ID_BYTES];
 	uint64_t pinned;
 	struct stat st;
 	int rootfd = -1, done = 0, tries, hold, r, r2;
@@ -2296,18 +2326,8 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 		    cf_session_local_error(s, "open the folder", AT_FDCWD, dir);
 		goto out;
 	}
-	if ((r = cf_session_drive(s, drive, drive_id, &dk)) != 0)
+	if ((r = drive_open(&p, drive, drive_id, &dk, &sec)) != 0)
 		goto out;
-	p.dk = dk;
-	if ((r = cf_drive_keys_objkey(dk, CF_OBJ_CHUNK, p.epoch, &p.ckey)) != 0 ||
-	    (r = cf_drive_keys_objkey(dk, CF_OBJ_TREE, p.epoch, &p.mkey)) != 0 ||
-	    (r = cf_drive_keys_chunker(dk, p.epoch, ck)) != 0 ||
-	    (r = cf_chunker_new(ck, &p.chunker)) != 0)
-		goto out;
-	if ((sec = secret_at(dk, p.epoch)) == NULL) {
-		r = COFFER_EINTERNAL;
-		goto out;
-	}
 	cf_statcache_mac_key(sec->chunk_id_key, p.mac_key);
 	cf_known_mac_key(sec->chunk_id_key, p.known_key);
 	/* The top folder's own mode and mtime, read as a subfolder's is. */
@@ -2387,7 +2407,6 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 	(void)sc_save(&p);
 	known_save(&p, res->commit_id);
 out:
-	sodium_memzero(ck, sizeof(ck));
 	sodium_memzero(&p.ckey, sizeof(p.ckey));
 	sodium_memzero(&p.mkey, sizeof(p.mkey));
 	sodium_memzero(p.mac_key, sizeof(p.mac_key));
@@ -2636,7 +2655,7 @@ cf_push_reseal(struct cf_session *s, const char *drive,
 	struct cf_drivepin *pin = NULL;
 	struct cf_commit pc;
 	const struct cf_drive_secret *sec;
-	uint8_t drive_id[CF_ID_BYTES], root[CF_ID_BYTES], ck[CF_KEY_BYTES];
+	uint8_t drive_id[CF_ID_BYTES], root[CF_ID_BYTES];
 	int done = 0, r, r2;
 
 	memset(res, 0, sizeof(*res));
@@ -2646,18 +2665,8 @@ cf_push_reseal(struct cf_session *s, const char *drive,
 	p.res = res;
 	p.epoch = cf_session_epoch(s);
 	p.delta_cap = delta_cap();
-	if ((r = cf_session_drive(s, drive, drive_id, &dk)) != 0)
+	if ((r = drive_open(&p, drive, drive_id, &dk, &sec)) != 0)
 		goto out;
-	p.dk = dk;
-	if ((r = cf_drive_keys_objkey(dk, CF_OBJ_CHUNK, p.epoch, &p.ckey)) != 0 ||
-	    (r = cf_drive_keys_objkey(dk, CF_OBJ_TREE, p.epoch, &p.mkey)) != 0 ||
-	    (r = cf_drive_keys_chunker(dk, p.epoch, ck)) != 0 ||
-	    (r = cf_chunker_new(ck, &p.chunker)) != 0)
-		goto out;
-	if ((sec = secret_at(dk, p.epoch)) == NULL) {
-		r = COFFER_EINTERNAL;
-		goto out;
-	}
 	cf_known_mac_key(sec->chunk_id_key, p.known_key);
 	if ((p.buf = malloc(READ_WINDOW)) == NULL) {
 		r = COFFER_ENOMEM;
@@ -2702,7 +2711,6 @@ cf_push_reseal(struct cf_session *s, const char *drive,
 	res->version = pin->n;
 	known_save(&p, res->commit_id);
 out:
-	sodium_memzero(ck, sizeof(ck));
 	sodium_memzero(&p.ckey, sizeof(p.ckey));
 	sodium_memzero(&p.mkey, sizeof(p.mkey));
 	sodium_memzero(p.known_key, sizeof(p.known_key));
