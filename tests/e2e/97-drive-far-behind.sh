@@ -29,9 +29,10 @@ run() {
 		exit 1
 	fi
 }
-# drive_pin HOME: the version of HOME's only drive pin (FORMAT §19.3).
+# drive_pin HOME: the version of HOME's only drive pin (FORMAT §19.3; not the
+# last-looked mark beside it, §19.7).
 drive_pin() {
-	python3 -c 'import glob,sys; f=glob.glob(sys.argv[1]+"/drives/*"); assert len(f)==1; b=open(f[0],"rb").read(); assert b[:4]==b"CFDH"; print(int.from_bytes(b[53:61],"big"))' "$TMP/$1"
+	python3 -c 'import glob,sys; f=[g for g in glob.glob(sys.argv[1]+"/drives/*") if not g.endswith(".looked")]; assert len(f)==1; b=open(f[0],"rb").read(); assert b[:4]==b"CFDH"; print(int.from_bytes(b[53:61],"big"))' "$TMP/$1"
 }
 
 srv_proxy_start "$TMP/data"
