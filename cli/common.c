@@ -524,18 +524,23 @@ chain_changes(void *ctx, const struct cf_session *s, uint64_t from)
 }
 
 /*
- * COFFER_TEST_LINE_PAGE lowers the number of commits a drive sync
- * verifies at once (never raises it): tests take a device further behind
- * than a page without making 65,537 versions.
+ * Test knobs, never set outside tests; each only lowers a bound or adds a
+ * pause.  COFFER_TEST_LINE_PAGE: commits a drive sync verifies at once
+ * (a device further behind than a page without 65,537 versions);
+ * COFFER_TEST_DELTA_CAP: ids one reference delta carries (a push split
+ * without 262,144 files); COFFER_TEST_PUSH_READ_FIFO: a folder of FIFOs
+ * push stops at after each read (tests/readhook.py changes the file).
  */
 #define LINE_PAGE_ENV	"COFFER_TEST_LINE_PAGE"
+#define DELTA_CAP_ENV	"COFFER_TEST_DELTA_CAP"
+#define READ_HOOK_ENV	"COFFER_TEST_PUSH_READ_FIFO"
 
 static uint64_t
-line_page(void)
+test_knob(const char *name)
 {
 	uint64_t v;
 
-	if (cli_parse_u64(getenv(LINE_PAGE_ENV), &v) != 0 || v == 0)
+	if (cli_parse_u64(getenv(name), &v) != 0)
 		return 0;
 	return v;
 }
@@ -554,7 +559,9 @@ cli_session(struct cli *cli, struct cf_session **sp)
 			(*sp)->progress = cli_progress;
 			(*sp)->progress_ctx = cli;
 		}
-		(*sp)->line_page = line_page();
+		(*sp)->line_page = test_knob(LINE_PAGE_ENV);
+		(*sp)->delta_cap = test_knob(DELTA_CAP_ENV);
+		(*sp)->read_hook = getenv(READ_HOOK_ENV);
 		if ((*sp)->key_loose)
 			fprintf(stderr, "%s: warning: the device key file is "
 			    "readable by others; run chmod 600 on it\n",

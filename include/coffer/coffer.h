@@ -5,8 +5,7 @@
 #define COFFER_H
 
 #include "coffer/err.h"
-
-#define COFFER_VERSION "0.1.0"
+#include "coffer/version.h"
 
 /**
  * coffer_init():

@@ -672,18 +672,16 @@ cache_hit(struct push *p, const struct stat *st)
 }
 
 /*
- * A test hook (never set outside tests): with COFFER_TEST_PUSH_READ_FIFO
- * naming a folder, after each read of a file push writes the file's path
+ * A test hook (never set outside tests): with s->read_hook naming a
+ * folder, after each read of a file push writes the file's path
  * and a newline to the FIFO ${dir}/req and waits for a byte on the FIFO
  * ${dir}/ack before it looks at the file again, so that a test changes
  * the file between the read and the check, every time, without a race.
  */
-#define READ_HOOK_ENV	"COFFER_TEST_PUSH_READ_FIFO"
-
 static void
 test_after_read(const struct push *p)
 {
-	const char *d = getenv(READ_HOOK_ENV);
+	const char *d = p->s->read_hook;
 	char fn[4096], c;
 	ssize_t k;
 	int fd;
@@ -1526,27 +1524,20 @@ out:
  * present in both stay live all along.  An entry too big for what is left
  * of the budget is entered and mixed the same way, one level down.
  *
- * The environment variable COFFER_TEST_DELTA_CAP lowers the cap (never
- * raises it, at least SPLIT_CAP_MIN): tests push a change past a small cap.
+ * The session's delta_cap (a test knob) lowers the cap (never raises it,
+ * at least SPLIT_CAP_MIN): tests push a change past a small cap.
  */
-#define DELTA_CAP_ENV	"COFFER_TEST_DELTA_CAP"
 #define SPLIT_CAP_MIN	16
 #define SPLIT_ROUNDS_MAX	100000
 
 static size_t
-delta_cap(void)
+delta_cap(const struct cf_session *s)
 {
-	const char *e = getenv(DELTA_CAP_ENV);
-	unsigned long long v;
-	char *end;
 
-	if (e == NULL || *e == '\0')
+	if (s->delta_cap == 0 || s->delta_cap >= CF_PUSH_DELTA_IDS_MAX)
 		return CF_PUSH_DELTA_IDS_MAX;
-	errno = 0;
-	v = strtoull(e, &end, 10);
-	if (errno != 0 || *end != '\0' || v >= CF_PUSH_DELTA_IDS_MAX)
-		return CF_PUSH_DELTA_IDS_MAX;
-	return v < SPLIT_CAP_MIN ? SPLIT_CAP_MIN : (size_t)v;
+	return s->delta_cap < SPLIT_CAP_MIN ? SPLIT_CAP_MIN :
+	    (size_t)s->delta_cap;
 }
 
 static int
@@ -2313,7 +2304,7 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 	p.wctx = wctx;
 	p.flags = flags;
 	p.epoch = cf_session_epoch(s);
-	p.delta_cap = delta_cap();
+	p.delta_cap = delta_cap(s);
 	/* The folder first: a missing folder is not a missing drive. */
 	if ((rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		if (errno == ENOTDIR ||
@@ -2664,7 +2655,7 @@ cf_push_reseal(struct cf_session *s, const char *drive,
 	p.s = s;
 	p.res = res;
 	p.epoch = cf_session_epoch(s);
-	p.delta_cap = delta_cap();
+	p.delta_cap = delta_cap(s);
 	if ((r = drive_open(&p, drive, drive_id, &dk, &sec)) != 0)
 		goto out;
 	cf_known_mac_key(sec->chunk_id_key, p.known_key);

@@ -77,6 +77,14 @@ struct cf_session {
 	uint64_t report_from;		/* first chain entry not reported */
 	int report_pending;		/* the mark of report_from is on disk */
 	uint64_t line_page;		/* commits verified at once; 0: the max */
+	/*
+	 * Test knobs, set by the caller (the library reads no environment):
+	 * ids one reference delta may carry (0, or past CF_PUSH_DELTA_IDS_MAX:
+	 * the max; a push splits a bigger change), and a folder of FIFOs that
+	 * push stops at after each read of a file (push.c; NULL: none).
+	 */
+	uint64_t delta_cap;
+	const char *read_hook;
 	uint8_t (*ks)[CF_KEY_BYTES];	/* sodium_malloc'd K_1..K_nks */
 	uint64_t nks;
 	struct cf_dir *dir;		/* NULL: no directory record yet */
