@@ -5,10 +5,14 @@ set -eu
 
 # For scripts/lint.sh: shellcheck.  For meson's coverage report
 # (-Db_coverage=true, meson test, ninja coverage): gcovr.  For the
-# peak-memory measure of e2e 96: time (/usr/bin/time).
+# peak-memory measure of e2e 96: time (/usr/bin/time).  For e2e 130 (the
+# man pages render without warnings): groff-base, man-db and mandoc; for
+# e2e 131 (a program outside the tree built through pkg-config):
+# pkg-config.
 PKGS="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
 libsodium-dev libsqlite3-dev libzstd-dev libmicrohttpd-dev \
-libcurl4-openssl-dev libjansson-dev python3 strace time shellcheck gcovr"
+libcurl4-openssl-dev libjansson-dev python3 strace time shellcheck gcovr \
+groff-base man-db mandoc"
 
 missing=""
 for p in $PKGS; do

@@ -3,6 +3,8 @@
  *
  *   cofferd --listen ADDR:PORT --data DIR [options]
  *   cofferd invite --data DIR
+ *   cofferd check --data DIR
+ *   cofferd --version
  */
 #include <sys/stat.h>
 
@@ -24,6 +26,7 @@ static const char usage_text[] =
 "usage: cofferd --listen ADDR:PORT --data DIR [options]\n"
 "       cofferd invite --data DIR\n"
 "       cofferd check --data DIR\n"
+"       cofferd --version\n"
 "\n"
 "The coffer server: stores only ciphertext, relays the device chain,\n"
 "join requests and approvals, and the drive heads.  See docs/API.md.\n"
@@ -44,6 +47,7 @@ static const char usage_text[] =
 "  --pack-max BYTES     start a new pack file past this size (default 1 GiB;\n"
 "                       small values are for tests)\n"
 "  --help               this text\n"
+"  --version            print \"cofferd VERSION\" and exit\n"
 "\n"
 "invite: print a single-use invite token (valid 7 days) for --data DIR.\n"
 "check: verify the store (SQLite integrity, every object's pack record,\n"
@@ -183,7 +187,7 @@ out:
 	return rc;
 }
 
-/* Parse the options: 0 run, 1 --help shown, 2 usage error. */
+/* Parse the options: 0 run, 1 --help, 2 usage error, 3 --version. */
 static int
 parse_args(int argc, char **argv, struct srv_config *cfg)
 {
@@ -202,6 +206,8 @@ parse_args(int argc, char **argv, struct srv_config *cfg)
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			rc = 1;
+		} else if (strcmp(a, "--version") == 0) {
+			rc = 3;
 		} else if (strcmp(a, "--invite-only") == 0) {
 			cfg->invite_only = 1;
 		} else if (n == NULL) {
@@ -270,6 +276,10 @@ main(int argc, char **argv)
 		break;
 	case 1:
 		fputs(usage_text, stdout);
+		rc = 0;
+		goto out;
+	case 3:
+		printf("cofferd %s\n", COFFER_VERSION);
 		rc = 0;
 		goto out;
 	default:
