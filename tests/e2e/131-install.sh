@@ -16,6 +16,9 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 TESTS="$SRC/tests"
 ROOT="$TMP/root"
 fail() { echo "FAIL: $*"; exit 1; }
+# meson test points LD_LIBRARY_PATH at the build tree's libcoffer.so (this
+# test depends on it); a program outside the tree finds the installed one.
+unset LD_LIBRARY_PATH
 
 for t in pkg-config cc readelf nm; do
 	if ! command -v "$t" >/dev/null; then
