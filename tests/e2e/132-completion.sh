@@ -5,7 +5,8 @@
 #   subcommand, `coffer CMD [SUB] --<TAB>' every flag of that usage line,
 #   `coffer --<TAB>' the top-level flags the help names;
 # - nothing it offers is missing from the help (no stale command, flag);
-# - after pull DRIVE it offers folders, after --server nothing.
+# - after pull DRIVE it offers folders, after --server nothing;
+# - the completion passes shellcheck (as bash).
 . "$(dirname "$0")/lib.sh"
 COFFER="$COFFER_BUILD/cli/coffer"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,6 +18,12 @@ if ! command -v bash >/dev/null; then
 	exit 77
 fi
 [ -f "$COMP" ] || fail "no $COMP"
+# scripts/lint.sh shellchecks the sh scripts; this one is bash.
+if command -v shellcheck >/dev/null; then
+	shellcheck -s bash "$COMP" || fail "shellcheck: $COMP"
+else
+	echo "note: no shellcheck, $COMP not checked"
+fi
 
 # complete WORD...: what the completion offers for the command line
 # WORD... (the last word is the one completed), one per line, sorted.
