@@ -1,0 +1,358 @@
+/*
+ * cofferd: replies and failures, the JSON body and its fields.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "coffer/err.h"
+#include "http.h"
+
+#define HDR_TIME_DIGITS	20
+/* A store write failed with less than this (plus the request) free: disk full. */
+#define DISK_LOW_BYTES	((uint64_t)1 << 20)
+
+/* Set a JSON response, taking ${o}. */
+void
+rq_reply_json(struct rq *q, unsigned status, json_t *o)
+{
+	char *txt;
+
+	free(q->resp);
+	q->resp = NULL;
+	q->resp_len = 0;
+	q->status = status;
+	q->resp_ct = SRV_CT_JSON;
+	if (o == NULL || (txt = json_dumps(o, JSON_COMPACT)) == NULL) {
+		q->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		json_decref(o);
+		return;
+	}
+	json_decref(o);
+	q->resp = (uint8_t *)txt;
+	q->resp_len = strlen(txt);
+}
+
+void
+rq_fail(struct rq *q, unsigned status, const char *msg)
+{
+	rq_reply_json(q, status, json_pack("{s:s}", "error", msg));
+}
+
+/*
+ * A refusal the client tells apart by its stable ${code} (docs/API.md §1:
+ * "quota", "disk_full", "device_removed").
+ */
+void
+rq_fail_code(struct rq *q, unsigned status, const char *msg, const char *code)
+{
+	rq_reply_json(q, status, json_pack("{s:s, s:s}", "error", msg, "code",
+	    code));
+}
+
+/* 507: the account's quota would be exceeded (logged). */
+void
+rq_fail_quota(struct rq *q, uint64_t used, uint64_t add)
+{
+	char acct[2 * CF_ID_BYTES + 1], u[24], a[24], l[24];
+
+	sodium_bin2hex(acct, sizeof(acct), q->acct, CF_ID_BYTES);
+	snprintf(u, sizeof(u), "%" PRIu64, used);
+	snprintf(a, sizeof(a), "%" PRIu64, add);
+	snprintf(l, sizeof(l), "%" PRIu64, q->s->cfg.quota);
+	srv_log("quota_full", "account", acct, "used", u, "adding", a,
+	    "quota", l, (const char *)NULL);
+	rq_fail_code(q, 507, "quota exceeded: the account's storage quota is full",
+	    "quota");
+}
+
+/*
+ * A store write or commit failed: log the cause (the errno of the call
+ * that failed, the free space of the data folder's file system) and
+ * answer 507 "disk_full" when the disk is full (ENOSPC, EDQUOT, or an
+ * unexplained failure of a write with less than DISK_LOW_BYTES plus the
+ * request free), 500 otherwise.  Nothing
+ * was acknowledged either way.
+ */
+void
+rq_fail_store(struct rq *q, const char *what)
+{
+	struct statvfs vfs;
+	uint64_t avail = UINT64_MAX;
+	char free_b[24], en[16];
+	const char *ename;
+	int e = errno, full;
+
+	if (statvfs(q->s->cfg.data, &vfs) == 0)
+		avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+	/*
+	 * A low disk explains only a failed write whose cause the store did
+	 * not say (SQLite's errors come with no errno, or EIO); a failed read
+	 * or another errno on a nearly full disk is not "disk full".
+	 */
+	full = e == ENOSPC || e == EDQUOT ||
+	    (strcmp(q->method, "GET") != 0 && (e == 0 || e == EIO) &&
+	    avail < DISK_LOW_BYTES + (uint64_t)q->len);
+	ename = e == 0 ? "none" : e == ENOSPC ? "ENOSPC" : e == EDQUOT ?
+	    "EDQUOT" : e == EIO ? "EIO" : NULL;
+	if (ename == NULL) {
+		snprintf(en, sizeof(en), "%d", e);
+		ename = en;
+	}
+	if (avail == UINT64_MAX)
+		snprintf(free_b, sizeof(free_b), "unknown");
+	else
+		snprintf(free_b, sizeof(free_b), "%" PRIu64, avail);
+	srv_log(full ? "disk_full" : "storage_error", "what", what,
+	    "errno", ename, "strerror", e != 0 ? strerror(e) : "",
+	    "free_bytes", free_b,
+	    "data", q->s->cfg.data, "method", q->method, "path", q->path,
+	    (const char *)NULL);
+	if (full)
+		rq_fail_code(q, 507, "the server is out of disk space; nothing "
+		    "was stored", "disk_full");
+	else
+		rq_fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "storage error");
+}
+
+/* Map a store error to a response. */
+void
+rq_fail_rc(struct rq *q, int rc)
+{
+	switch (rc) {
+	case COFFER_ENOMEM:
+		rq_fail(q, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+		break;
+	case COFFER_EFORMAT:
+		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed record");
+		break;
+	default:
+		rq_fail_store(q, "metadata store");
+		break;
+	}
+}
+
+/* Nesting depth of a JSON text, ignoring brackets inside strings. */
+static int
+json_depth_ok(const uint8_t *p, size_t n)
+{
+	size_t i;
+	int depth = 0, instr = 0, esc = 0, ok = 1;
+
+	for (i = 0; i < n && ok; i++) {
+		if (instr) {
+			if (esc)
+				esc = 0;
+			else if (p[i] == '\\')
+				esc = 1;
+			else if (p[i] == '"')
+				instr = 0;
+		} else if (p[i] == '"') {
+			instr = 1;
+		} else if (p[i] == '{' || p[i] == '[') {
+			if (++depth > SRV_JSON_DEPTH_MAX)
+				ok = 0;
+		} else if (p[i] == '}' || p[i] == ']') {
+			depth--;
+		}
+	}
+	return ok;
+}
+
+/* Parse the body as a JSON object; on failure a 400 is set. */
+json_t *
+rq_body_json(struct rq *q)
+{
+	json_t *o = NULL;
+	json_error_t err;
+
+	if (q->len == 0) {
+		rq_fail(q, MHD_HTTP_BAD_REQUEST, "a JSON body is required");
+		goto out;
+	}
+	if (!json_depth_ok(q->body, q->len)) {
+		rq_fail(q, MHD_HTTP_BAD_REQUEST, "JSON nested too deeply");
+		goto out;
+	}
+	o = json_loadb((const char *)q->body, q->len, JSON_REJECT_DUPLICATES,
+	    &err);
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		o = NULL;
+		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed JSON");
+	}
+out:
+	return o;
+}
+
+/* ---- small parsers ---- */
+
+int
+rq_hex_exact(const char *s, uint8_t *out, size_t n)
+{
+	size_t got = 0;
+	const char *end = NULL;
+	int rc = -1;
+
+	if (s != NULL && strlen(s) == 2 * n &&
+	    sodium_hex2bin(out, n, s, 2 * n, NULL, &got, &end) == 0 &&
+	    got == n && end != NULL && *end == '\0')
+		rc = 0;
+	return rc;
+}
+
+int
+rq_parse_u64(const char *s, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i, n;
+	int rc = -1;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n > HDR_TIME_DIGITS ||
+	    (n > 1 && s[0] == '0'))
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' ||
+		    x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			goto out;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	rc = 0;
+out:
+	return rc;
+}
+
+/* Decode a base64 string field (at most ${max} bytes) into malloc'd memory. */
+int
+rq_get_b64(json_t *o, const char *key, size_t max, uint8_t **pp, size_t *lenp)
+{
+	json_t *v = key != NULL ? json_object_get(o, key) : o;
+	const char *s, *end = NULL;
+	size_t sl, cap, got = 0;
+	uint8_t *p = NULL;
+	int rc = -1;
+
+	*pp = NULL;
+	*lenp = 0;
+	if (v == NULL || !json_is_string(v))
+		goto out;
+	s = json_string_value(v);
+	sl = json_string_length(v);
+	if (sl == 0 || sl / 4 * 3 > max + 3)
+		goto out;
+	cap = sl / 4 * 3 + 3;
+	if ((p = malloc(cap)) == NULL)
+		goto out;
+	if (sodium_base642bin(p, cap, s, sl, NULL, &got, &end,
+	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + sl ||
+	    got == 0 || got > max)
+		goto out;
+	*pp = p;
+	*lenp = got;
+	p = NULL;
+	rc = 0;
+out:
+	free(p);
+	return rc;
+}
+
+json_t *
+rq_b64_json(const uint8_t *p, size_t n)
+{
+	size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
+	char *s;
+	json_t *v = NULL;
+
+	if ((s = malloc(cap)) != NULL) {
+		sodium_bin2base64(s, cap, p, n, sodium_base64_VARIANT_ORIGINAL);
+		v = json_string(s);
+		free(s);
+	}
+	return v;
+}
+
+json_t *
+rq_hex_json(const uint8_t *p, size_t n)
+{
+	char s[2 * 64 + 1];
+	json_t *v = NULL;
+
+	if (n <= 64) {
+		sodium_bin2hex(s, sizeof(s), p, n);
+		v = json_string(s);
+	}
+	return v;
+}
+
+int
+rq_get_u64(json_t *o, const char *key, uint64_t *v)
+{
+	json_t *x = json_object_get(o, key);
+	int rc = -1;
+
+	if (x != NULL && json_is_integer(x) && json_integer_value(x) >= 0) {
+		*v = (uint64_t)json_integer_value(x);
+		rc = 0;
+	}
+	return rc;
+}
+
+int
+rq_get_hex(json_t *o, const char *key, uint8_t *out, size_t n)
+{
+	json_t *x = json_object_get(o, key);
+
+	return (x != NULL && json_is_string(x)) ?
+	    rq_hex_exact(json_string_value(x), out, n) : -1;
+}
+
+int
+rq_push_b64(void *arg, const uint8_t *p, size_t len)
+{
+	json_t *v = rq_b64_json(p, len);
+
+	return (v != NULL && json_array_append_new(arg, v) == 0) ? 0 :
+	    COFFER_ENOMEM;
+}
+
+/* Commit and reply with ${o} (taken). */
+void
+rq_commit_reply(struct rq *q, unsigned status, json_t *o)
+{
+	int rc;
+
+	if (o == NULL) {
+		srv_meta_rollback(q->s->meta);
+		rq_fail(q, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+	} else if ((rc = srv_meta_commit(q->s->meta)) != 0) {
+		json_decref(o);
+		rq_fail_rc(q, rc);
+	} else {
+		rq_reply_json(q, status, o);
+	}
+}
+
+void
+rq_reply_frame(struct rq *q, unsigned status, struct cf_frame_w *f)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (cf_frame_finish(f, &buf, &len) != 0) {
+		rq_fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "could not build frame");
+		return;
+	}
+	free(q->resp);
+	q->resp = buf;
+	q->resp_len = len;
+	q->status = status;
+	q->resp_ct = SRV_CT_FRAME;
+}
