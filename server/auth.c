@@ -14,6 +14,7 @@
 
 #include "coffer/err.h"
 #include "http.h"
+#include "net/json.h"
 
 #define HDR_TIME_DIGITS	20
 
@@ -99,10 +100,10 @@ rq_auth_headers(struct rq *q)
 		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "missing signature headers");
 		goto out;
 	}
-	if (rq_hex_exact(a, q->acct, CF_ID_BYTES) != 0 ||
-	    rq_hex_exact(d, q->dev, CF_ID_BYTES) != 0 ||
-	    rq_hex_exact(n, q->nonce, CF_REQ_NONCE_BYTES) != 0 ||
-	    rq_hex_exact(g, q->sig, CF_SIG_BYTES) != 0 ||
+	if (cf_hex_decode(a, q->acct, CF_ID_BYTES) != 0 ||
+	    cf_hex_decode(d, q->dev, CF_ID_BYTES) != 0 ||
+	    cf_hex_decode(n, q->nonce, CF_REQ_NONCE_BYTES) != 0 ||
+	    cf_hex_decode(g, q->sig, CF_SIG_BYTES) != 0 ||
 	    rq_parse_u64(t, &q->time) != 0) {
 		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "malformed signature headers");
 		goto out;
@@ -122,7 +123,7 @@ rq_auth_headers(struct rq *q)
 	k = hdr(q, "X-Coffer-Key");
 	q->keyhex = k != NULL ? k : "";
 	if (k != NULL) {
-		if (rq_hex_exact(k, both, sizeof(both)) != 0) {
+		if (cf_hex_decode(k, both, sizeof(both)) != 0) {
 			rq_fail(q, MHD_HTTP_UNAUTHORIZED, "malformed X-Coffer-Key");
 			goto out;
 		}

@@ -12,6 +12,7 @@
 #include "chain/chain.h"
 #include "records.h"
 #include "http.h"
+#include "net/json.h"
 
 static int chain_full_check(struct rq *, const uint8_t *, const uint8_t *,
     size_t);
@@ -51,7 +52,7 @@ store_envelopes(struct rq *q, json_t *arr, size_t max,
 		goto out;
 	}
 	json_array_foreach(arr, i, v) {
-		if (rq_get_b64(v, NULL, SRV_ENVELOPE_MAX, &buf, &len) != 0 ||
+		if (cf_json_b64(v, 1, SRV_ENVELOPE_MAX, &buf, &len) != 0 ||
 		    srv_envelope_parse(buf, len, &env) != 0 ||
 		    memcmp(env.account_id, q->acct, CF_ID_BYTES) != 0) {
 			rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed envelope");
@@ -112,7 +113,8 @@ ep_account_create(struct rq *q)
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "bad account name (1-64 of a-z 0-9 . _ -)");
 		goto out;
 	}
-	if (rq_get_b64(o, "genesis", SRV_ENTRY_MAX, &g, &glen) != 0 ||
+	if (cf_json_b64(json_object_get(o, "genesis"),
+	    1, SRV_ENTRY_MAX, &g, &glen) != 0 ||
 	    srv_entry_parse(g, glen, &e) != 0 ||
 	    e.type != SRV_ENTRY_GENESIS) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed or invalid genesis entry");
@@ -164,7 +166,7 @@ ep_account_create(struct rq *q)
 		goto out;
 	}
 	rq_reply_json(q, MHD_HTTP_CREATED, json_pack("{s:o}", "account_id",
-	    rq_hex_json(e.account_id, CF_ID_BYTES)));
+	    cf_json_hex_new(e.account_id, CF_ID_BYTES)));
 out:
 	if (intx)
 		srv_meta_rollback(q->s->meta);
@@ -199,7 +201,7 @@ ep_name_lookup(struct rq *q)
 		rq_fail_rc(q, rc);
 	else
 		rq_reply_json(q, MHD_HTTP_OK, json_pack("{s:o}", "account_id",
-		    rq_hex_json(id, CF_ID_BYTES)));
+		    cf_json_hex_new(id, CF_ID_BYTES)));
 out:
 	return;
 }
@@ -382,8 +384,9 @@ ep_chain_append(struct rq *q)
 
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
-	if (rq_get_u64(o, "seq", &seq) != 0 ||
-	    rq_get_b64(o, "entry", SRV_ENTRY_MAX, &ebuf, &elen) != 0 ||
+	if (cf_json_u64(o, "seq", &seq) != 0 ||
+	    cf_json_b64(json_object_get(o, "entry"),
+	    1, SRV_ENTRY_MAX, &ebuf, &elen) != 0 ||
 	    srv_entry_parse(ebuf, elen, &e) != 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed chain entry");
 		goto out;
@@ -504,7 +507,7 @@ ep_envelopes_get(struct rq *q)
 	if (rq_begin_device(q, acct) != 0)
 		goto out;
 	intx = 1;
-	if (rq_hex_exact(rq_qparam(q, "recipient"), rid, CF_ID_BYTES) != 0) {
+	if (cf_hex_decode(rq_qparam(q, "recipient"), rid, CF_ID_BYTES) != 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "recipient must be a hex id");
 		goto out;
 	}

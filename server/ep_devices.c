@@ -12,6 +12,7 @@
 #include "chain/pair.h"
 #include "records.h"
 #include "http.h"
+#include "net/json.h"
 
 void
 ep_join_post(struct rq *q)
@@ -30,7 +31,8 @@ ep_join_post(struct rq *q)
 	}
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
-	if (rq_get_b64(o, "request", SRV_JOIN_MAX, &req, &len) != 0 ||
+	if (cf_json_b64(json_object_get(o, "request"),
+	    1, SRV_JOIN_MAX, &req, &len) != 0 ||
 	    srv_join_parse(req, len, &j) != 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed join request");
 		goto out;
@@ -69,7 +71,7 @@ ep_join_post(struct rq *q)
 	}
 	intx = 0;
 	rq_commit_reply(q, MHD_HTTP_CREATED, json_pack("{s:o,s:I}", "device_id",
-	    rq_hex_json(j.dev_id, CF_ID_BYTES), "expires", (json_int_t)expires));
+	    cf_json_hex_new(j.dev_id, CF_ID_BYTES), "expires", (json_int_t)expires));
 out:
 	if (intx)
 		srv_meta_rollback(q->s->meta);
@@ -108,8 +110,8 @@ ep_join_withdraw(struct rq *q)
 		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "a withdrawal must be self-signed by the request's key");
 		goto out;
 	}
-	if (rq_get_b64(o, "withdrawal", CF_SIG_BYTES, &sig, &siglen) != 0 ||
-	    siglen != CF_SIG_BYTES) {
+	if (cf_json_b64(json_object_get(o, "withdrawal"), CF_SIG_BYTES,
+	    CF_SIG_BYTES, &sig, &siglen) != 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed withdrawal");
 		goto out;
 	}
@@ -163,7 +165,7 @@ push_join(void *arg, const uint8_t *dev, const uint8_t *req, size_t len,
     uint64_t expires)
 {
 	json_t *o = json_pack("{s:o,s:o,s:I}", "device_id",
-	    rq_hex_json(dev, CF_ID_BYTES), "request", rq_b64_json(req, len),
+	    cf_json_hex_new(dev, CF_ID_BYTES), "request", cf_json_b64_new(req, len),
 	    "expires", (json_int_t)expires);
 
 	return (o != NULL && json_array_append_new(arg, o) == 0) ? 0 :
@@ -212,7 +214,8 @@ ep_approval_put(struct rq *q)
 		return;
 	if (rq_begin_device(q, acct) != 0)
 		goto out;
-	if (rq_get_b64(o, "approval", SRV_APPROVAL_MAX, &ap, &len) != 0 ||
+	if (cf_json_b64(json_object_get(o, "approval"),
+	    1, SRV_APPROVAL_MAX, &ap, &len) != 0 ||
 	    srv_approval_parse(ap, len, &a) != 0 ||
 	    memcmp(a.account_id, acct, CF_ID_BYTES) != 0 ||
 	    memcmp(a.recipient_id, dev, CF_ID_BYTES) != 0 ||
@@ -287,7 +290,7 @@ ep_approval_get(struct rq *q)
 	}
 	intx = 0;
 	rq_commit_reply(q, MHD_HTTP_OK, ap != NULL ?
-	    json_pack("{s:o}", "approval", rq_b64_json(ap, len)) :
+	    json_pack("{s:o}", "approval", cf_json_b64_new(ap, len)) :
 	    json_pack("{s:n}", "approval"));
 out:
 	if (intx)

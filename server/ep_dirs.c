@@ -11,6 +11,7 @@
 #include "coffer/err.h"
 #include "records.h"
 #include "http.h"
+#include "net/json.h"
 
 void
 ep_dir_get(struct rq *q)
@@ -30,7 +31,7 @@ ep_dir_get(struct rq *q)
 	}
 	rq_commit_reply(q, MHD_HTTP_OK, rec != NULL ?
 	    json_pack("{s:I,s:o}", "version", (json_int_t)v, "record",
-	    rq_b64_json(rec, len)) :
+	    cf_json_b64_new(rec, len)) :
 	    json_pack("{s:I,s:n}", "version", (json_int_t)v, "record"));
 out:
 	free(rec);
@@ -88,8 +89,9 @@ ep_dir_put(struct rq *q)
 	if (rq_begin_device(q, acct) != 0)
 		goto out;
 	intx = 1;
-	if (rq_get_u64(o, "expect", &expect) != 0 ||
-	    rq_get_b64(o, "record", SRV_DIR_MAX, &rec, &len) != 0 ||
+	if (cf_json_u64(o, "expect", &expect) != 0 ||
+	    cf_json_b64(json_object_get(o, "record"),
+	    1, SRV_DIR_MAX, &rec, &len) != 0 ||
 	    srv_dir_parse(rec, len, &d) != 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed directory record");
 		goto out;

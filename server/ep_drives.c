@@ -11,6 +11,7 @@
 #include "coffer/err.h"
 #include "records.h"
 #include "http.h"
+#include "net/json.h"
 
 /*
  * Drive access for ${acct}: 0 owned; 1 unknown (claimed if ${claim});
@@ -77,7 +78,7 @@ ep_head_get(struct rq *q)
 	intx = 0;
 	rq_commit_reply(q, MHD_HTTP_OK, v > 0 ?
 	    json_pack("{s:I,s:o}", "version", (json_int_t)v, "commit",
-	    rq_hex_json(c, CF_ID_BYTES)) :
+	    cf_json_hex_new(c, CF_ID_BYTES)) :
 	    json_pack("{s:I,s:n}", "version", (json_int_t)0, "commit"));
 out:
 	if (intx)
@@ -89,7 +90,7 @@ static void
 note_missing(json_t *arr, const uint8_t *id)
 {
 	if (json_array_size(arr) < SRV_MISSING_LIST_MAX)
-		json_array_append_new(arr, rq_hex_json(id, CF_ID_BYTES));
+		json_array_append_new(arr, cf_json_hex_new(id, CF_ID_BYTES));
 }
 
 void
@@ -112,9 +113,10 @@ ep_head_put(struct rq *q)
 	if (rq_begin_device(q, acct) != 0)
 		goto out;
 	intx = 1;
-	if (rq_get_u64(o, "expect", &expect) != 0 ||
-	    rq_get_hex(o, "commit", commit, CF_ID_BYTES) != 0 ||
-	    rq_get_b64(o, "delta", SRV_JSON_BIG_MAX, &delta, &dlen) != 0 ||
+	if (cf_json_u64(o, "expect", &expect) != 0 ||
+	    cf_json_hex(json_object_get(o, "commit"), commit, CF_ID_BYTES) != 0 ||
+	    cf_json_b64(json_object_get(o, "delta"),
+	    1, SRV_JSON_BIG_MAX, &delta, &dlen) != 0 ||
 	    srv_delta_parse(delta, dlen, &d) != 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed head update (expect, commit, delta)");
 		goto out;
@@ -130,7 +132,7 @@ ep_head_put(struct rq *q)
 		intx = 0;
 		rq_reply_json(q, MHD_HTTP_CONFLICT, json_pack("{s:s,s:I,s:o}",
 		    "error", "head moved", "version", (json_int_t)v, "commit",
-		    v > 0 ? rq_hex_json(cur, CF_ID_BYTES) : json_null()));
+		    v > 0 ? cf_json_hex_new(cur, CF_ID_BYTES) : json_null()));
 		goto out;
 	}
 	if ((missing = json_array()) == NULL) {

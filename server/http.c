@@ -29,6 +29,7 @@
 #include "net/frame.h"
 #include "net/reqsig.h"
 #include "http.h"
+#include "net/json.h"
 
 #define RATE_SLOTS	64
 #define RATE_WINDOW	60
@@ -210,10 +211,10 @@ path_match(const struct rq *q, const char *pattern, uint8_t *acct,
 		if (i >= q->nseg)
 			return 0;
 		if (l == 6 && memcmp(p, "{acct}", 6) == 0) {
-			if (rq_hex_exact(q->seg[i], acct, CF_ID_BYTES) != 0)
+			if (cf_hex_decode(q->seg[i], acct, CF_ID_BYTES) != 0)
 				return 0;
 		} else if (l == 4 && memcmp(p, "{id}", 4) == 0) {
-			if (rq_hex_exact(q->seg[i], id, CF_ID_BYTES) != 0)
+			if (cf_hex_decode(q->seg[i], id, CF_ID_BYTES) != 0)
 				return 0;
 		} else if (l == 6 && memcmp(p, "{name}", 6) == 0) {
 			*name = q->seg[i];

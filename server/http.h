@@ -140,14 +140,8 @@ json_t *rq_body_json(struct rq *q);
 /* A srv_meta callback: append ${p} in base64 to the JSON array ${arg}. */
 int rq_push_b64(void *arg, const uint8_t *p, size_t len);
 
-int rq_hex_exact(const char *s, uint8_t *out, size_t n);
+/* A decimal number of the wire (a header, a query parameter). */
 int rq_parse_u64(const char *s, uint64_t *v);
-int rq_get_b64(json_t *o, const char *key, size_t max, uint8_t **pp,
-    size_t *lenp);
-json_t *rq_b64_json(const uint8_t *p, size_t n);
-json_t *rq_hex_json(const uint8_t *p, size_t n);
-int rq_get_u64(json_t *o, const char *key, uint64_t *v);
-int rq_get_hex(json_t *o, const char *key, uint8_t *out, size_t n);
 
 /* ---- auth.c ---- */
 

@@ -14,6 +14,7 @@
 
 #include "coffer/err.h"
 #include "http.h"
+#include "net/json.h"
 
 #define HDR_TIME_DIGITS	20
 /* A store write failed with less than this (plus the request) free: disk full. */
@@ -139,74 +140,27 @@ rq_fail_rc(struct rq *q, int rc)
 	}
 }
 
-/* Nesting depth of a JSON text, ignoring brackets inside strings. */
-static int
-json_depth_ok(const uint8_t *p, size_t n)
-{
-	size_t i;
-	int depth = 0, instr = 0, esc = 0, ok = 1;
-
-	for (i = 0; i < n && ok; i++) {
-		if (instr) {
-			if (esc)
-				esc = 0;
-			else if (p[i] == '\\')
-				esc = 1;
-			else if (p[i] == '"')
-				instr = 0;
-		} else if (p[i] == '"') {
-			instr = 1;
-		} else if (p[i] == '{' || p[i] == '[') {
-			if (++depth > SRV_JSON_DEPTH_MAX)
-				ok = 0;
-		} else if (p[i] == '}' || p[i] == ']') {
-			depth--;
-		}
-	}
-	return ok;
-}
-
 /* Parse the body as a JSON object; on failure a 400 is set. */
 json_t *
 rq_body_json(struct rq *q)
 {
 	json_t *o = NULL;
-	json_error_t err;
 
 	if (q->len == 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "a JSON body is required");
 		goto out;
 	}
-	if (!json_depth_ok(q->body, q->len)) {
+	if (!cf_json_depth_ok(q->body, q->len, CF_JSON_DEPTH_MAX)) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "JSON nested too deeply");
 		goto out;
 	}
-	o = json_loadb((const char *)q->body, q->len, JSON_REJECT_DUPLICATES,
-	    &err);
-	if (o == NULL || !json_is_object(o)) {
-		json_decref(o);
-		o = NULL;
+	if ((o = cf_json_object(q->body, q->len)) == NULL)
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed JSON");
-	}
 out:
 	return o;
 }
 
 /* ---- small parsers ---- */
-
-int
-rq_hex_exact(const char *s, uint8_t *out, size_t n)
-{
-	size_t got = 0;
-	const char *end = NULL;
-	int rc = -1;
-
-	if (s != NULL && strlen(s) == 2 * n &&
-	    sodium_hex2bin(out, n, s, 2 * n, NULL, &got, &end) == 0 &&
-	    got == n && end != NULL && *end == '\0')
-		rc = 0;
-	return rc;
-}
 
 int
 rq_parse_u64(const char *s, uint64_t *v)
@@ -230,94 +184,10 @@ out:
 	return rc;
 }
 
-/* Decode a base64 string field (at most ${max} bytes) into malloc'd memory. */
-int
-rq_get_b64(json_t *o, const char *key, size_t max, uint8_t **pp, size_t *lenp)
-{
-	json_t *v = key != NULL ? json_object_get(o, key) : o;
-	const char *s, *end = NULL;
-	size_t sl, cap, got = 0;
-	uint8_t *p = NULL;
-	int rc = -1;
-
-	*pp = NULL;
-	*lenp = 0;
-	if (v == NULL || !json_is_string(v))
-		goto out;
-	s = json_string_value(v);
-	sl = json_string_length(v);
-	if (sl == 0 || sl / 4 * 3 > max + 3)
-		goto out;
-	cap = sl / 4 * 3 + 3;
-	if ((p = malloc(cap)) == NULL)
-		goto out;
-	if (sodium_base642bin(p, cap, s, sl, NULL, &got, &end,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + sl ||
-	    got == 0 || got > max)
-		goto out;
-	*pp = p;
-	*lenp = got;
-	p = NULL;
-	rc = 0;
-out:
-	free(p);
-	return rc;
-}
-
-json_t *
-rq_b64_json(const uint8_t *p, size_t n)
-{
-	size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
-	char *s;
-	json_t *v = NULL;
-
-	if ((s = malloc(cap)) != NULL) {
-		sodium_bin2base64(s, cap, p, n, sodium_base64_VARIANT_ORIGINAL);
-		v = json_string(s);
-		free(s);
-	}
-	return v;
-}
-
-json_t *
-rq_hex_json(const uint8_t *p, size_t n)
-{
-	char s[2 * 64 + 1];
-	json_t *v = NULL;
-
-	if (n <= 64) {
-		sodium_bin2hex(s, sizeof(s), p, n);
-		v = json_string(s);
-	}
-	return v;
-}
-
-int
-rq_get_u64(json_t *o, const char *key, uint64_t *v)
-{
-	json_t *x = json_object_get(o, key);
-	int rc = -1;
-
-	if (x != NULL && json_is_integer(x) && json_integer_value(x) >= 0) {
-		*v = (uint64_t)json_integer_value(x);
-		rc = 0;
-	}
-	return rc;
-}
-
-int
-rq_get_hex(json_t *o, const char *key, uint8_t *out, size_t n)
-{
-	json_t *x = json_object_get(o, key);
-
-	return (x != NULL && json_is_string(x)) ?
-	    rq_hex_exact(json_string_value(x), out, n) : -1;
-}
-
 int
 rq_push_b64(void *arg, const uint8_t *p, size_t len)
 {
-	json_t *v = rq_b64_json(p, len);
+	json_t *v = cf_json_b64_new(p, len);
 
 	return (v != NULL && json_array_append_new(arg, v) == 0) ? 0 :
 	    COFFER_ENOMEM;

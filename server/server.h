@@ -15,7 +15,6 @@
 #define SRV_JSON_BIG_MAX	((size_t)16 << 20)	/* chain append, head put */
 #define SRV_HEADER_MAX		(32 * 1024)		/* one header value */
 #define SRV_CONN_MEMORY		(64 * 1024)		/* MHD per-connection buffer */
-#define SRV_JSON_DEPTH_MAX	8
 #define SRV_CONN_DEFAULT	128
 #define SRV_CONN_MAX		4096
 #define SRV_TIMEOUT_DEFAULT	60			/* seconds idle per connection */

@@ -13,6 +13,7 @@
 #include "coffer/err.h"
 #include "chain/chain.h"
 #include "net/client.h"
+#include "net/json.h"
 #include "net/reqsig.h"
 
 #define ORIGIN_MAX	512
@@ -21,7 +22,6 @@
 #define HDR_MAX		256
 #define QUERY_MAX	256
 #define KEY_HEX_BYTES	(2 * (CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES) + 1)
-#define JSON_DEPTH_MAX	8
 #define ENTRIES_MAX	4096
 
 static const char ct_json[] = "application/json";
@@ -519,39 +519,6 @@ status_rc(long st)
 	return rc;
 }
 
-/* Parse a JSON answer (object, depth-capped); NULL if malformed. */
-static json_t *
-parse_json(const uint8_t *p, size_t n)
-{
-	size_t i;
-	int depth = 0, instr = 0, esc = 0, ok = 1;
-	json_t *o = NULL;
-
-	for (i = 0; i < n && ok; i++) {
-		if (instr) {
-			if (esc)
-				esc = 0;
-			else if (p[i] == '\\')
-				esc = 1;
-			else if (p[i] == '"')
-				instr = 0;
-		} else if (p[i] == '"') {
-			instr = 1;
-		} else if (p[i] == '{' || p[i] == '[') {
-			ok = ++depth <= JSON_DEPTH_MAX;
-		} else if (p[i] == '}' || p[i] == ']') {
-			depth--;
-		}
-	}
-	if (ok)
-		o = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES, NULL);
-	if (o != NULL && !json_is_object(o)) {
-		json_decref(o);
-		o = NULL;
-	}
-	return o;
-}
-
 /*
  * A JSON call: sends ${req} (may be NULL: no body), returns the parsed
  * answer of a 2xx in ${*outp} (and, for 409, too: the current value).
@@ -579,7 +546,7 @@ jcall(struct cf_client *c, const char *method, const char *path,
 		goto out;
 	rc = status_rc(st);
 	if (rc == 0 || rc == COFFER_ECONFLICT) {
-		if ((*outp = parse_json(resp, rlen)) == NULL)
+		if ((*outp = cf_json_object(resp, rlen)) == NULL)
 			rc = COFFER_ENOTAUTHENTIC;
 	}
 out:
@@ -588,95 +555,33 @@ out:
 	return rc;
 }
 
-static json_t *
-jb64(const uint8_t *p, size_t n)
+/*
+ * The server's answers go through the one JSON helper set (net/json.h);
+ * an answer that breaks its rules is not authentic.
+ */
+static int
+answer_rc(int rc)
 {
-	size_t cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
-	char *s;
-	json_t *v = NULL;
-
-	if ((s = malloc(cap)) != NULL) {
-		sodium_bin2base64(s, cap, p, n, sodium_base64_VARIANT_ORIGINAL);
-		v = json_string(s);
-		free(s);
-	}
-	return v;
+	return rc == COFFER_EFORMAT ? COFFER_ENOTAUTHENTIC : rc;
 }
 
-static json_t *
-jhex(const uint8_t *p, size_t n)
-{
-	char s[2 * CF_ID_BYTES + 1];
-	json_t *v = NULL;
-
-	if (n <= CF_ID_BYTES) {
-		sodium_bin2hex(s, sizeof(s), p, n);
-		v = json_string(s);
-	}
-	return v;
-}
-
-/* Decode a base64 JSON string into malloc'd bytes (at most ${max}). */
+/* A base64 field of an answer: 1 to ${max} bytes (none is empty). */
 static int
 unb64(json_t *v, size_t max, uint8_t **pp, size_t *lenp)
 {
-	const char *s, *end = NULL;
-	size_t sl, cap, got = 0;
-	uint8_t *p = NULL;
-	int rc = COFFER_ENOTAUTHENTIC;
-
-	*pp = NULL;
-	*lenp = 0;
-	if (v == NULL || !json_is_string(v))
-		goto out;
-	s = json_string_value(v);
-	sl = json_string_length(v);
-	if (sl / 4 * 3 > max + 3)
-		goto out;
-	cap = sl / 4 * 3 + 3;
-	if ((p = malloc(cap)) == NULL) {
-		rc = COFFER_ENOMEM;
-		goto out;
-	}
-	if (sodium_base642bin(p, cap, s, sl, NULL, &got, &end,
-	    sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + sl || got > max)
-		goto out;
-	*pp = p;
-	*lenp = got;
-	p = NULL;
-	rc = 0;
-out:
-	free(p);
-	return rc;
+	return answer_rc(cf_json_b64(v, 1, max, pp, lenp));
 }
 
 static int
 unhex(json_t *v, uint8_t *out, size_t n)
 {
-	const char *s, *end = NULL;
-	size_t got = 0;
-	int rc = COFFER_ENOTAUTHENTIC;
-
-	if (v != NULL && json_is_string(v) && json_string_length(v) == 2 * n) {
-		s = json_string_value(v);
-		if (sodium_hex2bin(out, n, s, 2 * n, NULL, &got, &end) == 0 &&
-		    got == n && end == s + 2 * n)
-			rc = 0;
-	}
-	return rc;
+	return answer_rc(cf_json_hex(v, out, n));
 }
 
 static int
 ju64(json_t *o, const char *key, uint64_t *v)
 {
-	json_t *x = json_object_get(o, key);
-	int rc = COFFER_ENOTAUTHENTIC;
-
-	if (x != NULL && json_is_integer(x) && json_integer_value(x) >= 0) {
-		*v = (uint64_t)json_integer_value(x);
-		rc = 0;
-	}
-	return rc;
+	return answer_rc(cf_json_u64(o, key, v));
 }
 
 static json_t *
@@ -686,7 +591,7 @@ blobs_json(const struct cf_blobs *b)
 	size_t i;
 
 	for (i = 0; arr != NULL && b != NULL && i < b->n; i++) {
-		if (json_array_append_new(arr, jb64(b->p[i], b->len[i])) != 0) {
+		if (json_array_append_new(arr, cf_json_b64_new(b->p[i], b->len[i])) != 0) {
 			json_decref(arr);
 			arr = NULL;
 		}
@@ -751,7 +656,7 @@ cf_client_account_create(struct cf_client *c, const char *name,
 	int rc;
 
 	req = json_pack("{s:s,s:o,s:o}", "name", name, "genesis",
-	    jb64(genesis, glen), "envelopes", blobs_json(envelopes));
+	    cf_json_b64_new(genesis, glen), "envelopes", blobs_json(envelopes));
 	if (req == NULL) {
 		rc = COFFER_ENOMEM;
 		goto out;
@@ -851,7 +756,7 @@ cf_client_chain_append(struct cf_client *c, uint64_t seq,
 	if ((rc = acct_path(c, path, sizeof(path), "chain", NULL, NULL)) != 0)
 		goto out;
 	req = json_pack("{s:I,s:o,s:o}", "seq", (json_int_t)seq, "entry",
-	    jb64(entry, len), "envelopes", blobs_json(envelopes));
+	    cf_json_b64_new(entry, len), "envelopes", blobs_json(envelopes));
 	if (req == NULL) {
 		rc = COFFER_ENOMEM;
 		goto out;
@@ -917,7 +822,7 @@ cf_client_join_post(struct cf_client *c, const uint8_t *jreq, size_t len,
 	*expiresp = 0;
 	if ((rc = acct_path(c, path, sizeof(path), "joins", NULL, NULL)) != 0)
 		goto out;
-	if ((req = json_pack("{s:o}", "request", jb64(jreq, len))) == NULL) {
+	if ((req = json_pack("{s:o}", "request", cf_json_b64_new(jreq, len))) == NULL) {
 		rc = COFFER_ENOMEM;
 		goto out;
 	}
@@ -996,7 +901,7 @@ cf_client_approval_put(struct cf_client *c,
 	if ((rc = acct_path(c, path, sizeof(path), "joins", device_id,
 	    "/approval")) != 0)
 		goto out;
-	if ((req = json_pack("{s:o}", "approval", jb64(ap, len))) == NULL) {
+	if ((req = json_pack("{s:o}", "approval", cf_json_b64_new(ap, len))) == NULL) {
 		rc = COFFER_ENOMEM;
 		goto out;
 	}
@@ -1019,7 +924,7 @@ cf_client_join_withdraw(struct cf_client *c,
 	if ((rc = acct_path(c, path, sizeof(path), "joins", device_id,
 	    NULL)) != 0)
 		goto out;
-	if ((req = json_pack("{s:o}", "withdrawal", jb64(sig, siglen))) ==
+	if ((req = json_pack("{s:o}", "withdrawal", cf_json_b64_new(sig, siglen))) ==
 	    NULL) {
 		rc = COFFER_ENOMEM;
 		goto out;
@@ -1113,7 +1018,7 @@ cf_client_dir_records_parse(const uint8_t *body, size_t len,
 	*versionp = 0;
 	if (len > CF_CLIENT_RESP_MAX)
 		return COFFER_ENOTAUTHENTIC;
-	out = parse_json(body, len);
+	out = cf_json_object(body, len);
 	rc = dir_records_json(out, recs, versionp);
 	json_decref(out);
 	return rc;
@@ -1151,7 +1056,7 @@ cf_client_dir_put(struct cf_client *c, uint64_t expect, const uint8_t *rec,
 	    NULL)) != 0)
 		goto out;
 	if ((req = json_pack("{s:I,s:o}", "expect", (json_int_t)expect,
-	    "record", jb64(rec, len))) == NULL) {
+	    "record", cf_json_b64_new(rec, len))) == NULL) {
 		rc = COFFER_ENOMEM;
 		goto out;
 	}
@@ -1208,8 +1113,8 @@ cf_client_head_put(struct cf_client *c,
 	    "/head")) != 0)
 		goto out;
 	if ((req = json_pack("{s:I,s:o,s:o}", "expect", (json_int_t)expect,
-	    "commit", jhex(commit, CF_ID_BYTES), "delta",
-	    jb64(delta, dlen))) == NULL) {
+	    "commit", cf_json_hex_new(commit, CF_ID_BYTES), "delta",
+	    cf_json_b64_new(delta, dlen))) == NULL) {
 		rc = COFFER_ENOMEM;
 		goto out;
 	}
@@ -1355,7 +1260,7 @@ cf_client_objects_put(struct cf_client *c,
 		goto out;
 	if ((rc = fcall(c, drive, "put", frame, flen, &resp, &rlen)) != 0)
 		goto out;
-	if ((out = parse_json(resp, rlen)) == NULL) {
+	if ((out = cf_json_object(resp, rlen)) == NULL) {
 		rc = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
@@ -1380,7 +1285,7 @@ cf_client_objects_put_frame(struct cf_client *c,
 	*storedp = 0;
 	if ((rc = fcall(c, drive, "put", frame, flen, &resp, &rlen)) != 0)
 		goto out;
-	if ((out = parse_json(resp, rlen)) == NULL) {
+	if ((out = cf_json_object(resp, rlen)) == NULL) {
 		rc = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
@@ -1582,7 +1487,7 @@ cf_client_objects_put_many(struct cf_client *c,
 			r = xfer_finish(&slot[k].x, msg->data.result, &status,
 			    &resp, &rlen);
 			if (r == 0 && (r = status_rc(status)) == 0) {
-				if ((out = parse_json(resp, rlen)) == NULL ||
+				if ((out = cf_json_object(resp, rlen)) == NULL ||
 				    ju64(out, "stored", &st) != 0)
 					r = COFFER_ENOTAUTHENTIC;
 				else
