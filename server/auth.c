@@ -14,9 +14,8 @@
 
 #include "coffer/err.h"
 #include "http.h"
+#include "util/num.h"
 #include "net/json.h"
-
-#define HDR_TIME_DIGITS	20
 
 /* ---- authentication ---- */
 
@@ -104,7 +103,7 @@ rq_auth_headers(struct rq *q)
 	    cf_hex_decode(d, q->dev, CF_ID_BYTES) != 0 ||
 	    cf_hex_decode(n, q->nonce, CF_REQ_NONCE_BYTES) != 0 ||
 	    cf_hex_decode(g, q->sig, CF_SIG_BYTES) != 0 ||
-	    rq_parse_u64(t, &q->time) != 0) {
+	    cf_parse_u64(t, strlen(t), UINT64_MAX, &q->time) != 0) {
 		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "malformed signature headers");
 		goto out;
 	}

@@ -12,6 +12,7 @@
 #include "chain/chain.h"
 #include "records.h"
 #include "http.h"
+#include "util/num.h"
 #include "net/json.h"
 
 static int chain_full_check(struct rq *, const uint8_t *, const uint8_t *,
@@ -219,7 +220,8 @@ ep_chain_get(struct rq *q)
 	if (rq_begin_device(q, acct) != 0)
 		goto out;
 	intx = 1;
-	if ((f = rq_qparam(q, "from")) != NULL && rq_parse_u64(f, &from) != 0) {
+	if ((f = rq_qparam(q, "from")) != NULL && cf_parse_u64(f, strlen(f),
+	    UINT64_MAX, &from) != 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "bad from");
 		goto out;
 	}

@@ -11,6 +11,7 @@
 #include "coffer/err.h"
 #include "records.h"
 #include "http.h"
+#include "util/num.h"
 #include "net/json.h"
 
 void
@@ -50,7 +51,8 @@ ep_dir_records(struct rq *q)
 	if (rq_begin_device(q, acct) != 0)
 		goto out;
 	intx = 1;
-	if ((f = rq_qparam(q, "after")) == NULL || rq_parse_u64(f, &after) != 0) {
+	if ((f = rq_qparam(q, "after")) == NULL || cf_parse_u64(f, strlen(f),
+	    UINT64_MAX, &after) != 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "bad after");
 		goto out;
 	}

@@ -29,6 +29,7 @@
 #include "net/frame.h"
 #include "net/reqsig.h"
 #include "http.h"
+#include "util/num.h"
 #include "net/json.h"
 
 #define RATE_SLOTS	64
@@ -331,7 +332,8 @@ request_begin(struct srv *s, struct MHD_Connection *c, const char *url,
 	route_find(q);
 	q->max = q->rt != NULL ? q->rt->body_max : SRV_JSON_BODY_MAX;
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-	if (cl != NULL && (rq_parse_u64(cl, &clen) != 0 || clen > q->max)) {
+	if (cl != NULL && (cf_parse_u64(cl, strlen(cl), UINT64_MAX,
+	    &clen) != 0 || clen > q->max)) {
 		rq_fail(q, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
 		q->refused = 1;
 		ret = send_reply(q);
@@ -461,7 +463,7 @@ parse_listen(const char *l, struct sockaddr_storage *ss, socklen_t *slen,
 
 	memset(ss, 0, sizeof(*ss));
 	if ((colon = strrchr(l, ':')) == NULL ||
-	    rq_parse_u64(colon + 1, &port) != 0 || port > 65535)
+	    cf_parse_u64(colon + 1, strlen(colon + 1), 65535, &port) != 0)
 		goto out;
 	hl = (size_t)(colon - l);
 	if (hl == 0 || hl >= sizeof(host))

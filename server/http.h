@@ -140,9 +140,6 @@ json_t *rq_body_json(struct rq *q);
 /* A srv_meta callback: append ${p} in base64 to the JSON array ${arg}. */
 int rq_push_b64(void *arg, const uint8_t *p, size_t len);
 
-/* A decimal number of the wire (a header, a query parameter). */
-int rq_parse_u64(const char *s, uint64_t *v);
-
 /* ---- auth.c ---- */
 
 /* A query parameter (already validated by rq_auth_headers). */

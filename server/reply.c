@@ -16,7 +16,6 @@
 #include "http.h"
 #include "net/json.h"
 
-#define HDR_TIME_DIGITS	20
 /* A store write failed with less than this (plus the request) free: disk full. */
 #define DISK_LOW_BYTES	((uint64_t)1 << 20)
 
@@ -161,28 +160,6 @@ out:
 }
 
 /* ---- small parsers ---- */
-
-int
-rq_parse_u64(const char *s, uint64_t *v)
-{
-	uint64_t x = 0;
-	size_t i, n;
-	int rc = -1;
-
-	if (s == NULL || (n = strlen(s)) == 0 || n > HDR_TIME_DIGITS ||
-	    (n > 1 && s[0] == '0'))
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' ||
-		    x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			goto out;
-		x = x * 10 + (uint64_t)(s[i] - '0');
-	}
-	*v = x;
-	rc = 0;
-out:
-	return rc;
-}
 
 int
 rq_push_b64(void *arg, const uint8_t *p, size_t len)
