@@ -159,7 +159,7 @@ ep_account_create(struct rq *q)
 		goto out;
 	}
 	if (store_envelopes(q, json_object_get(o, "envelopes"),
-	    SRV_CREATE_ENVELOPES_MAX, &e) != 0)
+	    CF_WIRE_CREATE_ENVELOPES_MAX, &e) != 0)
 		goto out;
 	intx = 0;
 	if ((rc = srv_meta_commit(q->s->meta)) != 0) {
@@ -460,7 +460,7 @@ ep_chain_append(struct rq *q)
 		goto out;
 	}
 	if (store_envelopes(q, json_object_get(o, "envelopes"),
-	    SRV_ENVELOPES_MAX, &e) != 0)
+	    CF_WIRE_ENVELOPES_MAX, &e) != 0)
 		goto out;
 	intx = 0;
 	rq_commit_reply(q, MHD_HTTP_CREATED, json_pack("{s:I}", "length",
@@ -488,7 +488,7 @@ ep_envelopes_put(struct rq *q)
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "envelopes missing");
 		goto out;
 	}
-	if (store_envelopes(q, arr, SRV_ENVELOPES_MAX, NULL) != 0) {
+	if (store_envelopes(q, arr, CF_WIRE_ENVELOPES_MAX, NULL) != 0) {
 		srv_meta_rollback(q->s->meta);
 		goto out;
 	}

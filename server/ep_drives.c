@@ -116,7 +116,7 @@ ep_head_put(struct rq *q)
 	if (cf_json_u64(o, "expect", &expect) != 0 ||
 	    cf_json_hex(json_object_get(o, "commit"), commit, CF_ID_BYTES) != 0 ||
 	    cf_json_b64(json_object_get(o, "delta"),
-	    1, SRV_JSON_BIG_MAX, &delta, &dlen) != 0 ||
+	    1, CF_WIRE_DELTA_MAX, &delta, &dlen) != 0 ||
 	    srv_delta_parse(delta, dlen, &d) != 0) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed head update (expect, commit, delta)");
 		goto out;

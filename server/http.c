@@ -29,6 +29,7 @@
 #include "net/frame.h"
 #include "net/reqsig.h"
 #include "http.h"
+#include "net/caps.h"
 #include "util/num.h"
 #include "net/json.h"
 
@@ -138,37 +139,43 @@ now_s(void)
 
 /*
  * Every endpoint of docs/API.md §4.  The body cap is decided from the
- * route before any byte of the body is read.
+ * route before any byte of the body is read; each is computed from the
+ * caps of what the body carries (lib/net/caps.h).
  */
 static const struct route routes[] = {
-	{ "POST", "/v1/accounts", SRV_JSON_BODY_MAX, 0, ep_account_create },
-	{ "GET", "/v1/names/{name}", SRV_JSON_BODY_MAX, RT_READ,
+	{ "POST", "/v1/accounts", CF_WIRE_BODY_ACCOUNT_CREATE, 0,
+	    ep_account_create },
+	{ "GET", "/v1/names/{name}", CF_WIRE_BODY_NONE, RT_READ,
 	    ep_name_lookup },
-	{ "GET", ACCT "/chain", SRV_JSON_BIG_MAX, RT_READ | RT_RK,
+	{ "GET", ACCT "/chain", CF_WIRE_BODY_NONE, RT_READ | RT_RK,
 	    ep_chain_get },
-	{ "POST", ACCT "/chain", SRV_JSON_BIG_MAX, 0, ep_chain_append },
-	{ "GET", ACCT "/envelopes", SRV_JSON_BODY_MAX, RT_READ | RT_RK,
+	{ "POST", ACCT "/chain", CF_WIRE_BODY_CHAIN_APPEND, 0,
+	    ep_chain_append },
+	{ "GET", ACCT "/envelopes", CF_WIRE_BODY_NONE, RT_READ | RT_RK,
 	    ep_envelopes_get },
-	{ "POST", ACCT "/envelopes", SRV_JSON_BODY_MAX, 0, ep_envelopes_put },
-	{ "GET", ACCT "/joins", SRV_JSON_BODY_MAX, RT_READ, ep_joins_list },
-	{ "POST", ACCT "/joins", SRV_JSON_BODY_MAX, 0, ep_join_post },
-	{ "DELETE", ACCT "/joins/{id}", SRV_JSON_BODY_MAX, 0,
+	{ "POST", ACCT "/envelopes", CF_WIRE_BODY_ENVELOPES_PUT, 0,
+	    ep_envelopes_put },
+	{ "GET", ACCT "/joins", CF_WIRE_BODY_NONE, RT_READ, ep_joins_list },
+	{ "POST", ACCT "/joins", CF_WIRE_BODY_JOIN_POST, 0, ep_join_post },
+	{ "DELETE", ACCT "/joins/{id}", CF_WIRE_BODY_JOIN_WITHDRAW, 0,
 	    ep_join_withdraw },
-	{ "GET", ACCT "/joins/{id}/approval", SRV_JSON_BODY_MAX, RT_READ,
+	{ "GET", ACCT "/joins/{id}/approval", CF_WIRE_BODY_NONE, RT_READ,
 	    ep_approval_get },
-	{ "PUT", ACCT "/joins/{id}/approval", SRV_JSON_BODY_MAX, 0,
+	{ "PUT", ACCT "/joins/{id}/approval", CF_WIRE_BODY_APPROVAL_PUT, 0,
 	    ep_approval_put },
-	{ "GET", ACCT "/directory", SRV_JSON_BODY_MAX, RT_READ, ep_dir_get },
-	{ "PUT", ACCT "/directory", SRV_JSON_BODY_MAX, 0, ep_dir_put },
-	{ "GET", ACCT "/directory/records", SRV_JSON_BODY_MAX, RT_READ,
+	{ "GET", ACCT "/directory", CF_WIRE_BODY_NONE, RT_READ, ep_dir_get },
+	{ "PUT", ACCT "/directory", CF_WIRE_BODY_DIR_PUT, 0, ep_dir_put },
+	{ "GET", ACCT "/directory/records", CF_WIRE_BODY_NONE, RT_READ,
 	    ep_dir_records },
-	{ "GET", ACCT "/quota", SRV_JSON_BODY_MAX, RT_READ, ep_quota },
-	{ "GET", DRIVE "/head", SRV_JSON_BODY_MAX, RT_READ, ep_head_get },
-	{ "PUT", DRIVE "/head", SRV_JSON_BIG_MAX, 0, ep_head_put },
-	{ "POST", DRIVE "/objects/have", CF_FRAME_MAX, 0, ep_objects_have },
-	{ "POST", DRIVE "/objects/put", CF_FRAME_MAX, 0, ep_objects_put },
+	{ "GET", ACCT "/quota", CF_WIRE_BODY_NONE, RT_READ, ep_quota },
+	{ "GET", DRIVE "/head", CF_WIRE_BODY_NONE, RT_READ, ep_head_get },
+	{ "PUT", DRIVE "/head", CF_WIRE_BODY_HEAD_PUT, 0, ep_head_put },
+	{ "POST", DRIVE "/objects/have", CF_WIRE_BODY_FRAME, 0,
+	    ep_objects_have },
+	{ "POST", DRIVE "/objects/put", CF_WIRE_BODY_FRAME, 0,
+	    ep_objects_put },
 	/* A batched get only reads (its nonce lives in memory). */
-	{ "POST", DRIVE "/objects/get", CF_FRAME_MAX, RT_READ,
+	{ "POST", DRIVE "/objects/get", CF_WIRE_BODY_FRAME, RT_READ,
 	    ep_objects_get },
 };
 
@@ -330,7 +337,7 @@ request_begin(struct srv *s, struct MHD_Connection *c, const char *url,
 	}
 	snprintf(q->path, sizeof(q->path), "%s", url);
 	route_find(q);
-	q->max = q->rt != NULL ? q->rt->body_max : SRV_JSON_BODY_MAX;
+	q->max = q->rt != NULL ? q->rt->body_max : CF_WIRE_BODY_NONE;
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if (cl != NULL && (cf_parse_u64(cl, strlen(cl), UINT64_MAX,
 	    &clen) != 0 || clen > q->max)) {

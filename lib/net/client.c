@@ -12,6 +12,7 @@
 
 #include "coffer/err.h"
 #include "chain/chain.h"
+#include "net/caps.h"
 #include "net/client.h"
 #include "net/json.h"
 #include "net/reqsig.h"
@@ -737,7 +738,7 @@ cf_client_chain_get(struct cf_client *c, uint64_t from,
 	if ((rc = ju64(out, "length", lengthp)) != 0)
 		goto out;
 	rc = json_blobs(json_object_get(out, "entries"), ENTRIES_MAX,
-	    CF_ENTRY_MAX, entries);
+	    CF_WIRE_ENTRY_MAX, entries);
 out:
 	json_decref(out);
 	return rc;
@@ -805,7 +806,7 @@ cf_client_envelopes_get(struct cf_client *c,
 	if ((rc = get_acct_q(c, "envelopes", "recipient", h, &out)) != 0)
 		goto out;
 	rc = json_blobs(json_object_get(out, "envelopes"), ENTRIES_MAX,
-	    CF_CLIENT_RESP_MAX, outb);
+	    CF_WIRE_ENVELOPE_MAX, outb);
 out:
 	json_decref(out);
 	return rc;
@@ -876,8 +877,8 @@ cf_client_joins_list(struct cf_client *c, struct cf_join_pending **listp,
 		if ((rc = unhex(json_object_get(e, "device_id"),
 		    l[i].device_id, CF_ID_BYTES)) != 0 ||
 		    (rc = ju64(e, "expires", &l[i].expires)) != 0 ||
-		    (rc = unb64(json_object_get(e, "request"), 1U << 20,
-		    &l[i].request, &l[i].len)) != 0)
+		    (rc = unb64(json_object_get(e, "request"),
+		    CF_WIRE_JOIN_MAX, &l[i].request, &l[i].len)) != 0)
 			goto out;
 		n = i + 1;
 	}
@@ -959,7 +960,7 @@ cf_client_approval_get(struct cf_client *c,
 		goto out;
 	}
 	if (!json_is_null(v))
-		rc = unb64(v, 1U << 20, app, lenp);
+		rc = unb64(v, CF_WIRE_APPROVAL_MAX, app, lenp);
 out:
 	json_decref(out);
 	return rc;
@@ -988,7 +989,7 @@ cf_client_dir_get(struct cf_client *c, uint64_t *versionp, uint8_t **recp,
 		goto out;
 	}
 	if (!json_is_null(v))
-		rc = unb64(v, CF_CLIENT_DIR_MAX, recp, lenp);
+		rc = unb64(v, CF_WIRE_DIR_MAX, recp, lenp);
 out:
 	json_decref(out);
 	return rc;
@@ -1004,7 +1005,7 @@ dir_records_json(json_t *out, struct cf_blobs *recs, uint64_t *versionp)
 	    (rc = ju64(out, "version", versionp)) != 0)
 		return COFFER_ENOTAUTHENTIC;
 	return json_blobs(json_object_get(out, "records"),
-	    CF_CLIENT_DIR_PAGE_MAX, CF_CLIENT_DIR_MAX, recs);
+	    CF_CLIENT_DIR_PAGE_MAX, CF_WIRE_DIR_MAX, recs);
 }
 
 int

@@ -29,7 +29,6 @@
 #define CF_CLIENT_PARALLEL_MAX	8	/* transfers in flight at once */
 #define CF_CLIENT_BATCH_BYTES	((size_t)8 << 20)	/* aim of one put frame */
 #define CF_CLIENT_GET_GROUP	1024	/* ids per get-many request */
-#define CF_CLIENT_DIR_MAX	((size_t)8 << 20)	/* one directory record */
 #define CF_CLIENT_DIR_PAGE_MAX	4096	/* records in one records answer */
 /* One chain page: the server's 8 MiB of entries, plus one, in base64. */
 #define CF_CLIENT_CHAIN_PAGE_MAX	((size_t)16 << 20)
