@@ -104,11 +104,13 @@ rq_auth_headers(struct rq *q)
 	    cf_hex_decode(n, q->nonce, CF_REQ_NONCE_BYTES) != 0 ||
 	    cf_hex_decode(g, q->sig, CF_SIG_BYTES) != 0 ||
 	    cf_parse_u64(t, strlen(t), UINT64_MAX, &q->time) != 0) {
-		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "malformed signature headers");
+		rq_fail(q, MHD_HTTP_UNAUTHORIZED,
+		    "malformed signature headers");
 		goto out;
 	}
 	if (!cf_req_time_ok(q->time, q->now)) {
-		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "request time outside the allowed clock skew");
+		rq_fail(q, MHD_HTTP_UNAUTHORIZED,
+		    "request time outside the allowed clock skew");
 		goto out;
 	}
 	if (read_query(q) != 0)
@@ -123,7 +125,8 @@ rq_auth_headers(struct rq *q)
 	q->keyhex = k != NULL ? k : "";
 	if (k != NULL) {
 		if (cf_hex_decode(k, both, sizeof(both)) != 0) {
-			rq_fail(q, MHD_HTTP_UNAUTHORIZED, "malformed X-Coffer-Key");
+			rq_fail(q, MHD_HTTP_UNAUTHORIZED,
+			    "malformed X-Coffer-Key");
 			goto out;
 		}
 		memcpy(q->key_sign_pk, both, CF_SIGN_PK_BYTES);
@@ -211,7 +214,8 @@ rq_auth_verify(struct rq *q, const uint8_t pk[static CF_SIGN_PK_BYTES])
 	if ((rc = (is_read(q) ? srv_meta_nonce_use_read :
 	    srv_meta_nonce_use)(q->s->meta, q->dev, q->nonce, q->now)) != 0) {
 		if (rc == COFFER_ECONFLICT)
-			rq_fail(q, MHD_HTTP_UNAUTHORIZED, "replayed request (nonce seen)");
+			rq_fail(q, MHD_HTTP_UNAUTHORIZED,
+			    "replayed request (nonce seen)");
 		else
 			rq_fail_rc(q, rc);
 		goto out;
@@ -256,17 +260,20 @@ rq_auth_device(struct rq *q, const uint8_t *acct_in_path)
 	int rc, ret = -1;
 
 	if (memcmp(acct_in_path, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN, "account in path differs from the signed account");
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "account in path differs from the signed account");
 		goto out;
 	}
 	rc = srv_meta_signer(q->s->meta, q->acct, q->dev, pk);
 	if (rc == COFFER_ENOENT)
 		rq_fail(q, MHD_HTTP_NOT_FOUND, "no such account");
 	else if (rc == COFFER_EDENIED && removed_signer(q))
-		rq_fail_code(q, MHD_HTTP_FORBIDDEN, "this device was removed from "
+		rq_fail_code(q, MHD_HTTP_FORBIDDEN,
+		    "this device was removed from "
 		    "the account", "device_removed");
 	else if (rc == COFFER_EDENIED)
-		rq_fail(q, MHD_HTTP_FORBIDDEN, "device not active in this account");
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "device not active in this account");
 	else if (rc != 0)
 		rq_fail_rc(q, rc);
 	else if (!q->rk_ok && rq_is_rk(q))

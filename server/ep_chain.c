@@ -48,7 +48,8 @@ store_envelopes(struct rq *q, json_t *arr, size_t max,
 	if (arr == NULL)
 		goto out;
 	if (!json_is_array(arr) || json_array_size(arr) > max) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "envelopes must be an array (bounded)");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "envelopes must be an array (bounded)");
 		rc = -1;
 		goto out;
 	}
@@ -74,7 +75,8 @@ store_envelopes(struct rq *q, json_t *arr, size_t max,
 			goto out;
 		}
 		if (srv_envelope_verify(buf, len, pk) != 0) {
-			rq_fail(q, MHD_HTTP_BAD_REQUEST, "envelope signature does not verify");
+			rq_fail(q, MHD_HTTP_BAD_REQUEST,
+			    "envelope signature does not verify");
 			rc = -1;
 			goto out;
 		}
@@ -111,14 +113,16 @@ ep_account_create(struct rq *q)
 	nm = json_object_get(o, "name");
 	if (nm == NULL || !json_is_string(nm) ||
 	    !name_ok(name = json_string_value(nm))) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "bad account name (1-64 of a-z 0-9 . _ -)");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "bad account name (1-64 of a-z 0-9 . _ -)");
 		goto out;
 	}
 	if (cf_json_b64(json_object_get(o, "genesis"),
 	    1, SRV_ENTRY_MAX, &g, &glen) != 0 ||
 	    srv_entry_parse(g, glen, &e) != 0 ||
 	    e.type != SRV_ENTRY_GENESIS) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed or invalid genesis entry");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "malformed or invalid genesis entry");
 		goto out;
 	}
 	if (!q->has_key || memcmp(e.account_id, q->acct, CF_ID_BYTES) != 0 ||
@@ -137,14 +141,16 @@ ep_account_create(struct rq *q)
 		goto out;
 	if (q->s->loopback_only == 0 || q->s->cfg.invite_only) {
 		if (q->invite[0] == '\0') {
-			rq_fail(q, MHD_HTTP_FORBIDDEN, "an invite token is required");
+			rq_fail(q, MHD_HTTP_FORBIDDEN,
+			    "an invite token is required");
 			goto out;
 		}
 		crypto_generichash(ih, sizeof(ih), (const uint8_t *)q->invite,
 		    strlen(q->invite), NULL, 0);
 		if ((rc = srv_meta_invite_use(q->s->meta, ih, q->now)) != 0) {
 			if (rc == COFFER_EDENIED)
-				rq_fail(q, MHD_HTTP_FORBIDDEN, "invite token unknown, used or expired");
+				rq_fail(q, MHD_HTTP_FORBIDDEN,
+				    "invite token unknown, used or expired");
 			else
 				rq_fail_rc(q, rc);
 			goto out;
@@ -236,7 +242,8 @@ ep_chain_get(struct rq *q)
 		goto out;
 	}
 	intx = 0;
-	rq_commit_reply(q, MHD_HTTP_OK, json_pack("{s:O,s:I,s:I}", "entries", arr,
+	rq_commit_reply(q, MHD_HTTP_OK, json_pack("{s:O,s:I,s:I}", "entries",
+	    arr,
 	    "from", (json_int_t)from, "length", (json_int_t)len));
 out:
 	if (intx)
@@ -256,7 +263,8 @@ entry_against_state(struct rq *q, const struct srv_entry *e,
 	if (memcmp(e->account_id, q->acct, CF_ID_BYTES) != 0 ||
 	    e->seq != len || memcmp(e->prev_hash, head, CF_ID_BYTES) != 0 ||
 	    e->type == SRV_ENTRY_GENESIS) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "entry does not extend this chain");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "entry does not extend this chain");
 		goto out;
 	}
 	if ((rc = srv_meta_rk(q->s->meta, q->acct, rkid, rkpk)) != 0 &&
@@ -271,23 +279,27 @@ entry_against_state(struct rq *q, const struct srv_entry *e,
 		memcpy(pk, rkpk, CF_SIGN_PK_BYTES);
 	} else if (srv_meta_device(q->s->meta, q->acct, e->signer_id, pk,
 	    &removed) != 0 || removed) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "entry signer is not trusted at this point");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "entry signer is not trusted at this point");
 		goto out;
 	}
 	if (srv_entry_verify(buf, e, pk) != 0) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "entry signature does not verify");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "entry signature does not verify");
 		goto out;
 	}
 	if (e->type == SRV_ENTRY_ADD &&
 	    srv_meta_device(q->s->meta, q->acct, e->dev_id, pk, &removed) !=
 	    COFFER_ENOENT) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "device was already added once");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "device was already added once");
 		goto out;
 	}
 	if (e->type == SRV_ENTRY_REMOVE) {
 		if (srv_meta_device(q->s->meta, q->acct, e->removed_id, pk,
 		    &removed) != 0 || removed) {
-			rq_fail(q, MHD_HTTP_BAD_REQUEST, "removed device is not active");
+			rq_fail(q, MHD_HTTP_BAD_REQUEST,
+			    "removed device is not active");
 			goto out;
 		}
 		if ((rc = srv_meta_devices_active(q->s->meta, q->acct,
@@ -296,7 +308,8 @@ entry_against_state(struct rq *q, const struct srv_entry *e,
 			goto out;
 		}
 		if (nactive < 2) {
-			rq_fail(q, MHD_HTTP_BAD_REQUEST, "cannot remove the last trusted device");
+			rq_fail(q, MHD_HTTP_BAD_REQUEST,
+			    "cannot remove the last trusted device");
 			goto out;
 		}
 	}
@@ -334,7 +347,8 @@ chain_full_check(struct rq *q, const uint8_t *acct, const uint8_t *entry,
 		goto out;
 	}
 	if (cf_chain_append(c, entry, len) != 0) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "chain entry does not verify against the chain");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "chain entry does not verify against the chain");
 		goto out;
 	}
 	ret = 0;
@@ -394,7 +408,8 @@ ep_chain_append(struct rq *q)
 		goto out;
 	}
 	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN, "account in path differs from the signed account");
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "account in path differs from the signed account");
 		goto out;
 	}
 	if ((rc = srv_meta_begin(q->s->meta)) != 0) {
@@ -415,7 +430,8 @@ ep_chain_append(struct rq *q)
 		}
 		if (srv_meta_rk(q->s->meta, acct, rkid, rkpk) != 0 ||
 		    memcmp(rkid, e.signer_id, CF_ID_BYTES) != 0) {
-			rq_fail(q, MHD_HTTP_FORBIDDEN, "device not active in this account");
+			rq_fail(q, MHD_HTTP_FORBIDDEN,
+			    "device not active in this account");
 			goto out;
 		}
 		memcpy(pk, q->key_sign_pk, CF_SIGN_PK_BYTES);
@@ -423,14 +439,16 @@ ep_chain_append(struct rq *q)
 	}
 	if (rc == 0 && rq_is_rk(q) && (e.type != SRV_ENTRY_ADD ||
 	    memcmp(e.signer_id, q->dev, CF_ID_BYTES) != 0)) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN, "the recovery key may only add a device");
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "the recovery key may only add a device");
 		goto out;
 	}
 	if (rc == COFFER_ENOENT) {
 		rq_fail(q, MHD_HTTP_NOT_FOUND, "no such account");
 		goto out;
 	} else if (rc == COFFER_EDENIED) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN, "device not active in this account");
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "device not active in this account");
 		goto out;
 	} else if (rc != 0) {
 		rq_fail_rc(q, rc);
@@ -445,7 +463,8 @@ ep_chain_append(struct rq *q)
 	if (seq != len) {
 		srv_meta_rollback(q->s->meta);
 		intx = 0;
-		rq_reply_json(q, MHD_HTTP_CONFLICT, json_pack("{s:s,s:I}", "error",
+		rq_reply_json(q, MHD_HTTP_CONFLICT, json_pack("{s:s,s:I}",
+		    "error",
 		    "chain moved", "length", (json_int_t)len));
 		goto out;
 	}

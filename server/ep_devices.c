@@ -39,11 +39,13 @@ ep_join_post(struct rq *q)
 	}
 	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0 ||
 	    memcmp(j.account_id, acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "join request names another account");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "join request names another account");
 		goto out;
 	}
 	if (!q->has_key || memcmp(j.dev_id, q->dev, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "a join request must be self-signed by its key");
+		rq_fail(q, MHD_HTTP_UNAUTHORIZED,
+		    "a join request must be self-signed by its key");
 		goto out;
 	}
 	if ((rc = srv_meta_begin(q->s->meta)) != 0) {
@@ -63,7 +65,8 @@ ep_join_post(struct rq *q)
 	expires = q->now + q->s->cfg.join_ttl;
 	rc = srv_meta_join_put(q->s->meta, acct, &j, req, len, expires, q->now);
 	if (rc == COFFER_ETOOBIG) {
-		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "too many pending join requests");
+		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS,
+		    "too many pending join requests");
 		goto out;
 	} else if (rc != 0) {
 		rq_fail_rc(q, rc);
@@ -71,7 +74,8 @@ ep_join_post(struct rq *q)
 	}
 	intx = 0;
 	rq_commit_reply(q, MHD_HTTP_CREATED, json_pack("{s:o,s:I}", "device_id",
-	    cf_json_hex_new(j.dev_id, CF_ID_BYTES), "expires", (json_int_t)expires));
+	    cf_json_hex_new(j.dev_id, CF_ID_BYTES), "expires",
+	    (json_int_t)expires));
 out:
 	if (intx)
 		srv_meta_rollback(q->s->meta);
@@ -103,11 +107,13 @@ ep_join_withdraw(struct rq *q)
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
 	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN, "account in path differs from the signed account");
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "account in path differs from the signed account");
 		goto out;
 	}
 	if (!q->has_key || memcmp(q->dev, dev, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "a withdrawal must be self-signed by the request's key");
+		rq_fail(q, MHD_HTTP_UNAUTHORIZED,
+		    "a withdrawal must be self-signed by the request's key");
 		goto out;
 	}
 	if (cf_json_b64(json_object_get(o, "withdrawal"), CF_SIG_BYTES,
@@ -143,7 +149,8 @@ ep_join_withdraw(struct rq *q)
 		goto out;
 	}
 	if (jrc == COFFER_ENOENT) {
-		rq_fail(q, MHD_HTTP_NOT_FOUND, "no such join request (expired or withdrawn)");
+		rq_fail(q, MHD_HTTP_NOT_FOUND,
+		    "no such join request (expired or withdrawn)");
 		goto out;
 	}
 	if ((rc = srv_meta_join_delete(q->s->meta, acct, dev)) != 0) {
@@ -165,7 +172,8 @@ push_join(void *arg, const uint8_t *dev, const uint8_t *req, size_t len,
     uint64_t expires)
 {
 	json_t *o = json_pack("{s:o,s:o,s:I}", "device_id",
-	    cf_json_hex_new(dev, CF_ID_BYTES), "request", cf_json_b64_new(req, len),
+	    cf_json_hex_new(dev, CF_ID_BYTES), "request", cf_json_b64_new(req,
+	    len),
 	    "expires", (json_int_t)expires);
 
 	return (o != NULL && json_array_append_new(arg, o) == 0) ? 0 :
@@ -223,7 +231,8 @@ ep_approval_put(struct rq *q)
 	    srv_meta_device(q->s->meta, acct, q->dev, pk, &removed) != 0 ||
 	    srv_approval_verify(ap, len, pk) != 0) {
 		srv_meta_rollback(q->s->meta);
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed or mismatched approval");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "malformed or mismatched approval");
 		goto out;
 	}
 	/* Approvals follow the add-device entry (FORMAT §17): the device
@@ -231,14 +240,16 @@ ep_approval_put(struct rq *q)
 	if (srv_meta_device(q->s->meta, acct, dev, pk, &removed) != 0 ||
 	    removed) {
 		srv_meta_rollback(q->s->meta);
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "append the add-device entry before the approval");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "append the add-device entry before the approval");
 		goto out;
 	}
 	rc = srv_meta_join_approve(q->s->meta, acct, dev, q->now, ap, len);
 	if (rc != 0) {
 		srv_meta_rollback(q->s->meta);
 		if (rc == COFFER_ENOENT)
-			rq_fail(q, MHD_HTTP_NOT_FOUND, "no such pending join request");
+			rq_fail(q, MHD_HTTP_NOT_FOUND,
+			    "no such pending join request");
 		else
 			rq_fail_rc(q, rc);
 		goto out;
@@ -261,7 +272,8 @@ ep_approval_get(struct rq *q)
 	if (rq_auth_headers(q) != 0)
 		goto out;
 	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN, "account in path differs from the signed account");
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "account in path differs from the signed account");
 		goto out;
 	}
 	if ((rc = srv_meta_begin(q->s->meta)) != 0) {
@@ -285,7 +297,8 @@ ep_approval_get(struct rq *q)
 		goto out;
 	}
 	if (jrc == COFFER_ENOENT) {
-		rq_fail(q, MHD_HTTP_NOT_FOUND, "no such join request (expired?)");
+		rq_fail(q, MHD_HTTP_NOT_FOUND,
+		    "no such join request (expired?)");
 		goto out;
 	}
 	intx = 0;

@@ -105,7 +105,8 @@ ep_dir_put(struct rq *q)
 	if (v != expect) {
 		srv_meta_rollback(q->s->meta);
 		intx = 0;
-		rq_reply_json(q, MHD_HTTP_CONFLICT, json_pack("{s:s,s:I}", "error",
+		rq_reply_json(q, MHD_HTTP_CONFLICT, json_pack("{s:s,s:I}",
+		    "error",
 		    "directory moved", "version", (json_int_t)v));
 		goto out;
 	}
@@ -123,7 +124,8 @@ ep_dir_put(struct rq *q)
 		if (rc == COFFER_EDENIED) {
 			srv_meta_rollback(q->s->meta);
 			intx = 0;
-			rq_reply_json(q, MHD_HTTP_CONFLICT, json_pack("{s:s,s:I}",
+			rq_reply_json(q, MHD_HTTP_CONFLICT,
+			    json_pack("{s:s,s:I}",
 			    "error", "a drive id is taken by another account",
 			    "version", (json_int_t)v));
 			goto out;

@@ -114,7 +114,8 @@ ep_head_put(struct rq *q)
 		goto out;
 	intx = 1;
 	if (cf_json_u64(o, "expect", &expect) != 0 ||
-	    cf_json_hex(json_object_get(o, "commit"), commit, CF_ID_BYTES) != 0 ||
+	    cf_json_hex(json_object_get(o, "commit"), commit,
+	    CF_ID_BYTES) != 0 ||
 	    cf_json_b64(json_object_get(o, "delta"),
 	    1, CF_WIRE_DELTA_MAX, &delta, &dlen) != 0 ||
 	    srv_delta_parse(delta, dlen, &d) != 0) {

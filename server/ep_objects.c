@@ -32,7 +32,8 @@ req_frame(struct rq *q, struct cf_frame_item **itp, size_t *np, int ids_only)
 	}
 	for (i = 0; ids_only && i < *np; i++) {
 		if ((*itp)[i].len != 0) {
-			rq_fail(q, MHD_HTTP_BAD_REQUEST, "an id list carries no bytes");
+			rq_fail(q, MHD_HTTP_BAD_REQUEST,
+			    "an id list carries no bytes");
 			goto out;
 		}
 	}
@@ -278,7 +279,8 @@ ep_objects_get(struct rq *q)
 	q->resv = (long)(want < CF_FRAME_MAX ? want : CF_FRAME_MAX);
 	if (atomic_fetch_add(&q->s->resp_bytes, q->resv) + q->resv >
 	    SRV_RESP_BUDGET) {
-		rq_fail(q, MHD_HTTP_SERVICE_UNAVAILABLE, "busy: too many large answers, retry");
+		rq_fail(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    "busy: too many large answers, retry");
 		goto out;
 	}
 	/* Packs are append-only: the bytes can be read outside the lock. */
@@ -294,7 +296,8 @@ ep_objects_get(struct rq *q)
 			goto out;
 		}
 		if (srv_objstore_read(q->s->objs, &locs[i], buf) != 0) {
-			rq_fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "object store read failed");
+			rq_fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
+			    "object store read failed");
 			goto out;
 		}
 		if (cf_frame_add(&f, it[i].id, buf, locs[i].len) != 0) {

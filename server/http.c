@@ -341,7 +341,8 @@ request_begin(struct srv *s, struct MHD_Connection *c, const char *url,
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if (cl != NULL && (cf_parse_u64(cl, strlen(cl), UINT64_MAX,
 	    &clen) != 0 || clen > q->max)) {
-		rq_fail(q, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+		rq_fail(q, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "request body too large");
 		q->refused = 1;
 		ret = send_reply(q);
 	}

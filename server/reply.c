@@ -69,7 +69,8 @@ rq_fail_quota(struct rq *q, uint64_t used, uint64_t add)
 	snprintf(l, sizeof(l), "%" PRIu64, q->s->cfg.quota);
 	srv_log("quota_full", "account", acct, "used", u, "adding", a,
 	    "quota", l, (const char *)NULL);
-	rq_fail_code(q, 507, "quota exceeded: the account's storage quota is full",
+	rq_fail_code(q, 507,
+	    "quota exceeded: the account's storage quota is full",
 	    "quota");
 }
 
@@ -194,7 +195,8 @@ rq_reply_frame(struct rq *q, unsigned status, struct cf_frame_w *f)
 	size_t len = 0;
 
 	if (cf_frame_finish(f, &buf, &len) != 0) {
-		rq_fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "could not build frame");
+		rq_fail(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "could not build frame");
 		return;
 	}
 	free(q->resp);
