@@ -88,7 +88,7 @@
 #include "chain/dir.h"
 #include "crypto/kdf.h"
 #include "crypto/keys.h"
-#include "net/client.h"
+#include "net/net.h"
 #include "net/frame.h"
 #include "object/object.h"
 #include "tree/tree.h"

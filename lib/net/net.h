@@ -12,8 +12,8 @@
  * message, code and status of the last call are kept (cf_client_error),
  * and those of the last refusal of any call (cf_client_last_refusal).
  */
-#ifndef CF_CLIENT_H
-#define CF_CLIENT_H
+#ifndef CF_NET_H
+#define CF_NET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -264,4 +264,4 @@ int cf_client_objects_get_many(struct cf_client *c,
 int cf_client_quota(struct cf_client *c, uint64_t *usedp, uint64_t *limitp,
     uint64_t *objectsp);
 
-#endif /* !CF_CLIENT_H */
+#endif /* !CF_NET_H */
