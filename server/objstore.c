@@ -16,6 +16,7 @@
 #include "coffer/err.h"
 #include "objstore.h"
 #include "util/buf.h"
+#include "util/num.h"
 
 #define PATH_MAX_LEN	4096
 #define PACK_FDS_MAX	1024
@@ -106,9 +107,9 @@ srv_objstore_open(const char *dir, struct srv_objstore **sp)
 	DIR *d = NULL;
 	struct dirent *de;
 	struct stat sb;
-	char fin[PATH_MAX_LEN], *end;
-	unsigned long long v;
-	uint64_t max = 0;
+	char fin[PATH_MAX_LEN];
+	const char *num, *end;
+	uint64_t v, max = 0;
 	size_t i;
 	int rc = 0, k;
 
@@ -141,10 +142,17 @@ srv_objstore_open(const char *dir, struct srv_objstore **sp)
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, "pack-", 5) != 0)
 			continue;
-		errno = 0;
-		v = strtoull(de->d_name + 5, &end, 10);
-		if (errno != 0 || strcmp(end, ".pack") != 0 || v == 0)
-			continue;	/* .tmp leftovers are ignored */
+		/* pack-NNNNNNNN.pack, zero-padded (pack_path); .tmp
+		 * leftovers are ignored. */
+		num = de->d_name + 5;
+		if ((end = strchr(num, '.')) == NULL ||
+		    strcmp(end, ".pack") != 0)
+			continue;
+		while (*num == '0' && num + 1 < end)
+			num++;
+		if (cf_parse_u64(num, (size_t)(end - num), UINT64_MAX,
+		    &v) != 0 || v == 0)
+			continue;
 		if (v > max)
 			max = v;
 	}

@@ -11,17 +11,19 @@
 #include <stdint.h>
 
 #include "crypto/keys.h"
+#include "net/caps.h"
 
-#define SRV_ENTRY_BODY_MAX	(64U * 1024)
-#define SRV_ENTRY_MAX		(SRV_ENTRY_BODY_MAX + 256)
+/* The caps of what travels: lib/net/caps.h, each defined there once. */
+#define SRV_ENTRY_BODY_MAX	CF_ENTRY_BODY_MAX
+#define SRV_ENTRY_MAX		CF_WIRE_ENTRY_MAX
 #define SRV_NAME_BOX_MAX	4096
 #define SRV_RECIPIENTS_MAX	65536U
 #define SRV_REMOVE_DRIVES_MAX	65536U
-#define SRV_ENVELOPE_MAX	(64U * 1024)
-#define SRV_JOIN_MAX		(8U * 1024)
-#define SRV_APPROVAL_MAX	(1U << 20)
-#define SRV_DIR_MAX		(8U << 20)
-#define SRV_DELTA_IDS_MAX	262144U
+#define SRV_ENVELOPE_MAX	CF_WIRE_ENVELOPE_MAX
+#define SRV_JOIN_MAX		CF_WIRE_JOIN_MAX
+#define SRV_APPROVAL_MAX	CF_WIRE_APPROVAL_MAX
+#define SRV_DIR_MAX		CF_WIRE_DIR_MAX
+#define SRV_DELTA_IDS_MAX	CF_WIRE_DELTA_IDS_MAX
 
 enum srv_entry_type {
 	SRV_ENTRY_GENESIS = 1,

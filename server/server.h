@@ -11,11 +11,8 @@
 #include "meta.h"
 #include "objstore.h"
 
-#define SRV_JSON_BODY_MAX	((size_t)1 << 20)	/* most JSON bodies */
-#define SRV_JSON_BIG_MAX	((size_t)16 << 20)	/* chain append, head put */
 #define SRV_HEADER_MAX		(32 * 1024)		/* one header value */
 #define SRV_CONN_MEMORY		(64 * 1024)		/* MHD per-connection buffer */
-#define SRV_JSON_DEPTH_MAX	8
 #define SRV_CONN_DEFAULT	128
 #define SRV_CONN_MAX		4096
 #define SRV_TIMEOUT_DEFAULT	60			/* seconds idle per connection */
@@ -25,8 +22,6 @@
 #define SRV_ORIGINS_MAX		16
 #define SRV_ORIGIN_MAX		256
 #define SRV_NAME_MAX		64
-#define SRV_ENVELOPES_MAX	1024
-#define SRV_CREATE_ENVELOPES_MAX 16
 #define SRV_CHAIN_PAGE_MAX	1024
 #define SRV_CHAIN_PAGE_BYTES	((size_t)8 << 20)
 #define SRV_DIR_PAGE_MAX	256			/* directory records per answer */

@@ -52,6 +52,13 @@
  *       the directory head with its version set to N, signed again by this
  *       device (prev_hash as it was): a record far ahead of every pin
  *       (84-directory-catchup.sh writes it straight into the server's store)
+ *   forge CTX dir-put-size --size N
+ *       a directory record of exactly N bytes, well formed for the server
+ *       (FORMAT §16: filler drives with random ids, boxes and keys) and
+ *       signed by this device as the next version, put to the server and,
+ *       once stored, fetched back and compared byte for byte.  Prints
+ *       "stored version V bytes N"; on a refusal "refused STATUS MESSAGE"
+ *       and exit 1 (110-caps.sh)
  *   forge tree --out FILE --entry SPEC...
  *       a tree plaintext (FORMAT §12, leaf) with the entries in the order
  *       given and nothing checked: "..", "/", duplicates, disorder.  SPEC:
@@ -81,7 +88,7 @@
 #include "chain/dir.h"
 #include "crypto/kdf.h"
 #include "crypto/keys.h"
-#include "net/client.h"
+#include "net/net.h"
 #include "net/frame.h"
 #include "object/object.h"
 #include "tree/tree.h"
@@ -105,8 +112,8 @@ struct opts {
 	size_t nentries;
 	const char *starts[FORGE_START_MAX];
 	size_t nstarts;
-	uint64_t version, epoch, chain_seq;
-	int have_version, have_epoch, have_chain_seq, ghost, no_head, post;
+	uint64_t version, epoch, chain_seq, size;
+	int have_size, have_version, have_epoch, have_chain_seq, ghost, no_head, post;
 };
 
 struct ctx {
@@ -133,13 +140,14 @@ die(const char *what, int rc)
 }
 
 static int cmd_dir_resign(struct ctx *x, const struct opts *o);
+static int cmd_dir_put_size(struct ctx *x, const struct opts *o);
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: forge [--server URL --home DIR --account NAME] "
 	    "info|walk|raw|open|put|seal|put-raw|commit|ghost-entry|rotate|"
-	    "dir-resign|tree\n"
+	    "dir-resign|dir-put-size|tree\n"
 	    "(see the comment at the top of tests/forge.c)\n");
 	exit(2);
 }
@@ -1074,7 +1082,10 @@ main(int argc, char **argv)
 			o.commit = val(argc, argv, &i);
 		else if (!strcmp(a, "--sign-key"))
 			o.sign_key = val(argc, argv, &i);
-		else if (!strcmp(a, "--version")) {
+		else if (!strcmp(a, "--size")) {
+			o.size = num(val(argc, argv, &i), "--size");
+			o.have_size = 1;
+		} else if (!strcmp(a, "--version")) {
 			o.version = num(val(argc, argv, &i), "--version");
 			o.have_version = 1;
 		} else if (!strcmp(a, "--epoch")) {
@@ -1113,7 +1124,7 @@ main(int argc, char **argv)
 	    strcmp(cmd, "commit") && strcmp(cmd, "ghost-entry") &&
 	    strcmp(cmd, "open") && strcmp(cmd, "rotate") &&
 	    strcmp(cmd, "seal") && strcmp(cmd, "entry-add-ghost") &&
-	    strcmp(cmd, "dir-resign"))
+	    strcmp(cmd, "dir-resign") && strcmp(cmd, "dir-put-size"))
 		usage();
 	ctx_open(&x, &o);
 	if (!strcmp(cmd, "info"))
@@ -1139,6 +1150,8 @@ main(int argc, char **argv)
 		rc = cmd_commit(&x, &o);
 	else if (!strcmp(cmd, "dir-resign"))
 		rc = cmd_dir_resign(&x, &o);
+	else if (!strcmp(cmd, "dir-put-size"))
+		rc = cmd_dir_put_size(&x, &o);
 	else
 		rc = cmd_ghost_entry(&x, &o);
 	ctx_close(&x);
@@ -1160,5 +1173,120 @@ cmd_dir_resign(struct ctx *x, const struct opts *o)
 		die("directory encode", rc);
 	writefile(o->out, rec, len);
 	free(rec);
+	return 0;
+}
+
+/* FORMAT §16: bytes of a record without drives, of a drive without its
+ * secrets and keys, of one secret or key. */
+#define DIR_FIXED	(4 + 1 + 32 + 8 + 32 + 32 + 8 + 8 + 32 + 4 + 64)
+#define DIR_DRIVE	(32 + 8 + 296 + 4 + 4)
+#define DIR_ITEM	(32 + 8 + 77)
+#define DIR_DRIVES	4096
+#define DIR_ITEMS	(256 + 16384)	/* secrets and keys of one drive */
+
+/* Random bytes, and the drive ids strictly increasing. */
+static void
+dir_filler(struct cf_wr *w, size_t d, size_t items)
+{
+	uint8_t id[32], box[296], wrapped[77];
+	size_t i, j, m, k, per = items / d;
+
+	for (i = 0; i < d; i++) {
+		randombytes_buf(id, sizeof(id));
+		id[0] = (uint8_t)(i >> 8);
+		id[1] = (uint8_t)i;
+		randombytes_buf(box, sizeof(box));
+		cf_wr_bytes(w, id, sizeof(id));
+		cf_wr_u64(w, 1);
+		cf_wr_bytes(w, box, sizeof(box));
+		m = i + 1 < d ? per : items - per * (d - 1);
+		k = m > 256 ? m - 256 : 0;
+		m -= k;
+		cf_wr_u32(w, (uint32_t)m);
+		for (j = 0; j < m; j++) {
+			randombytes_buf(id, sizeof(id));
+			randombytes_buf(wrapped, sizeof(wrapped));
+			cf_wr_bytes(w, id, sizeof(id));
+			cf_wr_u64(w, j + 1);
+			cf_wr_bytes(w, wrapped, sizeof(wrapped));
+		}
+		cf_wr_u32(w, (uint32_t)k);
+		for (j = 0; j < k; j++) {
+			randombytes_buf(id, sizeof(id));
+			randombytes_buf(wrapped, sizeof(wrapped));
+			cf_wr_u64(w, j + 1);
+			cf_wr_bytes(w, id, sizeof(id));
+			cf_wr_bytes(w, wrapped, sizeof(wrapped));
+		}
+	}
+}
+
+static int
+cmd_dir_put_size(struct ctx *x, const struct opts *o)
+{
+	static const char purpose[] = "coffer-dir-v1";
+	const size_t plen = sizeof(purpose) - 1;
+	struct cf_wr w;
+	uint8_t *buf = NULL, *back = NULL, zero[32], *sig;
+	size_t d, items = 0, len = 0, blen = 0, left;
+	uint64_t cur = 0, v = 0;
+	long st = 0;
+	int rc;
+
+	if (!o->have_size || o->size < DIR_FIXED + DIR_DRIVE + DIR_ITEM)
+		usage();
+	/* The fewest drives that make exactly --size bytes. */
+	left = (size_t)o->size - DIR_FIXED;
+	for (d = 1; d <= DIR_DRIVES; d++) {
+		if (left < d * (DIR_DRIVE + DIR_ITEM))
+			die("--size", COFFER_EINVAL);
+		if ((left - d * DIR_DRIVE) % DIR_ITEM == 0 &&
+		    (items = (left - d * DIR_DRIVE) / DIR_ITEM) <=
+		    d * DIR_ITEMS)
+			break;
+	}
+	if (d > DIR_DRIVES)
+		die("--size", COFFER_EINVAL);
+	memset(zero, 0, sizeof(zero));
+	cf_wr_init(&w, plen + (size_t)o->size, 0);
+	cf_wr_bytes(&w, purpose, plen);
+	cf_wr_bytes(&w, "CFDR", 4);
+	cf_wr_u8(&w, 1);
+	cf_wr_bytes(&w, x->acct, CF_ID_BYTES);
+	cf_wr_u64(&w, x->dir_version + 1);
+	cf_wr_bytes(&w, zero, sizeof(zero));		/* prev_hash */
+	cf_wr_bytes(&w, x->dev->device_id, CF_ID_BYTES);
+	cf_wr_u64(&w, (uint64_t)time(NULL));
+	cf_wr_u64(&w, 0);
+	cf_wr_bytes(&w, zero, sizeof(zero));		/* chain_head */
+	cf_wr_u32(&w, (uint32_t)d);
+	dir_filler(&w, d, items);
+	if ((sig = cf_wr_reserve(&w, CF_SIG_BYTES)) != NULL)
+		crypto_sign_detached(sig, NULL, w.p, w.len - CF_SIG_BYTES,
+		    x->dev->sign_sk);
+	if ((rc = cf_wr_finish(&w, &buf, &len)) != 0)
+		die("record", rc);
+	memmove(buf, buf + plen, len - plen);
+	len -= plen;
+	if (len != o->size)
+		die("record size", COFFER_EINTERNAL);
+	if ((rc = cf_client_dir_put(x->cl, x->dir_version, buf, len,
+	    &cur)) != 0) {
+		char msg[512];
+		const char *e = cf_client_error(x->cl, &st);
+
+		snprintf(msg, sizeof(msg), "%s", e != NULL ? e : "");
+		printf("refused %ld %s\n", st, msg);
+		free(buf);
+		return 1;
+	}
+	if ((rc = cf_client_dir_get(x->cl, &v, &back, &blen)) != 0)
+		die("directory get", rc);
+	if (v != x->dir_version + 1 || blen != len ||
+	    memcmp(back, buf, len) != 0)
+		die("the record fetched back differs", COFFER_ENOTAUTHENTIC);
+	printf("stored version %" PRIu64 " bytes %zu\n", v, blen);
+	free(back);
+	free(buf);
 	return 0;
 }

@@ -1078,7 +1078,7 @@ cmd_limits(void)
 		cf_client_free(j[i]);
 	/* Body caps, JSON depth, names, queries. */
 	sodium_bin2hex(hex, sizeof(hex), a.id, 32);
-	snprintf(path, sizeof(path), "/v1/accounts/%s/envelopes", hex);
+	snprintf(path, sizeof(path), "/v1/accounts/%s/joins", hex);
 	if ((big = malloc((1 << 20) + 2)) == NULL)
 		abort();
 	memset(big, ' ', (1 << 20) + 1);
@@ -1089,6 +1089,7 @@ cmd_limits(void)
 	EXPECT(st == 413);
 	free(resp);
 	free(big);
+	snprintf(path, sizeof(path), "/v1/accounts/%s/envelopes", hex);
 	{
 		static const char deep[] = "{\"envelopes\":[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]}";
 

@@ -1,0 +1,370 @@
+/*
+ * Many objects in parallel transfers (net.h): put-many and get-many, over
+ * the transport of conn.c.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "coffer/err.h"
+#include "chain/chain.h"
+#include "net/caps.h"
+#include "net/conn.h"
+#include "net/json.h"
+#include "net/net.h"
+#include "net/reqsig.h"
+/* One slot of a parallel upload. */
+struct pslot {
+	struct xfer x;
+	uint8_t *frame;
+	size_t flen;
+	int busy;
+};
+
+/* Encode items [*nextp, ...) that fit one frame of ~CF_CLIENT_BATCH_BYTES. */
+static int
+next_frame(const struct cf_frame_item *items, size_t n, size_t *nextp,
+    uint8_t **fp, size_t *flenp)
+{
+	struct cf_frame_w f;
+	size_t i = *nextp;
+	int rc = 0, stop = 0;
+
+	cf_frame_begin(&f);
+	for (; i < n && !stop; i++) {
+		if (i > *nextp &&
+		    cf_frame_size_with(&f, items[i].len) > CF_CLIENT_BATCH_BYTES) {
+			stop = 1;
+			break;
+		}
+		rc = cf_frame_add(&f, items[i].id, items[i].data, items[i].len);
+		if (rc == COFFER_ETOOBIG && i > *nextp) {
+			rc = 0;		/* the frame is full: send it */
+			stop = 1;
+			break;
+		}
+		if (rc != 0)
+			stop = 1;
+	}
+	if (rc != 0) {
+		cf_frame_abort(&f);
+	} else {
+		*nextp = i;
+		rc = cf_frame_finish(&f, fp, flenp);
+	}
+	return rc;
+}
+
+int
+cf_client_objects_put_many(struct cf_client *c,
+    const uint8_t drive[static CF_ID_BYTES], const struct cf_frame_item *items,
+    size_t n, unsigned parallel, uint64_t *storedp)
+{
+	struct pslot slot[CF_CLIENT_PARALLEL_MAX];
+	char path[PATH_MAX_LEN];
+	CURLMsg *msg;
+	struct xfer *xp;
+	uint8_t *resp;
+	size_t next = 0, rlen, k;
+	uint64_t st;
+	long status;
+	json_t *out;
+	int running = 0, left, rc = 0, r, active = 0;
+
+	*storedp = 0;
+	memset(slot, 0, sizeof(slot));
+	if (parallel == 0 || parallel > CF_CLIENT_PARALLEL_MAX)
+		parallel = CF_CLIENT_PARALLEL_MAX;
+	if ((rc = cf_conn_acct_path(c, path, sizeof(path), "drives", drive,
+	    "/objects/put")) != 0)
+		goto out;
+	if (c->multi == NULL && (c->multi = curl_multi_init()) == NULL) {
+		rc = COFFER_ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < parallel; k++) {
+		if (c->pool[k] == NULL && (c->pool[k] = curl_easy_init()) == NULL) {
+			rc = COFFER_ENOMEM;
+			goto out;
+		}
+	}
+	c->status = 0;
+	c->errmsg[0] = '\0';
+	c->errcode[0] = '\0';
+	for (;;) {
+		/* Fill the free slots while there is work and no error. */
+		for (k = 0; k < parallel && rc == 0 && next < n; k++) {
+			if (slot[k].busy)
+				continue;
+			if ((rc = next_frame(items, n, &next, &slot[k].frame,
+			    &slot[k].flen)) != 0)
+				break;
+			slot[k].x.e = c->pool[k];
+			if ((rc = cf_conn_xfer_setup(c, &slot[k].x, "POST",
+			    path, "",
+			    CF_CT_FRAME, slot[k].frame, slot[k].flen, 0, "")) != 0) {
+				free(slot[k].frame);
+				slot[k].frame = NULL;
+				break;
+			}
+			if (curl_multi_add_handle(c->multi, c->pool[k]) != CURLM_OK) {
+				cf_conn_xfer_release(&slot[k].x);
+				free(slot[k].frame);
+				slot[k].frame = NULL;
+				rc = COFFER_ENOMEM;
+				break;
+			}
+			slot[k].busy = 1;
+			active++;
+		}
+		if (active == 0)
+			break;
+		/*
+		 * Wait only while a transfer runs: with none, poll has no
+		 * socket to wait on and sleeps its whole timeout (1 s) before
+		 * the finished ones are collected.
+		 */
+		if (curl_multi_perform(c->multi, &running) != CURLM_OK ||
+		    (running > 0 &&
+		    curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)) {
+			rc = COFFER_EUNREACHABLE;
+			/* Still collect what finished, then drop the rest. */
+		}
+		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			xp = NULL;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&xp);
+			for (k = 0; k < parallel; k++)
+				if (slot[k].busy && &slot[k].x == xp)
+					break;
+			if (k == parallel)
+				continue;
+			curl_multi_remove_handle(c->multi, slot[k].x.e);
+			r = cf_conn_xfer_finish(&slot[k].x, msg->data.result,
+			    &status,
+			    &resp, &rlen);
+			if (r == 0 && (r = cf_conn_status_rc(status)) == 0) {
+				if ((out = cf_json_object(resp,
+				    rlen)) == NULL ||
+				    cf_json_u64(out, "stored", &st) != 0)
+					r = COFFER_ENOTAUTHENTIC;
+				else
+					*storedp += st;
+				json_decref(out);
+			}
+			if (r != 0 && rc == 0)
+				rc = r;
+			free(resp);
+			free(slot[k].frame);
+			slot[k].frame = NULL;
+			slot[k].busy = 0;
+			active--;
+		}
+		if (rc == COFFER_EUNREACHABLE && active > 0) {
+			/* The multi handle failed: abandon the transfers. */
+			for (k = 0; k < parallel; k++) {
+				if (!slot[k].busy)
+					continue;
+				curl_multi_remove_handle(c->multi, slot[k].x.e);
+				cf_conn_xfer_release(&slot[k].x);
+				free(slot[k].frame);
+				slot[k].frame = NULL;
+				slot[k].busy = 0;
+			}
+			active = 0;
+		}
+	}
+out:
+	return rc;
+}
+
+/* One slot of a parallel download: ids [start, start + count). */
+struct gslot {
+	struct xfer x;
+	uint8_t *frame;
+	size_t start, count;
+	int busy;
+};
+
+/* Deliver one answer; a range still to fetch goes to ${*retryp}. */
+static int
+deliver(const uint8_t (*ids)[CF_ID_BYTES], struct gslot *g, const uint8_t *resp,
+    size_t rlen, cf_client_obj_cb *cb, void *arg, size_t *gotp,
+    size_t *rstart, size_t *rcount)
+{
+	struct cf_frame_item *it = NULL;
+	size_t m = 0, k, *idx = NULL, last;
+	int rc;
+
+	*rcount = 0;
+	if ((rc = cf_frame_decode(resp, rlen, COFFER_ENOTAUTHENTIC, &it,
+	    &m)) != 0)
+		goto out;
+	if (m > 0 && (idx = calloc(m, sizeof(*idx))) == NULL) {
+		rc = COFFER_ENOMEM;
+		goto out;
+	}
+	if ((rc = cf_conn_match_ids(ids + g->start, g->count, it, m, idx)) != 0)
+		goto out;
+	for (k = 0; k < m && rc == 0; k++) {
+		rc = cb(arg, g->start + idx[k], it[k].data, it[k].len);
+		if (rc == 0)
+			(*gotp)++;
+	}
+	if (rc == 0 && g->x.truncated) {
+		/* The rest of the range, after the last object returned. */
+		if (m == 0) {
+			rc = COFFER_ENOTAUTHENTIC;	/* no progress */
+			goto out;
+		}
+		last = idx[m - 1] + 1;
+		*rstart = g->start + last;
+		*rcount = g->count - last;
+	}
+out:
+	free(idx);
+	free(it);
+	return rc;
+}
+
+int
+cf_client_objects_get_many(struct cf_client *c,
+    const uint8_t drive[static CF_ID_BYTES], const uint8_t (*ids)[CF_ID_BYTES],
+    size_t n, unsigned parallel, cf_client_obj_cb *cb, void *arg,
+    size_t *gotp)
+{
+	struct gslot slot[CF_CLIENT_PARALLEL_MAX];
+	size_t rq_start[CF_CLIENT_PARALLEL_MAX],
+	    rq_count[CF_CLIENT_PARALLEL_MAX];
+	size_t nretry = 0, next = 0, k, start, count, rs, rcnt, rlen;
+	char path[PATH_MAX_LEN];
+	CURLMsg *msg;
+	struct xfer *xp;
+	uint8_t *resp;
+	long status;
+	int running = 0, left, rc = 0, r, active = 0;
+
+	*gotp = 0;
+	memset(slot, 0, sizeof(slot));
+	if (parallel == 0 || parallel > CF_CLIENT_PARALLEL_MAX)
+		parallel = CF_CLIENT_PARALLEL_MAX;
+	if ((rc = cf_conn_acct_path(c, path, sizeof(path), "drives", drive,
+	    "/objects/get")) != 0)
+		goto out;
+	if (c->multi == NULL && (c->multi = curl_multi_init()) == NULL) {
+		rc = COFFER_ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < parallel; k++) {
+		if (c->pool[k] == NULL && (c->pool[k] = curl_easy_init()) == NULL) {
+			rc = COFFER_ENOMEM;
+			goto out;
+		}
+	}
+	c->status = 0;
+	c->errmsg[0] = '\0';
+	c->errcode[0] = '\0';
+	for (;;) {
+		for (k = 0; k < parallel && rc == 0 &&
+		    (nretry > 0 || next < n); k++) {
+			if (slot[k].busy)
+				continue;
+			if (nretry > 0) {
+				nretry--;
+				start = rq_start[nretry];
+				count = rq_count[nretry];
+			} else {
+				start = next;
+				count = n - next < CF_CLIENT_GET_GROUP ?
+				    n - next : CF_CLIENT_GET_GROUP;
+				next += count;
+			}
+			slot[k].start = start;
+			slot[k].count = count;
+			if ((rc = cf_conn_ids_frame(ids + start, count,
+			    &slot[k].frame,
+			    &rlen)) != 0)
+				break;
+			slot[k].x.e = c->pool[k];
+			if ((rc = cf_conn_xfer_setup(c, &slot[k].x, "POST",
+			    path, "",
+			    CF_CT_FRAME, slot[k].frame, rlen, 0, "")) != 0 ||
+			    curl_multi_add_handle(c->multi, c->pool[k]) !=
+			    CURLM_OK) {
+				if (rc == 0) {
+					cf_conn_xfer_release(&slot[k].x);
+					rc = COFFER_ENOMEM;
+				}
+				free(slot[k].frame);
+				slot[k].frame = NULL;
+				break;
+			}
+			slot[k].busy = 1;
+			active++;
+		}
+		if (active == 0)
+			break;
+		/* As in put_many: no poll (a 1 s sleep) once none runs. */
+		if (curl_multi_perform(c->multi, &running) != CURLM_OK ||
+		    (running > 0 &&
+		    curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK))
+			rc = COFFER_EUNREACHABLE;
+		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			xp = NULL;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+			    (char **)&xp);
+			for (k = 0; k < parallel; k++)
+				if (slot[k].busy && &slot[k].x == xp)
+					break;
+			if (k == parallel)
+				continue;
+			curl_multi_remove_handle(c->multi, slot[k].x.e);
+			r = cf_conn_xfer_finish(&slot[k].x, msg->data.result,
+			    &status,
+			    &resp, &rlen);
+			if (r == 0)
+				r = cf_conn_status_rc(status);
+			rcnt = 0;
+			if (r == 0 && rc == 0)
+				r = deliver(ids, &slot[k], resp, rlen, cb, arg,
+				    gotp, &rs, &rcnt);
+			if (r == 0 && rcnt > 0 && nretry < CF_CLIENT_PARALLEL_MAX) {
+				rq_start[nretry] = rs;
+				rq_count[nretry] = rcnt;
+				nretry++;
+			}
+			if (r != 0 && rc == 0)
+				rc = r;
+			free(resp);
+			free(slot[k].frame);
+			slot[k].frame = NULL;
+			slot[k].busy = 0;
+			active--;
+		}
+		if (rc == COFFER_EUNREACHABLE && active > 0) {
+			for (k = 0; k < parallel; k++) {
+				if (!slot[k].busy)
+					continue;
+				curl_multi_remove_handle(c->multi, slot[k].x.e);
+				cf_conn_xfer_release(&slot[k].x);
+				free(slot[k].frame);
+				slot[k].frame = NULL;
+				slot[k].busy = 0;
+			}
+			active = 0;
+		}
+	}
+out:
+	return rc;
+}
