@@ -33,6 +33,26 @@
 #define PULL_DIRS_MAX		256	/* folder handles open for files */
 #define SKIPPED			1	/* a path left out (warned, counted) */
 
+/*
+ * The next entry of ${dir} other than "." and "..": 1 with ${*dep}, 0 at
+ * its end, or COFFER_EIO.
+ */
+static int
+next_entry(DIR *dir, struct dirent **dep)
+{
+	struct dirent *de;
+
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(dir)) == NULL)
+			return errno != 0 ? COFFER_EIO : 0;
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			*dep = de;
+			return 1;
+		}
+	}
+}
+
 static int
 rm_at(int dfd, const char *name, uint32_t depth)
 {
@@ -55,15 +75,7 @@ rm_at(int dfd, const char *name, uint32_t depth)
 		close(fd);
 		return COFFER_EIO;
 	}
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(dir)) == NULL) {
-			if (errno != 0)
-				r = COFFER_EIO;
-			break;
-		}
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
+	while ((r = next_entry(dir, &de)) > 0) {
 		if ((r = rm_at(dirfd(dir), de->d_name, depth + 1)) != 0)
 			break;
 		rewinddir(dir);
@@ -345,15 +357,8 @@ delete_extra(struct wctx *w, int dfd, const struct cf_folder *f)
 
 	if ((dir = cf_opendir_dup(dfd)) == NULL)
 		return COFFER_EIO;
-	for (;;) {
-		errno = 0;
-		if ((de = readdir(dir)) == NULL) {
-			if (errno != 0)
-				r = COFFER_EIO;
-			break;
-		}
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
-		    in_folder(f, de->d_name, strlen(de->d_name)))
+	while ((r = next_entry(dir, &de)) > 0) {
+		if (in_folder(f, de->d_name, strlen(de->d_name)))
 			continue;
 		if ((r = rm_at(dfd, de->d_name, 1)) != 0)
 			break;

@@ -299,6 +299,18 @@ out:
 	return r == COFFER_ETOOBIG ? 0 : r;
 }
 
+/*
+ * ${r} as the result of a check of what the server gave: an error other
+ * than a local one (out of memory, I/O) is COFFER_ENOTAUTHENTIC.
+ */
+static int
+checked(int r)
+{
+	if (r != 0 && r != COFFER_ENOMEM && r != COFFER_EIO)
+		r = COFFER_ENOTAUTHENTIC;
+	return r;
+}
+
 int
 cf_version_collect(struct cf_session *s, const struct cf_drive_keys *dk,
     uint64_t max_epoch, const uint8_t root[static CF_ID_BYTES],
@@ -314,10 +326,8 @@ cf_version_collect(struct cf_session *s, const struct cf_drive_keys *dk,
 	v.keep = 1;
 	if ((r = preload(&v, root)) == 0)
 		r = cf_walk_collect(root, cf_version_load_cb, &v, out);
-	if (r != 0 && r != COFFER_ENOMEM && r != COFFER_EIO)
-		r = COFFER_ENOTAUTHENTIC;
 	cf_version_free(&v);
-	return r;
+	return checked(r);
 }
 
 int
@@ -330,11 +340,9 @@ cf_version_walk(struct vload *v, const uint8_t root[static CF_ID_BYTES])
 	wp.load = cf_version_load_cb;
 	wp.visit = cf_version_visit_cb;
 	wp.ctx = v;
-	if ((r = preload(v, root)) != 0 || (r = cf_walk(root, &wp)) != 0) {
-		if (r != COFFER_ENOMEM && r != COFFER_EIO)
-			r = COFFER_ENOTAUTHENTIC;
-	}
-	return r;
+	if ((r = preload(v, root)) == 0)
+		r = cf_walk(root, &wp);
+	return checked(r);
 }
 
 /*
@@ -345,12 +353,8 @@ int
 cf_version_folder(cf_walk_load_fn *load, void *ctx,
     const uint8_t id[static CF_ID_BYTES], struct cf_folder *f)
 {
-	int r;
 
-	r = cf_folder_load(load, ctx, id, f);
-	if (r != 0 && r != COFFER_ENOMEM && r != COFFER_EIO)
-		r = COFFER_ENOTAUTHENTIC;
-	return r;
+	return checked(cf_folder_load(load, ctx, id, f));
 }
 
 /* Resolve a drive, sync its head, and pick a verified version's commit. */
