@@ -1,11 +1,11 @@
 /*
- * Trusted devices: join, approve, list, remove, recover, and the
- * replacement of the recovery key (DESIGN §5; FORMAT §14-§17).
+ * Trusted devices (DESIGN §5; FORMAT §14-§17): the list of devices and
+ * the history of the chain, and what the other pieces share -- the pins
+ * saved, the drive heads an entry or an approval names.  Removal and the
+ * epochs it starts are device_epoch.c; a new device's join, its approval
+ * and recovery are device_pair.c.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,108 +20,20 @@
 #include "chain/pair.h"
 #include "crypto/recovery.h"
 #include "util/buf.h"
-#include "device.h"
+#include "device_internal.h"
 #include "ops.h"
 
-#define CHAIN_PAGES_MAX		4096	/* pages of one chain fetch */
-#define MS_PER_SEC		1000
-#define NS_PER_MS		1000000L
-#define REKEY_FDS		16		/* nftw's open folders */
-
-static uint64_t
-now_sec(void)
+uint64_t
+cf_device_now(void)
 {
 	time_t t = time(NULL);
 
 	return t < 0 ? 0 : (uint64_t)t;
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / MS_PER_SEC;
-	ts.tv_nsec = (ms % MS_PER_SEC) * NS_PER_MS;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* ---- chain helpers ---- */
-
-/*
- * Fetch the whole chain from genesis and verify it entry by entry into a
- * new state.  Anything that fails a check: COFFER_ENOTAUTHENTIC.
- */
-static int
-fetch_verify_chain(struct cf_client *net, struct cf_chain **cp)
-{
-	struct cf_blobs page = { 0, NULL, NULL };
-	struct cf_chain *c = NULL;
-	uint64_t from = 0, length = 0;
-	size_t i, pages = 0;
-	int r;
-
-	*cp = NULL;
-	if ((r = cf_chain_new(&c)) != 0)
-		goto out;
-	for (;;) {
-		if (++pages > CHAIN_PAGES_MAX) {
-			r = COFFER_ENOTAUTHENTIC;
-			goto out;
-		}
-		if ((r = cf_client_chain_get(net, from, &page, &length)) != 0)
-			goto out;
-		if (length == 0 || length > CF_CHAIN_MAX_ENTRIES ||
-		    page.n == 0 || page.n > length - from) {
-			r = COFFER_ENOTAUTHENTIC;
-			goto out;
-		}
-		for (i = 0; i < page.n; i++) {
-			if ((r = cf_chain_append(c, page.p[i], page.len[i])) != 0) {
-				if (r != COFFER_ENOMEM)
-					r = COFFER_ENOTAUTHENTIC;
-				goto out;
-			}
-		}
-		from += page.n;
-		cf_blobs_free(&page);
-		if (from >= length)
-			break;
-	}
-	*cp = c;
-	c = NULL;
-out:
-	cf_blobs_free(&page);
-	cf_chain_free(c);
-	return r;
-}
-
-/* The first ${n} entries of ${c}, verified again into a new state. */
-static int
-chain_prefix(const struct cf_chain *c, uint64_t n, struct cf_chain **cp)
-{
-	struct cf_chain *p = NULL;
-	uint64_t i;
-	int r;
-
-	*cp = NULL;
-	if (n == 0 || n > c->n)
-		return COFFER_EINVAL;
-	if ((r = cf_chain_new(&p)) != 0)
-		return r;
-	for (i = 0; i < n; i++)
-		if ((r = cf_chain_append(p, c->entry[i], c->entry_len[i])) != 0)
-			goto out;
-	*cp = p;
-	p = NULL;
-out:
-	cf_chain_free(p);
-	return r;
-}
-
-static int
-save_chain(const struct cf_state_paths *paths, const struct cf_chain *c)
+int
+cf_device_save_chain(const struct cf_state_paths *paths,
+    const struct cf_chain *c)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -134,8 +46,9 @@ save_chain(const struct cf_state_paths *paths, const struct cf_chain *c)
 	return r;
 }
 
-static int
-save_dirpin(const struct cf_state_paths *paths, const struct cf_dir_pin *pin)
+int
+cf_device_save_dirpin(const struct cf_state_paths *paths,
+    const struct cf_dir_pin *pin)
 {
 	uint8_t buf[CF_DIRPIN_BYTES];
 	int r;
@@ -145,23 +58,31 @@ save_dirpin(const struct cf_state_paths *paths, const struct cf_dir_pin *pin)
 	return cf_state_write(paths->data, CF_STATE_DIRPIN, buf, sizeof(buf));
 }
 
-static int
-save_account(const struct cf_state_paths *paths, const struct cf_account *a)
+/*
+ * Append ${entry} (${elen} bytes, with the envelopes ${envs}) to the
+ * account's chain on the server by compare-and-swap at the session's
+ * length, then take ${*c2p} (the session's chain with the entry) as the
+ * session's.
+ */
+int
+cf_device_chain_put(struct cf_session *s, const uint8_t *entry, size_t elen,
+    const struct cf_blobs *envs, struct cf_chain **c2p)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	uint64_t length = 0;
 	int r;
 
-	if ((r = cf_account_encode(a, &buf, &len)) != 0)
+	if ((r = cf_client_chain_append(s->net, s->chain->n, entry, elen,
+	    envs, 0, &length)) != 0)
 		return r;
-	r = cf_state_write(paths->data, CF_STATE_ACCOUNT, buf, len);
-	free(buf);
-	return r;
+	cf_chain_free(s->chain);
+	s->chain = *c2p;
+	*c2p = NULL;
+	return 0;
 }
 
 /* 1 if ${id} is the id of any recovery key ${c} ever registered. */
-static int
-is_rk(const struct cf_chain *c, const uint8_t id[static CF_ID_BYTES])
+int
+cf_device_is_rk(const struct cf_chain *c, const uint8_t id[static CF_ID_BYTES])
 {
 	size_t i;
 
@@ -216,7 +137,7 @@ cf_chain_changes(const struct cf_chain *c, const uint8_t (*ks)[CF_KEY_BYTES],
 		x->time = c->entry_time[seq];
 		x->epoch = cf_chain_epoch_at(c, seq);
 		memcpy(x->signer_id, c->entry_signer[seq], CF_ID_BYTES);
-		x->signer_is_rk = is_rk(c, x->signer_id);
+		x->signer_is_rk = cf_device_is_rk(c, x->signer_id);
 		device_name(c, cf_chain_device(c, x->signer_id), ks, nks,
 		    x->signer_name);
 		if (x->type == CF_ENTRY_GENESIS || x->type == CF_ENTRY_ADD) {
@@ -273,24 +194,8 @@ cf_device_list(struct cf_session *s, struct cf_device_info **devsp, size_t *np)
 	return 0;
 }
 
-/* ---- writing entries that start an epoch ---- */
-
-/* The box key of recipient ${id} of ${c} (a device or the current recovery key). */
-static const uint8_t *
-recipient_box(const struct cf_chain *c, const uint8_t id[static CF_ID_BYTES])
-{
-	const struct cf_chain_device *d = cf_chain_device(c, id);
-	const struct cf_chain_rk *rk = cf_chain_current_rk(c);
-
-	if (d != NULL)
-		return d->box_pk;
-	if (rk != NULL && !memcmp(rk->id, id, CF_ID_BYTES))
-		return rk->box_pk;
-	return NULL;
-}
-
-static int
-blobs_alloc(struct cf_blobs *b, size_t n)
+int
+cf_device_blobs_alloc(struct cf_blobs *b, size_t n)
 {
 	b->n = 0;
 	if ((b->p = calloc(n + 1, sizeof(*b->p))) == NULL ||
@@ -299,166 +204,20 @@ blobs_alloc(struct cf_blobs *b, size_t n)
 	return 0;
 }
 
-/* ${ks} with ${knew} appended, in new guarded memory. */
-static int
-ks_append(const uint8_t (*ks)[CF_KEY_BYTES], uint64_t nks,
-    const uint8_t knew[static CF_KEY_BYTES], uint8_t (**outp)[CF_KEY_BYTES])
-{
-	uint8_t (*o)[CF_KEY_BYTES];
-
-	*outp = NULL;
-	if ((o = sodium_malloc((size_t)(nks + 1) * CF_KEY_BYTES)) == NULL)
-		return COFFER_ENOMEM;
-	if (nks > 0)
-		memcpy(o, ks, (size_t)nks * CF_KEY_BYTES);
-	memcpy(o[nks], knew, CF_KEY_BYTES);
-	*outp = o;
-	return 0;
-}
 
 /*
- * Append ${entry}, which starts epoch nks + 1 with key ${knew}, to the
- * session's chain on the server by compare-and-swap, with an envelope of
- * K_1..K_{nks+1} for each recipient, signed by this device; then adopt
- * the new state and keys and save the chain pin.
+ * The head of every drive of the verified directory: synced against its
+ * pin (${sync}), or as pinned.  ${*headsp} (malloc'd, sorted by drive id
+ * as the directory is) holds the heads.
  */
-static int
-append_epoch_entry(struct cf_session *s, const uint8_t *entry, size_t elen,
-    const uint8_t knew[static CF_KEY_BYTES])
-{
-	struct cf_chain *c2 = NULL;
-	struct cf_blobs envs = { 0, NULL, NULL };
-	const struct cf_chain_epoch *ep;
-	uint8_t (*ks2)[CF_KEY_BYTES] = NULL;
-	struct cf_signer me;
-	const uint8_t *box;
-	uint64_t length = 0;
-	size_t i;
-	int r;
-
-	if ((r = cf_chain_clone(s->chain, &c2)) != 0)
-		goto out;
-	if ((r = cf_chain_append(c2, entry, elen)) != 0)
-		goto out;
-	ep = cf_chain_current_epoch(c2);
-	if (ep == NULL || ep->epoch != s->nks + 1) {
-		r = COFFER_EINTERNAL;
-		goto out;
-	}
-	if ((r = ks_append((const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks,
-	    knew, &ks2)) != 0)
-		goto out;
-	if ((r = blobs_alloc(&envs, ep->nrecip)) != 0)
-		goto out;
-	memcpy(me.id, s->keys->device_id, CF_ID_BYTES);
-	me.sign_sk = s->keys->sign_sk;
-	for (i = 0; i < ep->nrecip; i++) {
-		if ((box = recipient_box(c2, ep->recip[i])) == NULL) {
-			r = COFFER_EINTERNAL;
-			goto out;
-		}
-		if ((r = cf_envelope_make(c2->account_id, c2->hash[c2->n - 1],
-		    &me, ep->epoch, (const uint8_t (*)[CF_KEY_BYTES])ks2,
-		    ep->recip[i], box, &envs.p[i], &envs.len[i])) != 0)
-			goto out;
-		envs.n++;
-	}
-	if ((r = cf_client_chain_append(s->net, s->chain->n, entry, elen,
-	    &envs, 0, &length)) != 0)
-		goto out;
-	cf_chain_free(s->chain);
-	s->chain = c2;
-	c2 = NULL;
-	if (s->ks != NULL)
-		sodium_free(s->ks);
-	s->ks = ks2;
-	s->nks++;
-	ks2 = NULL;
-	r = save_chain(&s->paths, s->chain);
-out:
-	if (ks2 != NULL)
-		sodium_free(ks2);
-	cf_blobs_free(&envs);
-	cf_chain_free(c2);
-	return r;
-}
-
-/*
- * Write the directory record that follows the pinned one, with a drive
- * key of the current epoch added to each drive that lacks one (FORMAT
- * §16: after a remove, a record by a trusted device must follow).
- */
-static int
-dir_rewrap(struct cf_session *s, int rekey)
-{
-	struct cf_dir_entry *ents = NULL;
-	struct cf_drive_keys **dks = NULL;
-	struct cf_dir *d = NULL;
-	uint8_t *rec = NULL;
-	size_t reclen = 0, n, i;
-	uint64_t e = cf_session_epoch(s), cur = 0;
-	int r = 0;
-
-	if (s->dir == NULL)
-		return 0;
-	n = s->dir->ndrives;
-	if ((ents = calloc(n + 1, sizeof(*ents))) == NULL ||
-	    (dks = calloc(n + 1, sizeof(*dks))) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if ((r = cf_dir_drive_keys(s->dir, s->dir->drives[i].drive_id,
-		    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, &dks[i])) != 0)
-			goto out;
-		if (rekey && (r = cf_drive_keys_rekey(dks[i], e)) != 0)
-			goto out;
-		if (dks[i]->nepochs == 0 ||
-		    dks[i]->epochs[dks[i]->nepochs - 1].epoch < e)
-			if ((r = cf_drive_keys_add_epoch(dks[i], e)) != 0)
-				goto out;
-		ents[i].name = s->dir->drives[i].name;
-		ents[i].namelen = s->dir->drives[i].namelen;
-		ents[i].dk = dks[i];
-	}
-	if ((r = cf_dir_build(s->chain, s->keys,
-	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, s->dir, ents, n,
-	    now_sec(), &rec, &reclen)) != 0)
-		goto out;
-	if ((r = cf_client_dir_put(s->net, s->dir->version, rec, reclen,
-	    &cur)) != 0)
-		goto out;
-	if ((r = cf_dir_accept(s->chain, &s->dirpin,
-	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, rec, reclen, NULL,
-	    NULL, 0, &d)) != 0)
-		goto out;
-	cf_dir_pin_of(d, &s->dirpin);
-	if ((r = save_dirpin(&s->paths, &s->dirpin)) != 0)
-		goto out;
-	cf_dir_free(s->dir);
-	s->dir = d;
-	d = NULL;
-out:
-	for (i = 0; dks != NULL && i < n; i++)
-		cf_drive_keys_free(dks[i]);
-	free(dks);
-	free(ents);
-	cf_dir_free(d);
-	free(rec);
-	return r;
-}
-
-/*
- * Sync the head of every drive of the verified directory against its
- * pin; ${*headsp} (malloc'd, sorted by drive id as the directory is)
- * holds the heads verified.
- */
-static int
-sync_all_heads(struct cf_session *s, struct cf_drive_head **headsp, size_t *np)
+int
+cf_device_heads(struct cf_session *s, int sync, struct cf_drive_head **headsp,
+    size_t *np)
 {
 	struct cf_drive_head *h = NULL;
 	struct cf_drive_keys *dk = NULL;
 	struct cf_drivepin *pin = NULL;
+	const uint8_t *id;
 	size_t i, n = s->dir == NULL ? 0 : s->dir->ndrives;
 	int r = 0;
 
@@ -467,48 +226,13 @@ sync_all_heads(struct cf_session *s, struct cf_drive_head **headsp, size_t *np)
 	if ((h = calloc(n + 1, sizeof(*h))) == NULL)
 		return COFFER_ENOMEM;
 	for (i = 0; i < n; i++) {
-		if ((r = cf_dir_drive_keys(s->dir, s->dir->drives[i].drive_id,
+		id = s->dir->drives[i].drive_id;
+		if (sync && (r = cf_dir_drive_keys(s->dir, id,
 		    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, &dk)) != 0)
 			goto out;
-		if ((r = cf_session_load_pin(s, dk->drive_id, &pin)) != 0)
+		if ((r = cf_session_load_pin(s, id, &pin)) != 0)
 			goto out;
-		if ((r = cf_session_sync_head(s, dk, pin)) != 0)
-			goto out;
-		memcpy(h[i].drive_id, dk->drive_id, CF_ID_BYTES);
-		h[i].version = pin->n;
-		if (pin->n > 0)
-			memcpy(h[i].commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
-		cf_drivepin_free(pin);
-		pin = NULL;
-		cf_drive_keys_free(dk);
-		dk = NULL;
-	}
-	*headsp = h;
-	*np = n;
-	h = NULL;
-out:
-	cf_drivepin_free(pin);
-	cf_drive_keys_free(dk);
-	free(h);
-	return r;
-}
-
-/* The pinned heads of every drive, without syncing. */
-static int
-pinned_heads(struct cf_session *s, struct cf_drive_head **headsp, size_t *np)
-{
-	struct cf_drive_head *h = NULL;
-	struct cf_drivepin *pin = NULL;
-	size_t i, n = s->dir == NULL ? 0 : s->dir->ndrives;
-	int r = 0;
-
-	*headsp = NULL;
-	*np = 0;
-	if ((h = calloc(n + 1, sizeof(*h))) == NULL)
-		return COFFER_ENOMEM;
-	for (i = 0; i < n; i++) {
-		if ((r = cf_session_load_pin(s, s->dir->drives[i].drive_id,
-		    &pin)) != 0)
+		if (sync && (r = cf_session_sync_head(s, dk, pin)) != 0)
 			goto out;
 		memcpy(h[i].drive_id, pin->drive_id, CF_ID_BYTES);
 		h[i].version = pin->n;
@@ -516,864 +240,15 @@ pinned_heads(struct cf_session *s, struct cf_drive_head **headsp, size_t *np)
 			memcpy(h[i].commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
 		cf_drivepin_free(pin);
 		pin = NULL;
+		cf_drive_keys_free(dk);
+		dk = NULL;
 	}
 	*headsp = h;
 	*np = n;
 	h = NULL;
 out:
 	cf_drivepin_free(pin);
-	free(h);
-	return r;
-}
-
-/* nftw callbacks: open every folder to its owner, then delete bottom up. */
-static int
-rm_open_cb(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)f;
-	if (type == FTW_D && !S_ISLNK(st->st_mode))
-		(void)chmod(path, S_IRWXU);
-	return 0;
-}
-
-static int
-rm_cb(const char *path, const struct stat *st, int type, struct FTW *f)
-{
-	(void)st;
-	(void)type;
-	(void)f;
-	(void)remove(path);
-	return 0;
-}
-
-static void
-rm_tree(const char *path)
-{
-	(void)nftw(path, rm_open_cb, REKEY_FDS, FTW_PHYS);
-	(void)nftw(path, rm_cb, REKEY_FDS, FTW_PHYS | FTW_DEPTH);
-}
-
-/*
- * --rekey: the drive secrets were replaced in the directory; re-seal each
- * drive's current version under them as a new commit on its head, from
- * the server's objects and in memory (cf_push_reseal): no plaintext is
- * written to disk.  A head that moves meanwhile is re-sealed again from
- * the new one.
- */
-static int
-reseal_all(struct cf_session *s)
-{
-	struct cf_push_result ps;
-	size_t i, n = s->dir == NULL ? 0 : s->dir->ndrives;
-	char **names = NULL;
-	int r = 0, tries;
-
-	if (n == 0)
-		return 0;
-	if ((names = calloc(n, sizeof(*names))) == NULL)
-		return COFFER_ENOMEM;
-	for (i = 0; i < n; i++)
-		if ((names[i] = strdup(s->dir->drives[i].name)) == NULL) {
-			r = COFFER_ENOMEM;
-			goto out;
-		}
-	for (i = 0; i < n; i++) {
-		tries = 0;
-		do {
-			r = cf_push_reseal(s, names[i], &ps);
-		} while (r == COFFER_ECONFLICT && ++tries < CF_PUSH_RETRIES);
-		if (r != 0)
-			goto out;
-	}
-out:
-	for (i = 0; names != NULL && i < n; i++)
-		free(names[i]);
-	free(names);
-	return r;
-}
-
-/* Remove the ${n} devices ${ids}, one entry (and epoch) each, then re-write the directory. */
-static int
-remove_ids(struct cf_session *s, const uint8_t (*ids)[CF_ID_BYTES], size_t n,
-    int rekey)
-{
-	struct cf_drive_head *heads = NULL;
-	uint8_t *knew = NULL, *entry = NULL;
-	struct cf_signer me;
-	size_t nheads = 0, elen = 0, i;
-	int r;
-
-	if ((r = sync_all_heads(s, &heads, &nheads)) != 0)
-		goto out;
-	if ((knew = sodium_malloc(CF_KEY_BYTES)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	memcpy(me.id, s->keys->device_id, CF_ID_BYTES);
-	me.sign_sk = s->keys->sign_sk;
-	for (i = 0; i < n; i++) {
-		if ((r = cf_entry_remove(s->chain, &me, ids[i], heads, nheads,
-		    now_sec(), knew, &entry, &elen)) != 0)
-			goto out;
-		if ((r = append_epoch_entry(s, entry, elen, knew)) != 0)
-			goto out;
-		free(entry);
-		entry = NULL;
-	}
-	if ((r = dir_rewrap(s, rekey)) != 0)
-		goto out;
-	if (rekey)
-		r = reseal_all(s);
-out:
-	if (knew != NULL)
-		sodium_free(knew);
-	free(entry);
-	free(heads);
-	return r;
-}
-
-int
-cf_device_remove(struct cf_session *s, const uint8_t id[static CF_ID_BYTES],
-    int rekey)
-{
-	uint8_t ids[1][CF_ID_BYTES];
-
-	if (!memcmp(id, s->keys->device_id, CF_ID_BYTES))
-		return COFFER_EINVAL;
-	if (!cf_chain_trusted_at(s->chain, id, s->chain->n - 1))
-		return COFFER_ENOENT;
-	memcpy(ids[0], id, CF_ID_BYTES);
-	return remove_ids(s, (const uint8_t (*)[CF_ID_BYTES])ids, 1, rekey);
-}
-
-int
-cf_recovery_key_rotate(struct cf_session *s,
-    char text[static CF_RECOVERY_TEXT_BYTES])
-{
-	struct cf_recovery_keys *rk = NULL;
-	uint8_t secret[CF_RECOVERY_SECRET_BYTES];
-	uint8_t *knew = NULL, *entry = NULL;
-	struct cf_signer me;
-	size_t elen = 0;
-	int r;
-
-	memset(text, 0, CF_RECOVERY_TEXT_BYTES);
-	if ((rk = sodium_malloc(sizeof(*rk))) == NULL ||
-	    (knew = sodium_malloc(CF_KEY_BYTES)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	if ((r = cf_recovery_generate(s->acct.account_id, secret, text)) != 0 ||
-	    (r = cf_recovery_derive(secret, s->acct.account_id, rk)) != 0)
-		goto out;
-	memcpy(me.id, s->keys->device_id, CF_ID_BYTES);
-	me.sign_sk = s->keys->sign_sk;
-	if ((r = cf_entry_set_rk(s->chain, &me, rk, now_sec(), knew, &entry,
-	    &elen)) != 0)
-		goto out;
-	if ((r = append_epoch_entry(s, entry, elen, knew)) != 0)
-		goto out;
-	r = dir_rewrap(s, 0);
-out:
-	sodium_memzero(secret, sizeof(secret));
-	if (r != 0)
-		sodium_memzero(text, CF_RECOVERY_TEXT_BYTES);
-	if (rk != NULL)
-		sodium_free(rk);
-	if (knew != NULL)
-		sodium_free(knew);
-	free(entry);
-	return r;
-}
-
-/* ---- approving ---- */
-
-int
-cf_device_approve(struct cf_session *s, const char *code, size_t codelen,
-    uint8_t device_id[static CF_ID_BYTES], char name[static CF_DEVICE_NAME_MAX + 1])
-{
-	struct cf_join_pending *pend = NULL;
-	struct cf_join_request *reqs = NULL, *req;
-	const struct cf_chain_device *dev;
-	struct cf_drive_head *heads = NULL;
-	struct cf_chain *c2 = NULL;
-	struct cf_blobs envs = { 0, NULL, NULL };
-	struct cf_grant g;
-	struct cf_signer me;
-	uint8_t rr[CF_PAIR_R_BYTES], t[CF_PAIR_T_BYTES];
-	uint8_t *entry = NULL, *ap = NULL;
-	size_t npend = 0, nreq = 0, idx = 0, namelen = 0, elen = 0, aplen = 0;
-	size_t nheads = 0, i;
-	uint64_t e = cf_session_epoch(s), length = 0, entry_seq;
-	int r;
-
-	memset(device_id, 0, CF_ID_BYTES);
-	name[0] = '\0';
-	memset(&g, 0, sizeof(g));
-	if ((r = cf_pair_code_parse(code, codelen, rr, t)) != 0)
-		goto out;
-	if ((r = cf_client_joins_list(s->net, &pend, &npend)) != 0) {
-		if (r == COFFER_ENOENT)
-			r = COFFER_EDENIED;	/* not "no such request" */
-		goto out;
-	}
-	if (npend > CF_PAIR_PENDING_MAX) {
-		r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	if ((reqs = calloc(npend + 1, sizeof(*reqs))) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	/* A request that does not parse cannot be the one the code names. */
-	for (i = 0; i < npend; i++)
-		if (cf_join_request_decode(pend[i].request, pend[i].len,
-		    &reqs[nreq]) == 0)
-			nreq++;
-	if ((r = cf_pair_match(s->acct.account_id, rr, t, reqs, nreq, &idx,
-	    name, &namelen)) != 0)
-		goto out;
-	req = &reqs[idx];
-	if (is_rk(s->chain, req->device_id)) {
-		r = COFFER_ENOTAUTHENTIC;	/* a key seen before: refused */
-		goto out;
-	}
-	/*
-	 * A device already in the chain: refused, unless this device added
-	 * it with exactly the request's keys and the approval never reached
-	 * the server (an earlier approve failed after the entry went in).
-	 * Then only the approval is sent again, naming that entry.
-	 */
-	if ((dev = cf_chain_device(s->chain, req->device_id)) != NULL) {
-		if (dev->removed ||
-		    memcmp(dev->added_by, s->keys->device_id, CF_ID_BYTES) != 0 ||
-		    sodium_memcmp(dev->sign_pk, req->sign_pk,
-		    CF_SIGN_PK_BYTES) != 0 ||
-		    sodium_memcmp(dev->box_pk, req->box_pk,
-		    CF_BOX_PK_BYTES) != 0) {
-			r = COFFER_ENOTAUTHENTIC;
-			goto out;
-		}
-		entry_seq = dev->added_seq;
-		if ((r = pinned_heads(s, &heads, &nheads)) != 0)
-			goto out;
-		goto approve;
-	}
-	/* The add-device entry with the new device's envelope. */
-	memcpy(me.id, s->keys->device_id, CF_ID_BYTES);
-	me.sign_sk = s->keys->sign_sk;
-	if ((r = cf_entry_add(s->chain, &me, req->sign_pk, req->box_pk,
-	    req->pop, name, namelen, s->ks[e - 1], now_sec(), &entry,
-	    &elen)) != 0)
-		goto out;
-	if ((r = cf_chain_clone(s->chain, &c2)) != 0 ||
-	    (r = cf_chain_append(c2, entry, elen)) != 0)
-		goto out;
-	if ((r = blobs_alloc(&envs, 1)) != 0)
-		goto out;
-	if ((r = cf_envelope_make(c2->account_id, c2->hash[c2->n - 1], &me, e,
-	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, req->device_id,
-	    req->box_pk, &envs.p[0], &envs.len[0])) != 0)
-		goto out;
-	envs.n = 1;
-	if ((r = pinned_heads(s, &heads, &nheads)) != 0)
-		goto out;
-	/* 404: the request was withdrawn (or expired) since it was listed. */
-	if ((r = cf_client_chain_append(s->net, s->chain->n, entry, elen,
-	    &envs, 0, &length)) != 0)
-		goto out;
-	cf_chain_free(s->chain);
-	s->chain = c2;
-	c2 = NULL;
-	if ((r = save_chain(&s->paths, s->chain)) != 0)
-		goto out;
-	entry_seq = s->chain->n - 1;
-approve:
-	/* The approval: r, our account, the entry, our pins. */
-	memcpy(g.r, rr, CF_PAIR_R_BYTES);
-	memcpy(g.account_id, s->acct.account_id, CF_ID_BYTES);
-	memcpy(g.entry_hash, s->chain->hash[entry_seq], CF_ID_BYTES);
-	g.chain_seq = entry_seq;
-	g.dir_version = s->dirpin.version;
-	memcpy(g.dir_hash, s->dirpin.hash, CF_ID_BYTES);
-	g.ndrives = nheads;
-	g.drives = heads;
-	if ((r = cf_approval_make(s->keys, req, &g, &ap, &aplen)) != 0)
-		goto out;
-	if ((r = cf_client_approval_put(s->net, req->device_id, ap,
-	    aplen)) != 0) {
-		if (r == COFFER_ENOENT)
-			r = COFFER_EDENIED;	/* the entry is in: not "gone" */
-		goto out;
-	}
-	memcpy(device_id, req->device_id, CF_ID_BYTES);
-out:
-	sodium_memzero(rr, sizeof(rr));
-	sodium_memzero(t, sizeof(t));
-	sodium_memzero(&g, sizeof(g));
-	if (r != 0)
-		name[0] = '\0';
-	cf_client_joins_free(pend, npend);
-	free(reqs);
-	free(heads);
-	free(entry);
-	free(ap);
-	cf_blobs_free(&envs);
-	cf_chain_free(c2);
-	return r;
-}
-
-/* ---- a new device: join and recover ---- */
-
-/* A fresh key pair for this new device, replacing a key left by a failed attempt. */
-static int
-fresh_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
-{
-	char path[CF_STATE_PATH_MAX];
-	int r;
-
-	*kp = NULL;
-	if ((r = cf_state_join(path, sizeof(path), p->data,
-	    CF_STATE_KEYFILE)) != 0)
-		goto out;
-	if (unlink(path) != 0 && errno != ENOENT) {
-		r = COFFER_EIO;
-		goto out;
-	}
-	if ((r = cf_keys_generate(kp)) != 0)
-		goto out;
-	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default)) != 0) {
-		cf_keys_free(*kp);
-		*kp = NULL;
-	}
-out:
-	return r;
-}
-
-/* Paths, folders, and COFFER_EEXIST if this device already has an account. */
-static int
-new_device_paths(struct cf_state_paths *p)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int r;
-
-	if ((r = cf_state_paths_get(p)) != 0)
-		return r;
-	if ((r = cf_state_mkdirs(p->data)) != 0)
-		return r;
-	r = cf_state_read(p->data, CF_STATE_ACCOUNT, CF_ACCOUNT_FILE_MAX, &buf,
-	    &len);
-	free(buf);
-	if (r == COFFER_ENOENT)
-		return 0;
-	return r == 0 ? COFFER_EEXIST : r;
-}
-
-static void rm_tree(const char *path);
-
-/* Forget the account of a new device whose set-up failed half way, with any drive pin it took. */
-static void
-undo_account(const struct cf_state_paths *p)
-{
-	char path[CF_STATE_PATH_MAX];
-
-	if (cf_state_join(path, sizeof(path), p->data, CF_STATE_DRIVES) == 0)
-		rm_tree(path);
-
-	if (cf_state_join(path, sizeof(path), p->data, CF_STATE_ACCOUNT) == 0)
-		(void)unlink(path);
-	if (cf_state_join(path, sizeof(path), p->data, CF_STATE_CHAINPIN) == 0)
-		(void)unlink(path);
-	if (cf_state_join(path, sizeof(path), p->data, CF_STATE_DIRPIN) == 0)
-		(void)unlink(path);
-}
-
-/*
- * On the new device, its session open: every drive head of the grant
- * must be on the line the device now verifies (the served head descends
- * from it).
- */
-static int
-check_granted_heads(struct cf_session *s, const struct cf_grant *g)
-{
-	struct cf_drive_keys *dk = NULL;
-	struct cf_drivepin *pin = NULL;
-	size_t i;
-	int r = 0;
-
-	for (i = 0; i < g->ndrives; i++) {
-		if (s->dir == NULL) {
-			r = COFFER_ENOTAUTHENTIC;
-			goto out;
-		}
-		if ((r = cf_dir_drive_keys(s->dir, g->drives[i].drive_id,
-		    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, &dk)) != 0) {
-			if (r != COFFER_ENOMEM)
-				r = COFFER_ENOTAUTHENTIC;
-			goto out;
-		}
-		if ((r = cf_session_load_pin(s, dk->drive_id, &pin)) != 0)
-			goto out;
-		if ((r = cf_session_sync_head(s, dk, pin)) != 0)
-			goto out;
-		if (g->drives[i].version > pin->n || (g->drives[i].version > 0 &&
-		    memcmp(pin->ids[g->drives[i].version - 1],
-		    g->drives[i].commit_id, CF_ID_BYTES) != 0)) {
-			r = COFFER_ENOTAUTHENTIC;	/* behind or beside the grant */
-			goto out;
-		}
-		cf_drivepin_free(pin);
-		pin = NULL;
-		cf_drive_keys_free(dk);
-		dk = NULL;
-	}
-out:
-	cf_drivepin_free(pin);
 	cf_drive_keys_free(dk);
-	return r;
-}
-
-/*
- * An approval addressed to ${me} whose grant opens with its box key and
- * carries ${r}: a server that approves by itself, not knowing r, is
- * caught here, before the chain is read.  COFFER_ENOTAUTHENTIC otherwise.
- * cf_approval_open() does every check against the chain afterwards.
- */
-static int
-approval_precheck(const struct cf_device_keys *me,
-    const uint8_t r[static CF_PAIR_R_BYTES], const uint8_t *ap, size_t len)
-{
-	struct cf_approval *a = NULL;
-	struct cf_grant *g = NULL;
-	int rc;
-
-	if ((rc = cf_approval_decode(ap, len, &a)) != 0)
-		goto out;
-	if (memcmp(a->recipient_id, me->device_id, CF_ID_BYTES) != 0) {
-		rc = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	if ((rc = cf_approval_open_grant(a, me->box_pk, me->box_sk, &g)) != 0)
-		goto out;
-	if (sodium_memcmp(g->r, r, CF_PAIR_R_BYTES) != 0)
-		rc = COFFER_ENOTAUTHENTIC;
-out:
-	if (rc != 0 && rc != COFFER_ENOMEM)
-		rc = COFFER_ENOTAUTHENTIC;
-	cf_grant_free(g);
-	cf_approval_free(a);
-	return rc;
-}
-
-/*
- * Withdraw this device's request: 0 and *endp WITHDRAWN (or GONE, ENOENT)
- * when it can no longer be approved; COFFER_ECONFLICT when an add-device
- * entry for this key is in the chain already (the join goes on).
- */
-static int
-join_withdraw(struct cf_client *net, const struct cf_device_keys *keys,
-    const uint8_t account_id[static CF_ID_BYTES], enum cf_join_end *endp)
-{
-	uint8_t sig[CF_SIG_BYTES];
-	int r;
-
-	cf_join_withdraw_sign(keys, account_id, sig);
-	r = cf_client_join_withdraw(net, keys->device_id, sig, sizeof(sig));
-	if (r == 0) {
-		*endp = CF_JOIN_END_WITHDRAWN;
-		r = COFFER_ENOENT;
-	} else if (r == COFFER_ENOENT) {
-		*endp = CF_JOIN_END_GONE;
-	} else if (r != COFFER_ECONFLICT) {
-		*endp = CF_JOIN_END_NOT_WITHDRAWN;
-	}
-	return r;
-}
-
-/*
- * Wait until ${timeout} seconds from now for the approval of this
- * device's request; a join that gives up withdraws it, and waits up to
- * CF_JOIN_GRACE seconds more if the server says the device was added.
- */
-static int
-join_wait(struct cf_client *net, const struct cf_device_keys *keys,
-    const uint8_t account_id[static CF_ID_BYTES], uint64_t timeout,
-    uint8_t **app, size_t *lenp, enum cf_join_end *endp)
-{
-	uint64_t deadline = now_sec() + timeout;
-	int r, added = 0;
-
-	for (;;) {
-		if ((r = cf_client_approval_get(net, keys->device_id, 1, app,
-		    lenp)) != 0) {
-			if (r == COFFER_ENOENT)
-				*endp = added ? CF_JOIN_END_ADDED :
-				    CF_JOIN_END_GONE;
-			return r;
-		}
-		if (*app != NULL)
-			return 0;
-		if (now_sec() >= deadline) {
-			if (added) {
-				*endp = CF_JOIN_END_ADDED;
-				return COFFER_ENOENT;
-			}
-			if ((r = join_withdraw(net, keys, account_id,
-			    endp)) != COFFER_ECONFLICT)
-				return r;
-			/* Approved meanwhile: the approval follows the entry. */
-			added = 1;
-			deadline = now_sec() + CF_JOIN_GRACE;
-			continue;
-		}
-		sleep_ms(CF_JOIN_POLL_MS);
-	}
-}
-
-int
-cf_device_join(const char *url, const char *name, const char *device,
-    uint64_t timeout, cf_code_fn *codefn, void *ctx,
-    uint8_t device_id[static CF_ID_BYTES], enum cf_join_end *endp)
-{
-	struct cf_state_paths paths;
-	struct cf_account acct;
-	struct cf_device_keys *keys = NULL;
-	struct cf_client *net = NULL;
-	struct cf_chain *c = NULL, *pinned = NULL;
-	struct cf_grant *g = NULL;
-	struct cf_session *s = NULL;
-	struct cf_dir_pin dp;
-	uint8_t account_id[CF_ID_BYTES], rr[CF_PAIR_R_BYTES], t[CF_PAIR_T_BYTES];
-	char code[CF_PAIR_CODE_TEXT_BYTES];
-	uint8_t *req = NULL, *ap = NULL;
-	size_t reqlen = 0, aplen = 0;
-	uint64_t expires = 0;
-	enum cf_join_end end = CF_JOIN_END_NONE, ignored;
-	int r, saved = 0, pending = 0;
-
-	memset(device_id, 0, CF_ID_BYTES);
-	memset(&acct, 0, sizeof(acct));
-	*endp = CF_JOIN_END_NONE;
-	if (!cf_account_url_ok(url, strlen(url)) ||
-	    !cf_account_name_ok(name, strlen(name)) ||
-	    !cf_account_device_ok(device, strlen(device)))
-		return COFFER_EINVAL;
-	if ((r = new_device_paths(&paths)) != 0)
-		goto out;
-	if ((r = cf_client_new(url, &net)) != 0)
-		goto out;
-	if ((r = cf_client_name_lookup(net, name, account_id)) != 0) {
-		if (r == COFFER_ENOENT)
-			end = CF_JOIN_END_NO_ACCOUNT;
-		goto out;
-	}
-	if ((r = fresh_keys(&paths, &keys)) != 0)
-		goto out;
-	if ((r = cf_client_set_signer(net, account_id, keys->sign_pk,
-	    keys->sign_sk, keys->box_pk)) != 0)
-		goto out;
-	if ((r = cf_join_request_make(keys, account_id, name, strlen(name),
-	    device, strlen(device), rr, t, &req, &reqlen)) != 0)
-		goto out;
-	if ((r = cf_client_join_post(net, req, reqlen, &expires)) != 0) {
-		if (r == COFFER_ENOENT)
-			end = CF_JOIN_END_NO_ACCOUNT;
-		goto out;
-	}
-	pending = 1;
-	cf_pair_code_format(rr, t, code);
-	codefn(ctx, code);
-	sodium_memzero(code, sizeof(code));
-	if ((r = join_wait(net, keys, account_id, timeout, &ap, &aplen,
-	    &end)) != 0) {
-		pending = end != CF_JOIN_END_WITHDRAWN && end != CF_JOIN_END_GONE;
-		goto out;
-	}
-	/* Before anything else: the approval must carry our r. */
-	if ((r = approval_precheck(keys, rr, ap, aplen)) != 0)
-		goto out;
-	/* The chain from genesis; the approval against it. */
-	if ((r = fetch_verify_chain(net, &c)) != 0)
-		goto out;
-	if (memcmp(c->account_id, account_id, CF_ID_BYTES) != 0) {
-		r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	if ((r = cf_approval_open(c, keys, rr, ap, aplen, &g)) != 0) {
-		if (r != COFFER_ENOMEM)
-			r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	/* Adopt the approver's pins: chain up to the add entry, directory. */
-	if ((r = chain_prefix(c, g->chain_seq + 1, &pinned)) != 0)
-		goto out;
-	memcpy(acct.account_id, account_id, CF_ID_BYTES);
-	memcpy(acct.server, url, strlen(url) + 1);
-	memcpy(acct.name, name, strlen(name) + 1);
-	memcpy(acct.device, device, strlen(device) + 1);
-	memset(&dp, 0, sizeof(dp));
-	dp.version = g->dir_version;
-	memcpy(dp.hash, g->dir_hash, CF_ID_BYTES);
-	saved = 1;
-	if ((r = save_chain(&paths, pinned)) != 0)
-		goto out;
-	if (dp.version > 0 && (r = save_dirpin(&paths, &dp)) != 0)
-		goto out;
-	if ((r = save_account(&paths, &acct)) != 0)
-		goto out;
-	/* Open the session: chain synced past the pin, envelope, directory. */
-	if ((r = cf_session_open(&s)) != 0)
-		goto out;
-	if ((r = check_granted_heads(s, g)) != 0)
-		goto out;
-	memcpy(device_id, keys->device_id, CF_ID_BYTES);
-	saved = 0;
-	pending = 0;
-out:
-	if (saved)
-		undo_account(&paths);
-	/*
-	 * A join that failed otherwise (an approval that fails a check, a
-	 * server gone) withdraws its request too, as it can: a later
-	 * approval must not add a device that never joined.
-	 */
-	if (pending && r != 0 && net != NULL && keys != NULL)
-		(void)join_withdraw(net, keys, account_id, &ignored);
-	*endp = end;
-	sodium_memzero(rr, sizeof(rr));
-	sodium_memzero(t, sizeof(t));
-	cf_session_free(s);
-	cf_grant_free(g);
-	cf_chain_free(c);
-	cf_chain_free(pinned);
-	cf_keys_free(keys);
-	cf_client_free(net);
-	free(req);
-	free(ap);
-	return r;
-}
-
-/* Open the recovery key's envelope of the current epoch of ${c}. */
-static int
-open_rk_envelope(struct cf_client *net, const struct cf_chain *c,
-    const struct cf_recovery_keys *rk, const uint8_t rk_id[static CF_ID_BYTES],
-    uint8_t (**ksp)[CF_KEY_BYTES], uint64_t *nksp)
-{
-	struct cf_blobs envs = { 0, NULL, NULL };
-	uint8_t (*keys)[CF_KEY_BYTES] = NULL;
-	const struct cf_chain_epoch *ep = cf_chain_current_epoch(c);
-	uint64_t nkeys = 0;
-	size_t i;
-	int r;
-
-	*ksp = NULL;
-	*nksp = 0;
-	if ((r = cf_client_envelopes_get(net, rk_id, &envs)) != 0)
-		goto out;
-	r = COFFER_ENOTAUTHENTIC;
-	for (i = 0; ep != NULL && i < envs.n; i++) {
-		if (cf_envelope_open(c, rk_id, rk->box_pk, rk->box_sk, envs.p[i],
-		    envs.len[i], &keys, &nkeys) != 0)
-			continue;
-		if (nkeys == ep->epoch) {
-			*ksp = keys;
-			*nksp = nkeys;
-			r = 0;
-			break;
-		}
-		sodium_free(keys);
-		keys = NULL;
-	}
-out:
-	cf_blobs_free(&envs);
-	return r;
-}
-
-/* Fetch the directory head and pin it (a recovered device has no pin yet). */
-static int
-adopt_dir(struct cf_session *s)
-{
-	uint8_t *rec = NULL;
-	size_t reclen = 0;
-	uint64_t version = 0;
-	struct cf_dir *d = NULL;
-	int r;
-
-	if ((r = cf_client_dir_get(s->net, &version, &rec, &reclen)) != 0)
-		goto out;
-	if (rec == NULL)
-		goto out;
-	if ((r = cf_dir_accept(s->chain, NULL,
-	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, rec, reclen, NULL,
-	    NULL, 0, &d)) != 0) {
-		if (r != COFFER_ENOMEM)
-			r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	if (d->version != version) {
-		r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	cf_dir_pin_of(d, &s->dirpin);
-	if ((r = save_dirpin(&s->paths, &s->dirpin)) != 0)
-		goto out;
-	s->dir = d;
-	d = NULL;
-out:
-	cf_dir_free(d);
-	free(rec);
-	return r;
-}
-
-int
-cf_recover(const char *url, const char *name, const char *keytext,
-    size_t keylen, const char *device, int remove_others,
-    cf_history_fn *histfn, void *ctx, uint8_t device_id[static CF_ID_BYTES])
-{
-	struct cf_recovery_keys *rk = NULL;
-	struct cf_chain *c = NULL, *c2 = NULL;
-	struct cf_chain_change *hist = NULL;
-	struct cf_session *s = NULL;
-	struct cf_blobs envs = { 0, NULL, NULL };
-	uint8_t (*ks)[CF_KEY_BYTES] = NULL;
-	uint8_t (*others)[CF_ID_BYTES] = NULL;
-	uint8_t account_id[CF_ID_BYTES], rk_id[CF_ID_BYTES];
-	uint8_t secret[CF_RECOVERY_SECRET_BYTES], tag[4], pop[CF_SIG_BYTES];
-	uint8_t *entry = NULL, *knew = NULL;
-	struct cf_signer rks, me;
-	size_t nhist = 0, elen = 0, nothers = 0, i;
-	uint64_t nks = 0, length = 0;
-	int r, saved = 0;
-
-	memset(device_id, 0, CF_ID_BYTES);
-	if (!cf_account_url_ok(url, strlen(url)) ||
-	    !cf_account_name_ok(name, strlen(name)) ||
-	    !cf_account_device_ok(device, strlen(device)))
-		return COFFER_EINVAL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return COFFER_ENOMEM;
-	if ((r = new_device_paths(&s->paths)) != 0)
-		goto out;
-	if ((r = cf_recovery_parse(keytext, keylen, secret, tag)) != 0)
-		goto out;
-	if ((r = cf_client_new(url, &s->net)) != 0)
-		goto out;
-	if ((r = cf_client_name_lookup(s->net, name, account_id)) != 0)
-		goto out;
-	if ((r = cf_recovery_check_account(secret, tag, account_id)) != 0)
-		goto out;
-	if ((rk = sodium_malloc(sizeof(*rk))) == NULL ||
-	    (knew = sodium_malloc(CF_KEY_BYTES)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	if ((r = cf_recovery_derive(secret, account_id, rk)) != 0)
-		goto out;
-	cf_device_id(rk->sign_pk, rk->box_pk, rk_id);
-	if ((r = cf_client_set_signer(s->net, account_id, rk->sign_pk,
-	    rk->sign_sk, rk->box_pk)) != 0)
-		goto out;
-	/*
-	 * The server signs in only the current recovery key, so a replaced
-	 * key is refused here (COFFER_EDENIED) -- as any refusal is: only a
-	 * key that fails a check of its own is a wrong key.
-	 */
-	if ((r = fetch_verify_chain(s->net, &c)) != 0)
-		goto out;
-	if ((r = cf_recovery_check_chain(c, secret, account_id)) != 0)
-		goto out;
-	if ((r = open_rk_envelope(s->net, c, rk, rk_id, &ks, &nks)) != 0)
-		goto out;
-	if ((r = cf_chain_changes(c, (const uint8_t (*)[CF_KEY_BYTES])ks, nks,
-	    0, &hist, &nhist)) != 0)
-		goto out;
-	histfn(ctx, hist, nhist);
-	/* This device, added by the recovery key. */
-	if ((r = fresh_keys(&s->paths, &s->keys)) != 0)
-		goto out;
-	cf_pop_sign(s->keys, account_id, pop);
-	memcpy(rks.id, rk_id, CF_ID_BYTES);
-	rks.sign_sk = rk->sign_sk;
-	if ((r = cf_entry_add(c, &rks, s->keys->sign_pk, s->keys->box_pk, pop,
-	    device, strlen(device), ks[nks - 1], now_sec(), &entry,
-	    &elen)) != 0)
-		goto out;
-	if ((r = cf_chain_clone(c, &c2)) != 0 ||
-	    (r = cf_chain_append(c2, entry, elen)) != 0)
-		goto out;
-	/*
-	 * No envelope with the add: the server takes envelopes signed by
-	 * devices only, and a new epoch, signed by this device, follows at
-	 * once (the removals, or a rotation).
-	 */
-	if ((r = cf_client_set_signer(s->net, account_id, s->keys->sign_pk,
-	    s->keys->sign_sk, s->keys->box_pk)) != 0)
-		goto out;
-	if ((r = cf_client_chain_append(s->net, c->n, entry, elen, &envs, 1,
-	    &length)) != 0)
-		goto out;
-	memcpy(s->acct.account_id, account_id, CF_ID_BYTES);
-	memcpy(s->acct.server, url, strlen(url) + 1);
-	memcpy(s->acct.name, name, strlen(name) + 1);
-	memcpy(s->acct.device, device, strlen(device) + 1);
-	saved = 1;
-	if ((r = save_chain(&s->paths, c2)) != 0 ||
-	    (r = save_account(&s->paths, &s->acct)) != 0)
-		goto out;
-	saved = 0;	/* the device is in the chain: keep its files */
-	memcpy(device_id, s->keys->device_id, CF_ID_BYTES);
-	s->chain = c2;
-	c2 = NULL;
-	s->chain_before = s->chain->n;
-	s->ks = ks;
-	s->nks = nks;
-	ks = NULL;
-	if ((r = adopt_dir(s)) != 0)
-		goto out;
-	if ((others = calloc(s->chain->ndevices + 1, CF_ID_BYTES)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	for (i = 0; remove_others && i < s->chain->ndevices; i++) {
-		if (s->chain->devices[i].removed ||
-		    !memcmp(s->chain->devices[i].id, device_id, CF_ID_BYTES))
-			continue;
-		memcpy(others[nothers++], s->chain->devices[i].id, CF_ID_BYTES);
-	}
-	if (nothers > 0) {
-		r = remove_ids(s, (const uint8_t (*)[CF_ID_BYTES])others, nothers,
-		    0);
-		goto out;
-	}
-	/* Nobody to remove: rotate, so this device has an envelope. */
-	memcpy(me.id, s->keys->device_id, CF_ID_BYTES);
-	me.sign_sk = s->keys->sign_sk;
-	free(entry);
-	entry = NULL;
-	if ((r = cf_entry_rotate(s->chain, &me, now_sec(), knew, &entry,
-	    &elen)) != 0)
-		goto out;
-	if ((r = append_epoch_entry(s, entry, elen, knew)) != 0)
-		goto out;
-	r = dir_rewrap(s, 0);
-out:
-	if (saved)
-		undo_account(&s->paths);
-	sodium_memzero(secret, sizeof(secret));
-	sodium_memzero(tag, sizeof(tag));
-	if (rk != NULL)
-		sodium_free(rk);
-	if (knew != NULL)
-		sodium_free(knew);
-	if (ks != NULL)
-		sodium_free(ks);
-	free(hist);
-	free(others);
-	free(entry);
-	cf_blobs_free(&envs);
-	cf_session_free(s);
-	cf_chain_free(c);
-	cf_chain_free(c2);
+	free(h);
 	return r;
 }

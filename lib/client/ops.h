@@ -18,7 +18,7 @@ typedef void cf_warn_fn(void *ctx, const char *msg, const uint8_t *path,
     size_t pathlen);
 
 /*
- * The push pipeline's bounds (lib/client/push.c): in flight at most
+ * The push pipeline's bounds (lib/client/upload.c): in flight at most
  * (CF_PUSH_QUEUE + CF_PUSH_UPLOADERS + 1) batches of plaintext, and one
  * put frame (sealed) per uploader.
  */

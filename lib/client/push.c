@@ -2,10 +2,14 @@
  * push: a folder becomes the next version of a drive (DESIGN §7).
  *
  * Scan depth first relative to directory handles (O_NOFOLLOW), chunk each
- * file (or take its chunks from the stat cache), dedup each object against
- * the parent version's set and then the server (have-which), seal and
- * upload in bounded batches, build each folder's tree after its children,
- * then sign the commit, compute the reference delta and move the head.
+ * file (or take its chunks from the stat cache; a file that changed while
+ * read is read again), dedup each object against the parent version's
+ * set and then the server (have-which), hand it to the upload pipeline
+ * (upload.c), build each folder's tree after its children, refuse a
+ * snapshot that drops most of the head, then sign the commit, compute the
+ * reference delta and move the head (past the delta cap: push_split.c).
+ * The caches this keeps (stat cache, known ids) are here too; the re-seal
+ * of --rekey is push_reseal.c.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -28,532 +32,13 @@
 #include "tree/tree.h"
 #include "util/buf.h"
 #include "idhash.h"
-#include "ops.h"
-#include "statcache.h"
+#include "push_internal.h"
 
-#define READ_WINDOW	((size_t)CF_CHUNK_MAX)
-#define READ_STEP	((size_t)2 << 20)	/* bytes read at a time */
-#define NAMES_MAX	((size_t)1 << 24)	/* entries of one folder */
-
-struct pending {
-	uint8_t type;
-	uint8_t id[CF_ID_BYTES];
-	uint8_t *plain;
-	size_t len;
-};
-
-struct batch {
-	struct pending *items;		/* CF_PUSH_BATCH_COUNT slots */
-	size_t n;
-	size_t bytes;			/* plaintext bytes */
-};
-
-struct uploader;
-
-/* One uploader thread and its own connection (cf_client: one per thread). */
-struct upthread {
-	struct uploader *u;
-	struct cf_client *net;
-	pthread_t th;
-};
-
-struct uploader {
-	struct upthread t[CF_PUSH_UPLOADERS];
-	size_t nthreads;		/* started */
-	uint8_t drive_id[CF_ID_BYTES];
-	struct cf_objkey ckey, mkey;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct batch *q[CF_PUSH_QUEUE];
-	size_t qhead, qn;
-	int closed, err, running, inited;
-	uint64_t chunks_uploaded, bytes_uploaded;	/* under mu */
-};
-
-struct push {
-	struct cf_session *s;
-	const struct cf_drive_keys *dk;
-	uint64_t epoch;
-	struct cf_objkey ckey;		/* chunks */
-	struct cf_objkey mkey;		/* trees, lists, commits */
-	struct cf_chunker *chunker;
-	struct cf_idset parent;		/* ids reachable from the parent */
-	/*
-	 * Ids reachable from the snapshot, while it is walked.  Every one
-	 * not in ${parent} was queued for upload when first added, so
-	 * "in child, not in parent" is "queued in this run".
-	 */
-	struct cf_idhash child;
-	struct cf_idset childset;	/* the same, sorted, after the walk */
-	struct batch *cur;		/* the batch being filled */
-	struct uploader up;
-	struct cf_statcache *oldsc, *newsc;
-	uint8_t *scbuf;			/* newsc encoded, after the walk */
-	size_t scbuflen;
-	uint8_t mac_key[CF_KEY_BYTES];	/* stat cache */
-	uint8_t known_key[CF_KEY_BYTES];	/* known-ids cache */
-	uint8_t *buf;			/* read window */
-	uint8_t *path;			/* current relative path */
-	size_t pathlen;
-	cf_warn_fn *warn;
-	void *wctx;
-	struct cf_push_result *res;
-	size_t delta_cap;		/* ids in one delta */
-	int flags;			/* CF_PUSH_* */
-	/*
-	 * Reads thrown away (a file changed while read): the ids they added
-	 * to ${child} first (${discarded}), less those a kept read or entry
-	 * used since (${revived}), are not reachable from the snapshot and
-	 * are taken out of ${childset}.  While a file is read (${recording})
-	 * the ids it adds or revives are noted in ${att}.
-	 */
-	struct cf_idhash discarded, revived;
-	uint8_t (*att)[CF_ID_BYTES];
-	size_t natt, capatt;
-	int recording;
-	int rerr;			/* errno of a file that failed to read */
-	/* The head (the parent), for entries kept and the shrink check. */
-	int have_head;
-	uint8_t head_root[CF_ID_BYTES];
-	/* The head's folder at ${prev_path} (entries kept), if resolved. */
-	uint8_t *prev_path;
-	size_t prev_pathlen;
-	int prev_ok, prev_has;
-	struct cf_folder prev_f;
-	/* Regular files under each folder scanned, by tree id. */
-	struct dircount *dc;
-	size_t ndc, capdc;
-	size_t top_entries;		/* entries of the top folder */
-	uint64_t tree_files;		/* regular files in the trees built */
-	uint64_t unknown_counts;	/* folders kept from the head */
-	struct cf_commit top;		/* only its has_root_meta and root_* */
-};
-
-struct dircount {
-	uint8_t id[CF_ID_BYTES];
-	uint64_t files;
-};
-
-static void
-warn(struct push *p, const char *msg, const uint8_t *path, size_t len)
+void
+cf_push_warn(struct push *p, const char *msg, const uint8_t *path, size_t len)
 {
 	if (p->warn != NULL)
 		p->warn(p->wctx, msg, path, len);
-}
-
-/* ---- uploading: a bounded pipeline ---- */
-
-/*
- * The scanner (the caller's thread) reads, chunks and hashes, and fills a
- * batch of at most CF_PUSH_BATCH_COUNT objects and CF_PUSH_BATCH_BYTES of
- * plaintext.  Full batches go through a queue of CF_PUSH_QUEUE batches to
- * CF_PUSH_UPLOADERS uploader threads; each asks the server which objects
- * of its batch it has (have-which), seals the others straight into one
- * put frame and sends it on its own connection, so that one uploader
- * seals while the other waits for the server's fsync.  Memory is bounded
- * by (CF_PUSH_QUEUE + CF_PUSH_UPLOADERS + 1) batches of plaintext plus one
- * frame per uploader (a plaintext is freed once sealed), whatever the
- * size of the data.
- */
-
-static void
-batch_free(struct batch *b)
-{
-	size_t i;
-
-	if (b == NULL)
-		return;
-	for (i = 0; i < b->n; i++)
-		cf_wipefree(b->items[i].plain, b->items[i].len);
-	free(b->items);
-	free(b);
-}
-
-static int
-batch_new(struct batch **bp)
-{
-	struct batch *b;
-
-	if ((b = calloc(1, sizeof(*b))) == NULL ||
-	    (b->items = calloc(CF_PUSH_BATCH_COUNT, sizeof(*b->items))) == NULL) {
-		free(b);
-		return COFFER_ENOMEM;
-	}
-	*bp = b;
-	return 0;
-}
-
-/*
- * have-which, then seal each missing object straight into the put frame
- * (one allocation, no copy of the sealed blob) with nonces drawn once per
- * batch, and put the frame.  Each plaintext is wiped and freed as soon as
- * it is sealed, so a batch in flight holds about one batch of bytes.
- */
-static int
-upload_batch(struct uploader *u, struct cf_client *net, struct batch *b)
-{
-	uint8_t (*ids)[CF_ID_BYTES] = NULL, *have = NULL, *nonces = NULL;
-	uint8_t *frame = NULL, *q, id[CF_ID_BYTES];
-	struct cf_frame_w f;
-	const struct cf_objkey *key;
-	size_t i, k, need = 0, room = CF_FRAME_HDR_BYTES, bound, flen = 0, bl;
-	uint64_t stored = 0, chunks = 0, bytes = 0;
-	int r = 0, open = 0;
-
-	if (b->n == 0)
-		return 0;
-	if ((ids = malloc(b->n * CF_ID_BYTES)) == NULL ||
-	    (have = calloc(b->n, 1)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < b->n; i++)
-		memcpy(ids[i], b->items[i].id, CF_ID_BYTES);
-	if ((r = cf_client_objects_have(net, u->drive_id,
-	    (const uint8_t (*)[CF_ID_BYTES])ids, b->n, have)) != 0)
-		goto out;
-	for (i = 0; i < b->n; i++) {
-		if (have[i]) {
-			/* Stored already: its plaintext is not needed. */
-			cf_wipefree(b->items[i].plain, b->items[i].len);
-			b->items[i].plain = NULL;
-			continue;
-		}
-		need++;
-		room += CF_FRAME_ITEM_HDR_BYTES +
-		    cf_object_seal_bound(b->items[i].len);
-	}
-	if (need == 0)
-		goto out;
-	/* One getrandom for the batch rather than one per object. */
-	if ((nonces = malloc(need * CF_OBJ_NONCE_BYTES)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	randombytes_buf(nonces, need * CF_OBJ_NONCE_BYTES);
-	cf_frame_begin(&f);
-	open = 1;
-	if ((r = cf_frame_room(&f, room)) != 0)
-		goto out;
-	for (i = 0, k = 0; i < b->n; i++) {
-		struct pending *o = &b->items[i];
-
-		if (have[i])
-			continue;
-		key = o->type == CF_OBJ_CHUNK ? &u->ckey : &u->mkey;
-		bound = cf_object_seal_bound(o->len);
-		if ((q = cf_frame_add_open(&f, o->id, bound)) == NULL) {
-			r = f.w.err != 0 ? f.w.err : COFFER_ETOOBIG;
-			goto out;
-		}
-		r = cf_object_seal_into(key, o->type, u->drive_id, o->plain,
-		    o->len, o->type == CF_OBJ_CHUNK ? CF_SEAL_COMPRESS : 0,
-		    o->id, nonces + k * CF_OBJ_NONCE_BYTES, id, q, bound, &bl);
-		cf_frame_add_close(&f, q, bound, r == 0 ? bl : bound + 1);
-		if (r != 0)
-			goto out;
-		k++;
-		cf_wipefree(o->plain, o->len);
-		o->plain = NULL;
-		if (o->type == CF_OBJ_CHUNK)
-			chunks++;
-		bytes += bl;
-	}
-	open = 0;
-	if ((r = cf_frame_finish(&f, &frame, &flen)) != 0)
-		goto out;
-	if ((r = cf_client_objects_put_frame(net, u->drive_id, frame, flen,
-	    &stored)) != 0)
-		goto out;
-	pthread_mutex_lock(&u->mu);
-	u->chunks_uploaded += chunks;
-	u->bytes_uploaded += bytes;
-	pthread_mutex_unlock(&u->mu);
-out:
-	if (open)
-		cf_frame_abort(&f);
-	free(frame);
-	if (nonces != NULL)
-		cf_wipefree(nonces, need * CF_OBJ_NONCE_BYTES);
-	free(have);
-	free(ids);
-	return r;
-}
-
-static void *
-uploader_main(void *arg)
-{
-	struct upthread *t = arg;
-	struct uploader *u = t->u;
-	struct batch *b;
-	int r;
-
-	for (;;) {
-		pthread_mutex_lock(&u->mu);
-		while (u->qn == 0 && !u->closed)
-			pthread_cond_wait(&u->cv, &u->mu);
-		if (u->qn == 0 && u->closed) {
-			pthread_mutex_unlock(&u->mu);
-			break;
-		}
-		b = u->q[u->qhead];
-		u->qhead = (u->qhead + 1) % CF_PUSH_QUEUE;
-		u->qn--;
-		pthread_cond_broadcast(&u->cv);
-		r = u->err;
-		pthread_mutex_unlock(&u->mu);
-		if (r == 0)
-			r = upload_batch(u, t->net, b);
-		batch_free(b);
-		if (r != 0) {
-			pthread_mutex_lock(&u->mu);
-			if (u->err == 0)
-				u->err = r;
-			pthread_cond_broadcast(&u->cv);
-			pthread_mutex_unlock(&u->mu);
-		}
-	}
-	return NULL;
-}
-
-static int
-uploader_start(struct push *p)
-{
-	struct uploader *u = &p->up;
-	size_t k;
-	int r = 0;
-
-	memcpy(u->drive_id, p->dk->drive_id, CF_ID_BYTES);
-	u->ckey = p->ckey;
-	u->mkey = p->mkey;
-	if (pthread_mutex_init(&u->mu, NULL) != 0)
-		return COFFER_EINTERNAL;
-	if (pthread_cond_init(&u->cv, NULL) != 0) {
-		pthread_mutex_destroy(&u->mu);
-		return COFFER_EINTERNAL;
-	}
-	u->inited = 1;
-	for (k = 0; k < CF_PUSH_UPLOADERS; k++) {
-		u->t[k].u = u;
-		if ((r = cf_session_client(p->s, &u->t[k].net)) != 0)
-			break;
-		if (pthread_create(&u->t[k].th, NULL, uploader_main,
-		    &u->t[k]) != 0) {
-			r = COFFER_EINTERNAL;
-			break;
-		}
-		u->nthreads = k + 1;
-		u->running = 1;
-	}
-	/* One thread is enough to go on with. */
-	return u->nthreads > 0 ? 0 : (r != 0 ? r : COFFER_EINTERNAL);
-}
-
-/* Hand a full batch to the uploader (waits while the queue is full). */
-static int
-enqueue(struct push *p, struct batch *b)
-{
-	struct uploader *u = &p->up;
-	int r;
-
-	pthread_mutex_lock(&u->mu);
-	while (u->qn == CF_PUSH_QUEUE && u->err == 0)
-		pthread_cond_wait(&u->cv, &u->mu);
-	if ((r = u->err) == 0) {
-		u->q[(u->qhead + u->qn) % CF_PUSH_QUEUE] = b;
-		u->qn++;
-		pthread_cond_broadcast(&u->cv);
-	}
-	pthread_mutex_unlock(&u->mu);
-	if (r != 0)
-		batch_free(b);
-	return r;
-}
-
-/* Send the batch being filled, if any. */
-static int
-flush(struct push *p)
-{
-	struct batch *b = p->cur;
-
-	if (b == NULL || b->n == 0)
-		return 0;
-	p->cur = NULL;
-	return enqueue(p, b);
-}
-
-/* Stop the uploader early: the scan failed. */
-static void
-uploader_cancel(struct uploader *u, int r)
-{
-	if (!u->running)
-		return;
-	pthread_mutex_lock(&u->mu);
-	if (u->err == 0)
-		u->err = r;
-	pthread_cond_broadcast(&u->cv);
-	pthread_mutex_unlock(&u->mu);
-}
-
-/* Close the queue, wait for the uploader, and collect its result. */
-static int
-uploader_finish(struct push *p)
-{
-	struct uploader *u = &p->up;
-	size_t k;
-	int r = 0;
-
-	if (u->running) {
-		pthread_mutex_lock(&u->mu);
-		u->closed = 1;
-		pthread_cond_broadcast(&u->cv);
-		pthread_mutex_unlock(&u->mu);
-		for (k = 0; k < u->nthreads; k++)
-			pthread_join(u->t[k].th, NULL);
-		u->running = 0;
-		r = u->err;
-		p->res->chunks_uploaded += u->chunks_uploaded;
-		p->res->bytes_uploaded += u->bytes_uploaded;
-	}
-	return r;
-}
-
-static void
-uploader_free(struct uploader *u)
-{
-	size_t k;
-
-	while (u->qn > 0) {
-		batch_free(u->q[u->qhead]);
-		u->qhead = (u->qhead + 1) % CF_PUSH_QUEUE;
-		u->qn--;
-	}
-	if (u->inited) {
-		pthread_cond_destroy(&u->cv);
-		pthread_mutex_destroy(&u->mu);
-	}
-	for (k = 0; k < CF_PUSH_UPLOADERS; k++)
-		cf_client_free(u->t[k].net);
-	sodium_memzero(&u->ckey, sizeof(u->ckey));
-	sodium_memzero(&u->mkey, sizeof(u->mkey));
-}
-
-/* Note ${id} as used by the read under way (see struct push). */
-static int
-att_note(struct push *p, const uint8_t id[static CF_ID_BYTES])
-{
-	uint8_t (*na)[CF_ID_BYTES];
-	size_t nc;
-
-	if (p->natt == p->capatt) {
-		nc = p->capatt == 0 ? 64 : 2 * p->capatt;
-		if ((na = realloc(p->att, nc * sizeof(*na))) == NULL)
-			return COFFER_ENOMEM;
-		p->att = na;
-		p->capatt = nc;
-	}
-	memcpy(p->att[p->natt++], id, CF_ID_BYTES);
-	return 0;
-}
-
-/*
- * Add ${id} to the snapshot's ids: 1 if new, 0 if there already, or an
- * error.  An id only a thrown-away read had added is revived (at once,
- * or when the read under way is kept).
- */
-static int
-child_add(struct push *p, const uint8_t id[static CF_ID_BYTES])
-{
-	int r, r2;
-
-	if ((r = cf_idhash_add(&p->child, id)) < 0)
-		return r;
-	if (r == 0 && (p->discarded.n == 0 ||
-	    !cf_idhash_has(&p->discarded, id) ||
-	    cf_idhash_has(&p->revived, id)))
-		return 0;
-	if (p->recording)
-		r2 = att_note(p, id);
-	else
-		r2 = r == 0 ? cf_idhash_add(&p->revived, id) : 0;
-	return r2 < 0 ? r2 : r;
-}
-
-/* The read under way is kept (${keep}) or thrown away. */
-static int
-att_end(struct push *p, int keep)
-{
-	size_t i;
-	int r = 0;
-
-	for (i = 0; i < p->natt && r >= 0; i++) {
-		if (!keep)
-			r = cf_idhash_add(&p->discarded, p->att[i]);
-		else if (cf_idhash_has(&p->discarded, p->att[i]))
-			r = cf_idhash_add(&p->revived, p->att[i]);
-	}
-	p->natt = 0;
-	p->recording = 0;
-	return r < 0 ? r : 0;
-}
-
-/* ${childset} less the ids only thrown-away reads used. */
-static void
-childset_prune(struct push *p)
-{
-	struct cf_idset *c = &p->childset;
-	size_t i, k = 0;
-	const uint8_t *id;
-
-	if (p->discarded.n == 0)
-		return;
-	for (i = 0; i < c->n; i++) {
-		id = c->ids + i * CF_ID_BYTES;
-		if (cf_idhash_has(&p->discarded, id) &&
-		    !cf_idhash_has(&p->revived, id))
-			continue;
-		if (k != i)
-			memmove(c->ids + k * CF_ID_BYTES, id, CF_ID_BYTES);
-		k++;
-	}
-	c->n = k;
-}
-
-/* An object of the snapshot: note it, and queue it unless known stored. */
-static int
-object(struct push *p, uint8_t type, const uint8_t *plain, size_t len,
-    const uint8_t id[static CF_ID_BYTES])
-{
-	struct pending *np;
-	int r;
-
-	/* An error, or seen before: stored, or queued when first seen. */
-	if ((r = child_add(p, id)) <= 0)
-		return r;
-	if (cf_idset_has(&p->parent, id))
-		return 0;
-	if (p->cur != NULL && (p->cur->n >= CF_PUSH_BATCH_COUNT ||
-	    p->cur->bytes + len > CF_PUSH_BATCH_BYTES) && (r = flush(p)) != 0)
-		return r;
-	if (p->cur == NULL && (r = batch_new(&p->cur)) != 0)
-		return r;
-	np = &p->cur->items[p->cur->n];
-	if ((np->plain = malloc(len > 0 ? len : 1)) == NULL)
-		return COFFER_ENOMEM;
-	memcpy(np->plain, plain, len);
-	np->len = len;
-	np->type = type;
-	memcpy(np->id, id, CF_ID_BYTES);
-	p->cur->n++;
-	p->cur->bytes += len;
-	return 0;
-}
-
-static int
-emit_cb(void *ctx, uint8_t type, const uint8_t *plain, size_t len,
-    const uint8_t id[static CF_ID_BYTES])
-{
-	return object(ctx, type, plain, len, id);
 }
 
 /* ---- files ---- */
@@ -756,7 +241,8 @@ read_once(struct push *p, int fd, struct cf_list_builder *lb,
 			continue;
 		}
 		cf_object_id(p->ckey.id_key, CF_OBJ_CHUNK, p->buf + off, cut, id);
-		if ((r = object(p, CF_OBJ_CHUNK, p->buf + off, cut, id)) != 0 ||
+		if ((r = cf_upload_object(p, CF_OBJ_CHUNK, p->buf + off, cut,
+		    id)) != 0 ||
 		    (r = cf_list_builder_add(lb, id, (uint32_t)cut)) != 0)
 			return r;
 		if (*np == *capp) {
@@ -795,11 +281,11 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 
 	memset(&sce, 0, sizeof(sce));
 	if ((hit = cache_hit(p, st)) != NULL) {
-		if ((r = cf_list_builder_new(p->mkey.id_key, emit_cb, p,
+		if ((r = cf_list_builder_new(p->mkey.id_key, cf_upload_emit, p,
 		    &lb)) != 0)
 			goto out;
 		for (i = 0; i < hit->nrefs; i++) {
-			if ((r = child_add(p, hit->refs[i].id)) < 0 ||
+			if ((r = cf_upload_child_add(p, hit->refs[i].id)) < 0 ||
 			    (r = cf_list_builder_add(lb, hit->refs[i].id,
 			    hit->refs[i].len)) != 0)
 				goto out;
@@ -832,7 +318,7 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 		cf_list_builder_free(lb);
 		lb = NULL;
 		nchunks = 0;
-		if ((r = cf_list_builder_new(p->mkey.id_key, emit_cb, p,
+		if ((r = cf_list_builder_new(p->mkey.id_key, cf_upload_emit, p,
 		    &lb)) != 0)
 			goto out;
 		p->recording = 1;
@@ -846,7 +332,7 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 		}
 		if (r == READ_FAILED) {
 			/* What was read is no state: thrown away, as below. */
-			if ((r2 = att_end(p, 0)) != 0)
+			if ((r2 = cf_upload_att_end(p, 0)) != 0)
 				r = r2;
 			goto out;
 		}
@@ -854,11 +340,11 @@ file(struct push *p, int fd, struct stat *st, struct cf_tree_entry *te)
 			goto out;
 		/* Unchanged from before the read to after it: a real state. */
 		if (same_stat(st, &st2) && got == (uint64_t)st->st_size) {
-			if ((r = att_end(p, 1)) != 0)
+			if ((r = cf_upload_att_end(p, 1)) != 0)
 				goto out;
 			break;
 		}
-		if ((r = att_end(p, 0)) != 0)
+		if ((r = cf_upload_att_end(p, 0)) != 0)
 			goto out;
 		if (tries + 1 >= CF_PUSH_READ_TRIES) {
 			r = 1;
@@ -1006,8 +492,6 @@ entries_free(struct cf_tree_entry *e, size_t n)
 
 static int scan_dir(struct push *p, int dfd, uint32_t depth,
     uint8_t id[static CF_ID_BYTES]);
-static int sfolder_load(struct push *p, const uint8_t *id,
-    struct cf_folder *f);
 
 /* ---- entries left out: the head's, if it has one ---- */
 
@@ -1055,7 +539,7 @@ prev_resolve(struct push *p, const uint8_t *dir, size_t len)
 	if ((np = realloc(p->prev_path, len > 0 ? len : 1)) == NULL)
 		return COFFER_ENOMEM;
 	p->prev_path = np;
-	if ((r = sfolder_load(p, p->head_root, &p->prev_f)) != 0)
+	if ((r = cf_push_folder(p, p->head_root, &p->prev_f)) != 0)
 		return r;
 	while (i < len) {
 		for (j = i; j < len && dir[j] != '/'; j++)
@@ -1066,7 +550,7 @@ prev_resolve(struct push *p, const uint8_t *dir, size_t len)
 			memset(&p->prev_f, 0, sizeof(p->prev_f));
 			goto done;
 		}
-		if ((r = sfolder_load(p, e->subtree, &f)) != 0)
+		if ((r = cf_push_folder(p, e->subtree, &f)) != 0)
 			return r;
 		cf_folder_free(&p->prev_f);
 		p->prev_f = f;
@@ -1096,11 +580,11 @@ keep_ids(struct push *p, const struct cf_tree_entry *e)
 		    &set)) != 0)
 			goto out;
 		for (i = 0; i < set.n && r >= 0; i++)
-			r = child_add(p, set.ids + i * CF_ID_BYTES);
+			r = cf_upload_child_add(p, set.ids + i * CF_ID_BYTES);
 		goto out;
 	}
 	for (i = 0; i < e->nrefs && r >= 0; i++) {
-		if ((r = child_add(p, e->refs[i].id)) < 0 ||
+		if ((r = cf_upload_child_add(p, e->refs[i].id)) < 0 ||
 		    e->how != CF_FILE_LISTS)
 			continue;
 		if ((r = cf_session_fetch_one(p->s, p->dk, p->epoch,
@@ -1108,7 +592,7 @@ keep_ids(struct push *p, const struct cf_tree_entry *e)
 		    (r = cf_list_decode(buf, len, &l)) != 0)
 			goto out;
 		for (j = 0; j < l->n && r >= 0; j++)
-			r = child_add(p, l->chunks[j].id);
+			r = cf_upload_child_add(p, l->chunks[j].id);
 		cf_list_free(l);
 		l = NULL;
 		cf_wipefree(buf, len);
@@ -1152,7 +636,7 @@ leave_out(struct push *p, struct cf_tree_entry *te, uint8_t type,
 	}
 	if (e == NULL) {
 		snprintf(msg, sizeof(msg), "%s: left out of this version", why);
-		warn(p, msg, p->path, p->pathlen);
+		cf_push_warn(p, msg, p->path, p->pathlen);
 		return 1;
 	}
 	if (e->nrefs > 0) {
@@ -1180,7 +664,7 @@ leave_out(struct push *p, struct cf_tree_entry *te, uint8_t type,
 	p->res->kept++;
 	snprintf(msg, sizeof(msg), "%s: kept as it is in the version this "
 	    "push replaces (its last state stored)", why);
-	warn(p, msg, p->path, p->pathlen);
+	cf_push_warn(p, msg, p->path, p->pathlen);
 	return 0;
 }
 
@@ -1329,8 +813,9 @@ scan_dir(struct push *p, int dfd, uint32_t depth, uint8_t id[static CF_ID_BYTES]
 		 * and said (not counted as skipped: nothing is lost).
 		 */
 		if (cf_pull_tmp_name(d[i].name)) {
-			warn(p, "a temporary file of an interrupted pull: not "
-			    "pushed (a pull into this folder removes it)",
+			cf_push_warn(p, "a temporary file of an interrupted "
+			    "pull: not pushed (a pull into this folder removes "
+			    "it)",
 			    p->path, p->pathlen);
 			p->pathlen = old;
 			continue;
@@ -1344,7 +829,8 @@ scan_dir(struct push *p, int dfd, uint32_t depth, uint8_t id[static CF_ID_BYTES]
 	}
 	if (depth == 1)
 		p->top_entries = n;
-	if ((r = cf_tree_build(e, n, p->mkey.id_key, emit_cb, p, id)) != 0)
+	if ((r = cf_tree_build(e, n, p->mkey.id_key, cf_upload_emit, p,
+	    id)) != 0)
 		goto out;
 	/* A folder holding a kept one: its count is not known here. */
 	if (p->unknown_counts == unknown0)
@@ -1387,8 +873,8 @@ known_load(struct push *p, const struct cf_drivepin *pin)
 }
 
 /* Remember the set reachable from the new head for the next push. */
-static void
-known_save(struct push *p, const uint8_t commit_id[static CF_ID_BYTES])
+void
+cf_push_known_save(struct push *p, const uint8_t commit_id[static CF_ID_BYTES])
 {
 	char name[CF_STATE_PATH_MAX], dir[CF_STATE_PATH_MAX];
 	uint8_t *buf = NULL;
@@ -1410,8 +896,9 @@ out:
  * The head's commit and the set of ids reachable from it: from the
  * known-ids cache if it is this head's, else by walking its trees.
  */
-static int
-parent_set(struct push *p, const struct cf_drivepin *pin, struct cf_commit *pc)
+int
+cf_push_parent_set(struct push *p, const struct cf_drivepin *pin,
+    struct cf_commit *pc)
 {
 	int r;
 
@@ -1433,8 +920,8 @@ parent_set(struct push *p, const struct cf_drivepin *pin, struct cf_commit *pc)
 
 /* ---- the commit ---- */
 
-static int
-commit_and_move(struct push *p, struct cf_drivepin *pin,
+int
+cf_push_commit(struct push *p, struct cf_drivepin *pin,
     const uint8_t root[static CF_ID_BYTES], const struct cf_idset *child,
     int *donep)
 {
@@ -1513,35 +1000,9 @@ out:
 }
 
 
-/* ---- a change past the delta cap: several versions (issue #5) ---- */
-
-/*
- * A delta may carry at most CF_PUSH_DELTA_IDS_MAX ids (the server's cap).
- * A bigger change goes up as several versions, each a valid snapshot
- * whose delta from the one before fits: version k holds the new folder's
- * entries for the names handled so far (in the order of a depth-first
- * walk) and the previous version's entries for the others, so that ids
- * present in both stay live all along.  An entry too big for what is left
- * of the budget is entered and mixed the same way, one level down.
- *
- * The session's delta_cap (a test knob) lowers the cap (never raises it,
- * at least SPLIT_CAP_MIN): tests push a change past a small cap.
- */
-#define SPLIT_CAP_MIN	16
-#define SPLIT_ROUNDS_MAX	100000
-
-static size_t
-delta_cap(const struct cf_session *s)
-{
-
-	if (s->delta_cap == 0 || s->delta_cap >= CF_PUSH_DELTA_IDS_MAX)
-		return CF_PUSH_DELTA_IDS_MAX;
-	return s->delta_cap < SPLIT_CAP_MIN ? SPLIT_CAP_MIN :
-	    (size_t)s->delta_cap;
-}
 
 static int
-split_load(void *ctx, uint8_t type, const uint8_t id[static CF_ID_BYTES],
+drive_load(void *ctx, uint8_t type, const uint8_t id[static CF_ID_BYTES],
     uint8_t **plainp, size_t *lenp)
 {
 	struct push *p = ctx;
@@ -1551,352 +1012,10 @@ split_load(void *ctx, uint8_t type, const uint8_t id[static CF_ID_BYTES],
 }
 
 /* Load the folder ${id}; a NULL ${id} is an empty folder. */
-static int
-sfolder_load(struct push *p, const uint8_t *id, struct cf_folder *f)
+int
+cf_push_folder(struct push *p, const uint8_t *id, struct cf_folder *f)
 {
-	return cf_folder_load(split_load, p, id, f);
-}
-
-/* 1 if two entries are the same (so the same ids). */
-static int
-entry_same(const struct cf_tree_entry *a, const struct cf_tree_entry *b)
-{
-	if (a->type != b->type || a->mode != b->mode ||
-	    a->mtime_sec != b->mtime_sec || a->mtime_nsec != b->mtime_nsec ||
-	    a->size != b->size)
-		return 0;
-	switch (a->type) {
-	case CF_TREE_FILE:
-		return a->how == b->how && a->nrefs == b->nrefs &&
-		    (a->nrefs == 0 ||
-		    memcmp(a->refs, b->refs, a->nrefs * sizeof(*a->refs)) == 0);
-	case CF_TREE_DIR:
-		return memcmp(a->subtree, b->subtree, CF_ID_BYTES) == 0;
-	default:
-		return a->targetlen == b->targetlen &&
-		    memcmp(a->target, b->target, a->targetlen) == 0;
-	}
-}
-
-/*
- * The ids an entry brings (sorted): a folder's walk, a file's refs; for a
- * file of chunk lists, its lists only (*extrap then counts an upper bound
- * on their chunks).
- */
-static int
-entry_ids(struct push *p, const struct cf_tree_entry *e, struct cf_idset *out,
-    size_t *extrap)
-{
-	struct cf_idhash h;
-	size_t i;
-	int r = 0;
-
-	memset(out, 0, sizeof(*out));
-	*extrap = 0;
-	if (e == NULL)
-		return 0;
-	if (e->type == CF_TREE_DIR)
-		return cf_version_collect(p->s, p->dk, p->epoch, e->subtree, out);
-	if (e->type != CF_TREE_FILE)
-		return 0;
-	cf_idhash_init(&h);
-	for (i = 0; i < e->nrefs && r >= 0; i++)
-		r = cf_idhash_add(&h, e->refs[i].id);
-	if (r >= 0)
-		r = cf_idhash_sorted(&h, out);
-	cf_idhash_clear(&h);
-	if (e->how == CF_FILE_LISTS)
-		*extrap = (size_t)(e->size / CF_CHUNK_MIN) + 1;
-	return r < 0 ? r : 0;
-}
-
-/*
- * An upper bound on the ids that switching ${ce} (live now, or NULL) for
- * ${ne} (or NULL) adds to a delta from the set ${cur}: the new ids that
- * are not live, and the old ones the new entry does not keep.
- */
-static int
-switch_cost(struct push *p, const struct cf_idset *cur,
-    const struct cf_tree_entry *ce, const struct cf_tree_entry *ne,
-    size_t *costp)
-{
-	struct cf_idset ci, ni;
-	size_t cx = 0, nx = 0, i, cost = 0;
-	int r;
-
-	if ((r = entry_ids(p, ce, &ci, &cx)) != 0 ||
-	    (r = entry_ids(p, ne, &ni, &nx)) != 0)
-		goto out;
-	for (i = 0; i < ni.n; i++)
-		if (!cf_idset_has(cur, ni.ids + i * CF_ID_BYTES))
-			cost++;
-	for (i = 0; i < ci.n; i++)
-		if (!cf_idset_has(&ni, ci.ids + i * CF_ID_BYTES))
-			cost++;
-	*costp = cost + cx + nx;
-out:
-	cf_delta_idset_clear(&ci);
-	cf_delta_idset_clear(&ni);
-	return r;
-}
-
-/* The trees a mixed version needs, sealed, to put before its commit. */
-struct mixout {
-	struct push *p;
-	struct cf_frame_item *items;
-	uint8_t (*ids)[CF_ID_BYTES];
-	uint8_t **blobs;
-	size_t n, cap;
-};
-
-static void
-mixout_clear(struct mixout *m)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		free(m->blobs[i]);
-	free(m->items);
-	free(m->ids);
-	free(m->blobs);
-	m->items = NULL;
-	m->ids = NULL;
-	m->blobs = NULL;
-	m->n = m->cap = 0;
-}
-
-static int
-mix_emit(void *ctx, uint8_t type, const uint8_t *plain, size_t len,
-    const uint8_t id[static CF_ID_BYTES])
-{
-	struct mixout *m = ctx;
-	struct cf_frame_item *ni;
-	uint8_t (*nid)[CF_ID_BYTES], got[CF_ID_BYTES], *blob = NULL, **nb;
-	size_t bl = 0, nc;
-	int r;
-
-	if (m->n == m->cap) {
-		nc = m->cap == 0 ? 16 : 2 * m->cap;
-		if ((ni = realloc(m->items, nc * sizeof(*ni))) == NULL)
-			return COFFER_ENOMEM;
-		m->items = ni;
-		if ((nid = realloc(m->ids, nc * sizeof(*nid))) == NULL)
-			return COFFER_ENOMEM;
-		m->ids = nid;
-		if ((nb = realloc(m->blobs, nc * sizeof(*nb))) == NULL)
-			return COFFER_ENOMEM;
-		m->blobs = nb;
-		m->cap = nc;
-	}
-	if ((r = cf_object_seal(&m->p->mkey, type, m->p->dk->drive_id, plain,
-	    len, 0, got, &blob, &bl)) != 0)
-		return r;
-	if (memcmp(got, id, CF_ID_BYTES) != 0) {
-		free(blob);
-		return COFFER_EINTERNAL;
-	}
-	memcpy(m->ids[m->n], id, CF_ID_BYTES);
-	m->blobs[m->n] = blob;
-	m->items[m->n].data = blob;
-	m->items[m->n].len = bl;
-	m->n++;
-	return 0;
-}
-
-/*
- * The folder mixing ${cid} (live now; NULL: none) and ${nid} (the target;
- * NULL: none): the target's entries while the budget lasts, then the old
- * ones.  ${*usedp} counts the budget spent, ${*stopp} is set once it is
- * exhausted, ${*progressp} once anything moved towards the target.
- */
-static int
-mix_folder(struct push *p, const struct cf_idset *cur, const uint8_t *cid,
-    const uint8_t *nid, size_t budget, size_t *usedp, int *stopp,
-    int *progressp, struct mixout *mo, unsigned depth,
-    uint8_t root[static CF_ID_BYTES])
-{
-	struct cf_folder cf, nf;
-	struct cf_tree_entry *out = NULL, sub;
-	const struct cf_tree_entry *ce, *ne, *de;
-	size_t i = 0, j = 0, k = 0, cost;
-	uint8_t subid[CF_ID_BYTES];
-	int c, r, subprog;
-
-	memset(&cf, 0, sizeof(cf));
-	memset(&nf, 0, sizeof(nf));
-	if (depth > CF_WALK_DEPTH_MAX) {
-		r = COFFER_ETOOBIG;
-		goto out;
-	}
-	if ((r = sfolder_load(p, cid, &cf)) != 0 ||
-	    (r = sfolder_load(p, nid, &nf)) != 0)
-		goto out;
-	if (cf.n + nf.n > 0 &&
-	    (out = calloc(cf.n + nf.n, sizeof(*out))) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	while (i < cf.n || j < nf.n) {
-		ce = i < cf.n ? cf.e[i] : NULL;
-		ne = j < nf.n ? nf.e[j] : NULL;
-		if (ce != NULL && ne != NULL)
-			c = cf_tree_name_cmp(ce->name, ce->namelen, ne->name,
-			    ne->namelen);
-		else
-			c = ce != NULL ? -1 : 1;
-		if (c < 0)
-			ne = NULL, i++;
-		else if (c > 0)
-			ce = NULL, j++;
-		else
-			i++, j++;
-		if (ce != NULL && ne != NULL && entry_same(ce, ne)) {
-			out[k++] = *ne;
-			continue;
-		}
-		if (*stopp) {
-			if (ce != NULL)
-				out[k++] = *ce;
-			continue;
-		}
-		if ((r = switch_cost(p, cur, ce, ne, &cost)) != 0)
-			goto out;
-		if (*usedp + cost <= budget) {
-			*usedp += cost;
-			*progressp = 1;
-			if (ne != NULL)
-				out[k++] = *ne;
-			continue;
-		}
-		/* Too big at once: mix the folder one level down. */
-		*stopp = 1;
-		if ((ce == NULL || ce->type != CF_TREE_DIR) &&
-		    (ne == NULL || ne->type != CF_TREE_DIR)) {
-			if (ce != NULL)
-				out[k++] = *ce;
-			continue;
-		}
-		*stopp = 0;
-		subprog = 0;
-		if ((r = mix_folder(p, cur,
-		    ce != NULL && ce->type == CF_TREE_DIR ? ce->subtree : NULL,
-		    ne != NULL && ne->type == CF_TREE_DIR ? ne->subtree : NULL,
-		    budget, usedp, stopp, &subprog, mo, depth + 1, subid)) != 0)
-			goto out;
-		*stopp = 1;
-		if (!subprog) {
-			if (ce != NULL)
-				out[k++] = *ce;
-			continue;
-		}
-		*progressp = 1;
-		/* The folder's own fields: the target's if it is one. */
-		de = ne != NULL && ne->type == CF_TREE_DIR ? ne : ce;
-		sub = *de;
-		memcpy(sub.subtree, subid, CF_ID_BYTES);
-		out[k++] = sub;
-	}
-	r = cf_tree_build(out, k, p->mkey.id_key, mix_emit, mo, root);
-out:
-	free(out);
-	cf_folder_free(&cf);
-	cf_folder_free(&nf);
-	return r;
-}
-
-/*
- * Commit ${root} (the scanned folder) as one version or, if its delta
- * from the head is past the cap, as several (see above).  ${*donep} = 0
- * if the head moved meanwhile (the caller re-parents).
- */
-static int
-commit_split(struct push *p, struct cf_drivepin *pin, struct cf_commit *pc,
-    const uint8_t root[static CF_ID_BYTES], int *donep)
-{
-	const struct cf_idset *child = &p->childset;
-	struct cf_idset mset = { NULL, 0 };
-	struct cf_delta *delta = NULL;
-	struct mixout mo;
-	uint8_t mroot[CF_ID_BYTES], cur_root[CF_ID_BYTES];
-	uint64_t stored = 0;
-	size_t budget, used, rounds = 0, fit, i;
-	int r, stop, progress, have_cur;
-
-	*donep = 0;
-	memset(&mo, 0, sizeof(mo));
-	mo.p = p;
-	have_cur = pin->n > 0;
-	if (have_cur)
-		memcpy(cur_root, pc->root_id, CF_ID_BYTES);
-	for (;;) {
-		cf_delta_free(delta);
-		delta = NULL;
-		if ((r = cf_delta_compute(&p->parent, child, &delta)) != 0)
-			goto out;
-		fit = delta->start.n + delta->stop.n <= p->delta_cap;
-		if (fit)
-			break;
-		if (++rounds > SPLIT_ROUNDS_MAX) {
-			r = COFFER_ETOOBIG;
-			goto out;
-		}
-		/* A budget that leaves room for the mixed folders' own trees. */
-		for (budget = p->delta_cap / 2; ; budget /= 2) {
-			mixout_clear(&mo);
-			cf_delta_idset_clear(&mset);
-			used = 0;
-			stop = progress = 0;
-			if (budget == 0) {
-				r = COFFER_ETOOBIG;	/* one file past the cap */
-				p->res->delta_too_big = 1;
-				goto out;
-			}
-			if ((r = mix_folder(p, &p->parent,
-			    have_cur ? cur_root : NULL, root, budget, &used,
-			    &stop, &progress, &mo, 1, mroot)) != 0)
-				goto out;
-			if (!progress)
-				continue;
-			/* Put the mixed trees, then measure the real delta. */
-			for (i = 0; i < mo.n; i++)
-				mo.items[i].id = mo.ids[i];
-			if (mo.n > 0 && (r = cf_client_objects_put(p->s->net,
-			    p->dk->drive_id, mo.items, mo.n, &stored)) != 0)
-				goto out;
-			for (i = 0; i < mo.n; i++)
-				p->res->bytes_uploaded += mo.items[i].len;
-			if ((r = cf_version_collect(p->s, p->dk, p->epoch, mroot,
-			    &mset)) != 0)
-				goto out;
-			cf_delta_free(delta);
-			delta = NULL;
-			if ((r = cf_delta_compute(&p->parent, &mset, &delta)) != 0)
-				goto out;
-			if (delta->start.n + delta->stop.n <= p->delta_cap)
-				break;
-		}
-		if ((r = commit_and_move(p, pin, mroot, &mset, donep)) != 0 ||
-		    !*donep)
-			goto out;
-		*donep = 0;
-		p->res->split_versions++;
-		warn(p, "the change was past the server's cap on one reference "
-		    "delta: pushed part of it as a version of its own", NULL, 0);
-		/* The new head is the base of the next step. */
-		cf_delta_idset_clear(&p->parent);
-		p->parent = mset;
-		mset.ids = NULL;
-		mset.n = 0;
-		memcpy(cur_root, mroot, CF_ID_BYTES);
-		have_cur = 1;
-		memcpy(pc->root_id, mroot, CF_ID_BYTES);
-	}
-	r = commit_and_move(p, pin, root, child, donep);
-out:
-	mixout_clear(&mo);
-	cf_delta_free(delta);
-	cf_delta_idset_clear(&mset);
-	return r;
+	return cf_folder_load(drive_load, p, id, f);
 }
 
 /* ---- the stat cache file ---- */
@@ -1927,8 +1046,8 @@ secret_at(const struct cf_drive_keys *dk, uint64_t epoch)
  * ${*dkp} (and p->dk), the object keys and the chunker into ${p}, the
  * drive secret of that epoch into ${*secp}.  The caller frees ${*dkp}.
  */
-static int
-drive_open(struct push *p, const char *drive,
+int
+cf_push_drive_open(struct push *p, const char *drive,
     uint8_t drive_id[static CF_ID_BYTES], struct cf_drive_keys **dkp,
     const struct cf_drive_secret **secp)
 {
@@ -2080,7 +1199,7 @@ count_files(struct push *p, const uint8_t *id, unsigned depth,
 
 	if (depth > CF_WALK_DEPTH_MAX)
 		return COFFER_ENOTAUTHENTIC;
-	if ((r = sfolder_load(p, id, &f)) != 0)
+	if ((r = cf_push_folder(p, id, &f)) != 0)
 		return r;
 	for (i = 0; i < f.n && r == 0; i++) {
 		if (f.e[i]->type == CF_TREE_FILE)
@@ -2120,7 +1239,7 @@ shrink_walk(struct push *p, const uint8_t *hid, const uint8_t *nid,
 			*keptp += c;
 		return r;
 	}
-	if ((r = sfolder_load(p, hid, &hf)) != 0 ||
+	if ((r = cf_push_folder(p, hid, &hf)) != 0 ||
 	    (r = cf_folder_load(new_load, p, nid, &nf)) != 0)
 		goto out;
 	for (i = 0; i < hf.n; i++) {
@@ -2178,7 +1297,7 @@ shrink_check(struct push *p, const uint8_t root[static CF_ID_BYTES])
 	if ((r = shrink_walk(p, p->head_root, root, 1, &kept, &dropped)) != 0)
 		return r;
 	if (p->top_entries == 0) {
-		if ((r = sfolder_load(p, p->head_root, &hf)) != 0)
+		if ((r = cf_push_folder(p, p->head_root, &hf)) != 0)
 			return r;
 		empty_over = hf.n > 0;
 		cf_folder_free(&hf);
@@ -2192,23 +1311,6 @@ shrink_check(struct push *p, const uint8_t root[static CF_ID_BYTES])
 	return 0;
 }
 
-/* Upload the batch held back for the shrink check. */
-static int
-upload_last(struct push *p)
-{
-	struct uploader *u = &p->up;
-	uint64_t c0 = u->chunks_uploaded, b0 = u->bytes_uploaded;
-	int r;
-
-	if (p->cur == NULL)
-		return 0;
-	r = upload_batch(u, p->s->net, p->cur);
-	p->res->chunks_uploaded += u->chunks_uploaded - c0;
-	p->res->bytes_uploaded += u->bytes_uploaded - b0;
-	batch_free(p->cur);
-	p->cur = NULL;
-	return r;
-}
 
 /*
  * The head this push re-parents on (${pin}, commit ${pc}) is newer than
@@ -2250,6 +1352,54 @@ last_looked(struct cf_session *s, const struct cf_drivepin *pin,
 }
 
 /* ---- push ---- */
+
+/*
+ * Start ${p} for a push or a re-seal of the session ${s}'s drive, into
+ * ${res} (cleared).
+ */
+void
+cf_push_init(struct push *p, struct cf_session *s, struct cf_push_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	memset(p, 0, sizeof(*p));
+	cf_idhash_init(&p->child);
+	cf_idhash_init(&p->discarded);
+	cf_idhash_init(&p->revived);
+	p->s = s;
+	p->res = res;
+	p->epoch = cf_session_epoch(s);
+	p->delta_cap = cf_push_split_cap(s);
+}
+
+/* Free what ${p} holds (the uploader stopped first), its keys wiped. */
+void
+cf_push_free(struct push *p)
+{
+	sodium_memzero(&p->ckey, sizeof(p->ckey));
+	sodium_memzero(&p->mkey, sizeof(p->mkey));
+	sodium_memzero(p->mac_key, sizeof(p->mac_key));
+	sodium_memzero(p->known_key, sizeof(p->known_key));
+	(void)cf_upload_finish(p);
+	cf_upload_free(&p->up);
+	cf_upload_batch_free(p->cur);
+	/* The window held plaintext. */
+	if (p->buf != NULL)
+		cf_wipefree(p->buf, READ_WINDOW);
+	free(p->path);
+	cf_idhash_clear(&p->child);
+	cf_idhash_clear(&p->discarded);
+	cf_idhash_clear(&p->revived);
+	free(p->att);
+	free(p->prev_path);
+	cf_folder_free(&p->prev_f);
+	free(p->dc);
+	cf_delta_idset_clear(&p->childset);
+	free(p->scbuf);
+	cf_delta_idset_clear(&p->parent);
+	cf_statcache_free(p->newsc);	/* before the old: it refers to it */
+	cf_statcache_free(p->oldsc);
+	cf_chunker_free(p->chunker);
+}
 
 /* Fill ${t}'s root metadata from the top folder ${fd}. */
 static int
@@ -2293,18 +1443,10 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 	struct stat st;
 	int rootfd = -1, done = 0, tries, hold, r, r2;
 
-	memset(res, 0, sizeof(*res));
-	memset(&p, 0, sizeof(p));
-	cf_idhash_init(&p.child);
-	cf_idhash_init(&p.discarded);
-	cf_idhash_init(&p.revived);
-	p.s = s;
-	p.res = res;
+	cf_push_init(&p, s, res);
 	p.warn = warnfn;
 	p.wctx = wctx;
 	p.flags = flags;
-	p.epoch = cf_session_epoch(s);
-	p.delta_cap = delta_cap(s);
 	/* The folder first: a missing folder is not a missing drive. */
 	if ((rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		if (errno == ENOTDIR ||
@@ -2317,7 +1459,7 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 		    cf_session_local_error(s, "open the folder", AT_FDCWD, dir);
 		goto out;
 	}
-	if ((r = drive_open(&p, drive, drive_id, &dk, &sec)) != 0)
+	if ((r = cf_push_drive_open(&p, drive, drive_id, &dk, &sec)) != 0)
 		goto out;
 	cf_statcache_mac_key(sec->chunk_id_key, p.mac_key);
 	cf_known_mac_key(sec->chunk_id_key, p.known_key);
@@ -2337,31 +1479,31 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 		goto out;
 	if ((r = cf_session_sync_head(s, dk, pin)) != 0)
 		goto out;
-	if ((r = parent_set(&p, pin, &pc)) != 0)
+	if ((r = cf_push_parent_set(&p, pin, &pc)) != 0)
 		goto out;
 	note_replaced(&p, pin, &pc, pinned);
 	p.have_head = pin->n > 0;
 	memcpy(p.head_root, pc.root_id, CF_ID_BYTES);
-	if ((r = uploader_start(&p)) != 0)
+	if ((r = cf_upload_start(&p)) != 0)
 		goto out;
 	r = scan_dir(&p, rootfd, 1, root);
 	/* The last batch waits for the shrink check (it holds the top tree). */
 	hold = p.have_head && !(flags & CF_PUSH_ALLOW_SHRINK);
 	if (r == 0 && !hold)
-		r = flush(&p);
+		r = cf_upload_flush(&p);
 	else if (r != 0)
-		uploader_cancel(&p.up, r);
-	if ((r2 = uploader_finish(&p)) != 0 && r == 0)
+		cf_upload_cancel(&p.up, r);
+	if ((r2 = cf_upload_finish(&p)) != 0 && r == 0)
 		r = r2;
 	if (r == 0 && hold && (r = shrink_check(&p, root)) == 0)
-		r = upload_last(&p);
+		r = cf_upload_last(&p);
 	if (r != 0)
 		goto out;
 	/* The walk is over: keep only the compact forms of its state. */
 	sc_seal(&p);
 	if ((r = cf_idhash_take_sorted(&p.child, &p.childset)) != 0)
 		goto out;
-	childset_prune(&p);
+	cf_upload_childset_prune(&p);
 	for (tries = 0; ; tries++) {
 		if (pin->n > 0 && !memcmp(pc.root_id, root, CF_ID_BYTES) &&
 		    top_same(&pc, &p.top)) {
@@ -2369,7 +1511,7 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 			memcpy(res->commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
 			break;
 		}
-		if ((r = commit_split(&p, pin, &pc, root, &done)) != 0)
+		if ((r = cf_push_split_commit(&p, pin, &pc, root, &done)) != 0)
 			goto out;
 		if (done)
 			break;
@@ -2378,11 +1520,12 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 			goto out;
 		}
 		/* The head moved: verify it and re-parent on it. */
-		warn(&p, "the drive moved on the server meanwhile; verified the "
-		    "new head and re-parented this snapshot on it", NULL, 0);
+		cf_push_warn(&p, "the drive moved on the server meanwhile; "
+		    "verified the new head and re-parented this snapshot on it",
+		    NULL, 0);
 		res->reparented++;
 		if ((r = cf_session_sync_head(s, dk, pin)) != 0 ||
-		    (r = parent_set(&p, pin, &pc)) != 0)
+		    (r = cf_push_parent_set(&p, pin, &pc)) != 0)
 			goto out;
 		note_replaced(&p, pin, &pc, pinned);
 	}
@@ -2396,30 +1539,9 @@ cf_push(struct cf_session *s, const char *drive, const char *dir, int flags,
 	(void)cf_session_set_looked(s, drive_id, pin->n);
 	/* The caches are only a help: failing to write them fails nothing. */
 	(void)sc_save(&p);
-	known_save(&p, res->commit_id);
+	cf_push_known_save(&p, res->commit_id);
 out:
-	sodium_memzero(&p.ckey, sizeof(p.ckey));
-	sodium_memzero(&p.mkey, sizeof(p.mkey));
-	sodium_memzero(p.mac_key, sizeof(p.mac_key));
-	sodium_memzero(p.known_key, sizeof(p.known_key));
-	(void)uploader_finish(&p);
-	uploader_free(&p.up);
-	batch_free(p.cur);
-	free(p.buf);
-	free(p.path);
-	cf_idhash_clear(&p.child);
-	cf_idhash_clear(&p.discarded);
-	cf_idhash_clear(&p.revived);
-	free(p.att);
-	free(p.prev_path);
-	cf_folder_free(&p.prev_f);
-	free(p.dc);
-	cf_delta_idset_clear(&p.childset);
-	free(p.scbuf);
-	cf_delta_idset_clear(&p.parent);
-	cf_statcache_free(p.newsc);	/* before the old: it refers to it */
-	cf_statcache_free(p.oldsc);
-	cf_chunker_free(p.chunker);
+	cf_push_free(&p);
 	cf_drive_keys_free(dk);
 	cf_drivepin_free(pin);
 	if (rootfd >= 0)
@@ -2427,294 +1549,3 @@ out:
 	return r;
 }
 
-/* ---- re-sealing a version under the newest drive secret (--rekey) ---- */
-
-/*
- * device remove --rekey (DESIGN §5) gives every drive a new drive secret
- * and re-seals its head as a new version under it.  No plaintext goes to
- * disk: the head's folders are walked from the server (each tree, list
- * and chunk opened and checked against its id), each file's bytes are
- * streamed through the new secret's chunker in the read window -- chunks
- * fetched a get-many at a time, so at most one answer and one window of
- * plaintext is held besides the upload batches -- and everything is
- * sealed and uploaded through the push pipeline above, the commit made
- * (several, past the delta cap) the way a push makes it.  The new
- * version's content is the old one's, byte for byte and entry for entry.
- */
-
-/* One file being re-chunked: the window is p->buf[off, have). */
-struct reseal_file {
-	struct push *p;
-	struct cf_list_builder *lb;
-	const struct cf_ref *refs;	/* the refs being fetched */
-	size_t have, off;
-	uint64_t bytes;			/* the file's bytes so far */
-};
-
-/* Cut, hash, queue and list one chunk of the window. */
-static int
-reseal_emit(struct reseal_file *rf, size_t cut)
-{
-	struct push *p = rf->p;
-	uint8_t id[CF_ID_BYTES];
-	int r;
-
-	cf_object_id(p->ckey.id_key, CF_OBJ_CHUNK, p->buf + rf->off, cut, id);
-	if ((r = object(p, CF_OBJ_CHUNK, p->buf + rf->off, cut, id)) != 0 ||
-	    (r = cf_list_builder_add(rf->lb, id, (uint32_t)cut)) != 0)
-		return r;
-	rf->off += cut;
-	return 0;
-}
-
-/* cf_fetch_fn: the next old chunk of the file, into the window. */
-static int
-reseal_chunk_cb(void *ctx, size_t i, const uint8_t *plain, size_t len)
-{
-	struct reseal_file *rf = ctx;
-	struct push *p = rf->p;
-	size_t k, cut;
-	int r;
-
-	/* The tree's length for it (the id binds the bytes, not the ref). */
-	if (len != rf->refs[i].len)
-		return COFFER_ENOTAUTHENTIC;
-	rf->bytes += len;
-	p->res->bytes_read += len;
-	while (len > 0) {
-		/* A full window always has a cut below (CF_CHUNK_MAX). */
-		if (rf->have == READ_WINDOW && rf->off > 0) {
-			memmove(p->buf, p->buf + rf->off, rf->have - rf->off);
-			rf->have -= rf->off;
-			rf->off = 0;
-		}
-		k = READ_WINDOW - rf->have < len ? READ_WINDOW - rf->have : len;
-		memcpy(p->buf + rf->have, plain, k);
-		rf->have += k;
-		plain += k;
-		len -= k;
-		while (rf->have > rf->off && (cut = cf_chunker_cut(p->chunker,
-		    p->buf + rf->off, rf->have - rf->off, 0)) > 0)
-			if ((r = reseal_emit(rf, cut)) != 0)
-				return r;
-	}
-	return 0;
-}
-
-/* Fetch the ${n} chunks ${refs} in order and stream them in. */
-static int
-reseal_refs(struct reseal_file *rf, const struct cf_ref *refs, size_t n)
-{
-	uint8_t (*ids)[CF_ID_BYTES];
-	size_t i;
-	int r;
-
-	if (n == 0)
-		return 0;
-	if ((ids = malloc(n * CF_ID_BYTES)) == NULL)
-		return COFFER_ENOMEM;
-	for (i = 0; i < n; i++)
-		memcpy(ids[i], refs[i].id, CF_ID_BYTES);
-	rf->refs = refs;
-	r = cf_session_fetch(rf->p->s, rf->p->dk, rf->p->epoch, CF_OBJ_CHUNK,
-	    (const uint8_t (*)[CF_ID_BYTES])ids, n, reseal_chunk_cb, rf);
-	free(ids);
-	return r;
-}
-
-/* The old file ${e}'s bytes, chunked anew into ${ne}'s refs. */
-static int
-reseal_file(struct push *p, const struct cf_tree_entry *e,
-    struct cf_tree_entry *ne)
-{
-	struct reseal_file rf;
-	struct cf_list *l = NULL;
-	struct cf_ref *refs = NULL;
-	uint8_t *plain = NULL;
-	size_t plen = 0, i, cut;
-	uint64_t sum = 0;
-	int r;
-
-	memset(&rf, 0, sizeof(rf));
-	rf.p = p;
-	ne->refs = NULL;
-	ne->nrefs = 0;
-	if ((r = cf_list_builder_new(p->mkey.id_key, emit_cb, p, &rf.lb)) != 0)
-		goto out;
-	if (e->how == CF_FILE_CHUNKS) {
-		if ((r = reseal_refs(&rf, e->refs, e->nrefs)) != 0)
-			goto out;
-	} else {
-		for (i = 0; i < e->nrefs; i++) {
-			if ((r = cf_session_fetch_one(p->s, p->dk, p->epoch,
-			    CF_OBJ_LIST, e->refs[i].id, &plain, &plen,
-			    NULL)) != 0)
-				goto out;
-			r = cf_list_decode(plain, plen, &l);
-			cf_wipefree(plain, plen);
-			plain = NULL;
-			if (r != 0 || (r = cf_list_check_one(e, i, l, &sum)) != 0 ||
-			    (r = reseal_refs(&rf, l->chunks, l->n)) != 0)
-				goto out;
-			cf_list_free(l);
-			l = NULL;
-		}
-		if ((r = cf_list_check_end(e, sum)) != 0)
-			goto out;
-	}
-	/* The end of the file: what is left is cut as at end of file. */
-	while (rf.have > rf.off) {
-		if ((cut = cf_chunker_cut(p->chunker, p->buf + rf.off,
-		    rf.have - rf.off, 1)) == 0) {
-			r = COFFER_EINTERNAL;
-			goto out;
-		}
-		if ((r = reseal_emit(&rf, cut)) != 0)
-			goto out;
-	}
-	if ((r = cf_list_builder_finish(rf.lb, &ne->how, &refs, &ne->nrefs,
-	    &ne->size)) != 0)
-		goto out;
-	if (ne->size != e->size || rf.bytes != e->size) {
-		r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	ne->refs = refs;
-	refs = NULL;
-	p->res->files++;
-	if (p->s->progress != NULL)
-		p->s->progress(p->s->progress_ctx, "rekey: re-sealed bytes",
-		    p->res->bytes_read, 0);
-out:
-	/* The window held plaintext. */
-	sodium_memzero(p->buf, rf.have);
-	cf_list_builder_free(rf.lb);
-	cf_list_free(l);
-	free(refs);
-	return r;
-}
-
-/* The old folder ${old} re-sealed, its new tree id in ${id}. */
-static int
-reseal_dir(struct push *p, const uint8_t old[static CF_ID_BYTES],
-    uint32_t depth, uint8_t id[static CF_ID_BYTES])
-{
-	struct cf_folder f;
-	struct cf_tree_entry *ne = NULL;
-	size_t i, n = 0;
-	int r;
-
-	memset(&f, 0, sizeof(f));
-	if ((r = cf_folder_load(split_load, p, old, &f)) != 0)
-		goto out;
-	if (f.n > 0 && (ne = calloc(f.n, sizeof(*ne))) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	for (n = 0; n < f.n; n++) {
-		/* Name, mode, times, symlink target: as they were. */
-		ne[n] = *f.e[n];
-		if (f.e[n]->type == CF_TREE_FILE) {
-			if ((r = reseal_file(p, f.e[n], &ne[n])) != 0)
-				goto out;
-		} else if (f.e[n]->type == CF_TREE_DIR) {
-			if (depth + 1 > CF_WALK_DEPTH_MAX) {
-				r = COFFER_ENOTAUTHENTIC;
-				goto out;
-			}
-			if ((r = reseal_dir(p, f.e[n]->subtree, depth + 1,
-			    ne[n].subtree)) != 0)
-				goto out;
-		}
-	}
-	r = cf_tree_build(ne, n, p->mkey.id_key, emit_cb, p, id);
-out:
-	for (i = 0; ne != NULL && i < f.n; i++)
-		if (ne[i].type == CF_TREE_FILE && ne[i].refs != f.e[i]->refs)
-			free((void *)(uintptr_t)ne[i].refs);
-	free(ne);
-	cf_folder_free(&f);
-	return r;
-}
-
-int
-cf_push_reseal(struct cf_session *s, const char *drive,
-    struct cf_push_result *res)
-{
-	struct push p;
-	struct cf_drive_keys *dk = NULL;
-	struct cf_drivepin *pin = NULL;
-	struct cf_commit pc;
-	const struct cf_drive_secret *sec;
-	uint8_t drive_id[CF_ID_BYTES], root[CF_ID_BYTES];
-	int done = 0, r, r2;
-
-	memset(res, 0, sizeof(*res));
-	memset(&p, 0, sizeof(p));
-	cf_idhash_init(&p.child);
-	p.s = s;
-	p.res = res;
-	p.epoch = cf_session_epoch(s);
-	p.delta_cap = delta_cap(s);
-	if ((r = drive_open(&p, drive, drive_id, &dk, &sec)) != 0)
-		goto out;
-	cf_known_mac_key(sec->chunk_id_key, p.known_key);
-	if ((p.buf = malloc(READ_WINDOW)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	if ((r = cf_session_load_pin(s, drive_id, &pin)) != 0 ||
-	    (r = cf_session_sync_head(s, dk, pin)) != 0)
-		goto out;
-	if (pin->n == 0) {
-		res->unchanged = 1;	/* an empty drive stays empty */
-		goto out;
-	}
-	if ((r = parent_set(&p, pin, &pc)) != 0)
-		goto out;
-	/* The head's top folder metadata (or its absence) carries over. */
-	p.top = pc;
-	if ((r = uploader_start(&p)) != 0)
-		goto out;
-	r = reseal_dir(&p, pc.root_id, 1, root);
-	if (r == 0)
-		r = flush(&p);
-	else
-		uploader_cancel(&p.up, r);
-	if ((r2 = uploader_finish(&p)) != 0 && r == 0)
-		r = r2;
-	if (r != 0)
-		goto out;
-	if ((r = cf_idhash_take_sorted(&p.child, &p.childset)) != 0)
-		goto out;
-	if (!memcmp(pc.root_id, root, CF_ID_BYTES)) {
-		res->unchanged = 1;	/* the secret did not change */
-		memcpy(res->commit_id, pin->ids[pin->n - 1], CF_ID_BYTES);
-		goto out;
-	}
-	if ((r = commit_split(&p, pin, &pc, root, &done)) != 0)
-		goto out;
-	if (!done) {
-		/* The head moved: the caller starts again from the new one. */
-		r = COFFER_ECONFLICT;
-		goto out;
-	}
-	res->version = pin->n;
-	known_save(&p, res->commit_id);
-out:
-	sodium_memzero(&p.ckey, sizeof(p.ckey));
-	sodium_memzero(&p.mkey, sizeof(p.mkey));
-	sodium_memzero(p.known_key, sizeof(p.known_key));
-	(void)uploader_finish(&p);
-	uploader_free(&p.up);
-	batch_free(p.cur);
-	if (p.buf != NULL)
-		cf_wipefree(p.buf, READ_WINDOW);
-	cf_idhash_clear(&p.child);
-	cf_delta_idset_clear(&p.childset);
-	cf_delta_idset_clear(&p.parent);
-	cf_chunker_free(p.chunker);
-	cf_drive_keys_free(dk);
-	cf_drivepin_free(pin);
-	return r;
-}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A change past the cap on one reference delta (issue #5): with the cap
-# lowered for the test (COFFER_TEST_DELTA_CAP, lib/client/push.c), the
+# lowered for the test (COFFER_TEST_DELTA_CAP, lib/client/push_split.c), the
 # client pushes it as several versions, each a valid snapshot whose delta
 # fits: a first push of a whole tree, then a change that removes, edits
 # and adds many files, one folder alone past the cap (mixed one level
