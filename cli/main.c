@@ -133,13 +133,13 @@ cli_error(struct cli *cli, int err, const char *fmt, ...)
 	cli_progress_end(cli);
 	if (cli->json) {
 		o = json_pack("{s:s, s:i}", "error", msg, "status",
-		    coffer_exit_status(err));
+		    cli_exit_status(err));
 		if (o == NULL) {
 			/* Not UTF-8 (a name, a path): escaped, as on a terminal. */
 			cli_safe_text(safe, sizeof(safe), (const uint8_t *)msg,
 			    strlen(msg));
 			o = json_pack("{s:s, s:i}", "error", safe, "status",
-			    coffer_exit_status(err));
+			    cli_exit_status(err));
 		}
 		if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
 			printf("%s\n", s);
@@ -213,7 +213,7 @@ help(const char *cmd)
 int
 main(int argc, char **argv)
 {
-	struct cli cli = { 0, "coffer", 0, 0, 0, "" };
+	struct cli cli = { .prog = "coffer" };
 	struct rlimit nocore = { 0, 0 };
 	char **args;
 	int nargs = 0, i;
@@ -264,12 +264,13 @@ main(int argc, char **argv)
 		free(args);
 		return i;
 	}
-	if (coffer_init() != 0) {
+	if (coffer_init() != 0 || cli_ctx_init(&cli) != 0) {
 		cli_error(&cli, COFFER_EINTERNAL, "cannot initialise libsodium");
 		free(args);
 		return 1;
 	}
 	cli_passphrase_init(&cli);
+	/* The ctx lives as long as the process (atexit handlers use it). */
 	for (k = 0; k < NCOMMANDS; k++) {
 		if (!strcmp(commands[k].name, args[0])) {
 			if (nargs > 1 && (!strcmp(args[1], "--help") ||

@@ -29,47 +29,24 @@ cf_state_join(char *out, size_t outlen, const char *a, const char *b)
 	return 0;
 }
 
-static int
-set_path(char *out, const char *base, const char *sub)
+/* The calling thread's folders (cf_state_paths_use). */
+static _Thread_local const struct cf_state_paths *paths_in_use;
+
+void
+cf_state_paths_use(const struct cf_state_paths *p)
 {
-	if (base == NULL || base[0] == '\0')
-		return COFFER_EINVAL;
-	if (sub == NULL) {
-		if (strlen(base) >= CF_STATE_PATH_MAX)
-			return COFFER_EINVAL;
-		memcpy(out, base, strlen(base) + 1);
-		return 0;
-	}
-	return cf_state_join(out, CF_STATE_PATH_MAX, base, sub);
+	paths_in_use = p;
 }
 
 int
 cf_state_paths_get(struct cf_state_paths *p)
 {
-	const char *home = getenv("COFFER_HOME"), *x, *h = getenv("HOME");
-	char tmp[CF_STATE_PATH_MAX];
-	int r;
-
 	memset(p, 0, sizeof(*p));
-	if (home != NULL && home[0] != '\0') {
-		if ((r = set_path(p->data, home, NULL)) != 0)
-			return r;
-		return set_path(p->cache, home, "cache");
-	}
-	if ((x = getenv("XDG_DATA_HOME")) != NULL && x[0] == '/') {
-		r = set_path(p->data, x, "coffer");
-	} else {
-		if ((r = set_path(tmp, h, ".local/share")) != 0)
-			return r;
-		r = set_path(p->data, tmp, "coffer");
-	}
-	if (r != 0)
-		return r;
-	if ((x = getenv("XDG_CACHE_HOME")) != NULL && x[0] == '/')
-		return set_path(p->cache, x, "coffer");
-	if ((r = set_path(tmp, h, ".cache")) != 0)
-		return r;
-	return set_path(p->cache, tmp, "coffer");
+	if (paths_in_use == NULL || paths_in_use->data[0] == '\0' ||
+	    paths_in_use->cache[0] == '\0')
+		return COFFER_EINVAL;
+	*p = *paths_in_use;
+	return 0;
 }
 
 int

@@ -4,8 +4,9 @@
  * Trusted state -- the key file, the account file, the chain pin, the
  * directory pin and one pin per drive -- lives in the data folder;
  * the stat cache lives in the cache folder and is untrusted (statcache.h).
- * Both folders are $COFFER_HOME if it is set, else $XDG_DATA_HOME/coffer
- * and $XDG_CACHE_HOME/coffer (defaults ~/.local/share, ~/.cache).
+ * The program names both folders (the CLI: $COFFER_HOME if it is set,
+ * else $XDG_DATA_HOME/coffer and $XDG_CACHE_HOME/coffer, defaults
+ * ~/.local/share, ~/.cache); the library reads no environment.
  *
  * Every file is written atomically: a temporary name in the same folder,
  * fsync, rename, fsync of the folder.  Every file is read as a regular
@@ -41,10 +42,17 @@ struct cf_state_paths {
 };
 
 /**
+ * cf_state_paths_use(p):
+ * The folders the calling thread's operations use from now on (the
+ * public API sets them from its configuration on entry, and NULL on the
+ * way out); ${p} must stay valid meanwhile.
+ */
+void cf_state_paths_use(const struct cf_state_paths *p);
+
+/**
  * cf_state_paths_get(p):
- * Fill ${p} from the environment (COFFER_HOME, XDG_DATA_HOME,
- * XDG_CACHE_HOME, HOME).  COFFER_EINVAL if none gives a folder or a path
- * is too long.
+ * Fill ${p} with the calling thread's folders (cf_state_paths_use).
+ * COFFER_EINVAL if none are set.
  */
 int cf_state_paths_get(struct cf_state_paths *p);
 
