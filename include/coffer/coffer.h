@@ -106,7 +106,8 @@ struct coffer_chain_change {
  * call).  ${ch} is NULL if they could not be described (the program
  * should still say that the chain changed).  Called by
  * coffer_session_open as soon as the chain verified, before anything
- * else can fail; entries not reported (a crash) are reported next time.
+ * else can fail; entries not reported (a crash, or no notice callback
+ * set) are reported next time.
  */
 typedef void coffer_notice_fn(void *arg, const struct coffer_chain_change *ch,
     size_t n, uint64_t from, uint64_t last);

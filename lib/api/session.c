@@ -25,7 +25,7 @@ report(void *arg, const struct cf_session *s, uint64_t from)
 	struct coffer_chain_change *pub = NULL;
 	size_t n = 0, i;
 
-	if (ctx->notice == NULL || from >= s->chain->n)
+	if (from >= s->chain->n)
 		return;
 	if (cf_chain_changes(s->chain, (const uint8_t (*)[CF_KEY_BYTES])s->ks,
 	    s->ks != NULL ? s->nks : 0, from, &ch, &n) != 0 ||
@@ -56,7 +56,8 @@ coffer_session_open(struct coffer_ctx *ctx, struct coffer_session **sp,
 		return COFFER_ENOMEM;
 	cs->ctx = ctx;
 	memset(&o, 0, sizeof(o));
-	o.report = report;
+	/* No notice callback: nothing is reported, and the mark stays. */
+	o.report = ctx->notice != NULL ? report : NULL;
 	o.ctx = ctx;
 	cf_api_enter(ctx);
 	r = cf_session_open_with(&cs->s, &o);
