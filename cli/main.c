@@ -210,6 +210,36 @@ help(const char *cmd)
 	return 2;
 }
 
+/* Run the command ${args[0]}; its exit status. */
+static int
+dispatch(struct cli *cli, int nargs, char **args)
+{
+	size_t k;
+	int i;
+
+	for (k = 0; k < NCOMMANDS; k++) {
+		if (!strcmp(commands[k].name, args[0])) {
+			if (nargs > 1 && (!strcmp(args[1], "--help") ||
+			    !strcmp(args[1], "-h")))
+				i = help(args[0]);
+			else
+				i = commands[k].fn(cli, nargs - 1, args + 1);
+			cli_progress_end(cli);
+			return i;
+		}
+	}
+	for (k = 0; k < NPENDING; k++)
+		if (!strcmp(pending[k][0], args[0]))
+			return cli_usage_error(cli, "",
+			    "'coffer %s' is not built yet: it comes with %s",
+			    args[0], pending[k][1]);
+	if (args[0][0] == '-')
+		return cli_usage_error(cli, "", "no option '%s' (try 'coffer "
+		    "--help')", args[0]);
+	return cli_usage_error(cli, "", "no command '%s' (try 'coffer "
+	    "--help')", args[0]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -217,7 +247,6 @@ main(int argc, char **argv)
 	struct rlimit nocore = { 0, 0 };
 	char **args;
 	int nargs = 0, i;
-	size_t k;
 
 	/*
 	 * Keys, passphrases and plaintext live in this process: no core
@@ -266,38 +295,13 @@ main(int argc, char **argv)
 	}
 	if (coffer_init() != 0 || cli_ctx_init(&cli) != 0) {
 		cli_error(&cli, COFFER_EINTERNAL, "cannot initialise libsodium");
+		coffer_ctx_free(cli.ctx);
 		free(args);
 		return 1;
 	}
 	cli_passphrase_init(&cli);
-	/* The ctx lives as long as the process (atexit handlers use it). */
-	for (k = 0; k < NCOMMANDS; k++) {
-		if (!strcmp(commands[k].name, args[0])) {
-			if (nargs > 1 && (!strcmp(args[1], "--help") ||
-			    !strcmp(args[1], "-h")))
-				i = help(args[0]);
-			else
-				i = commands[k].fn(&cli, nargs - 1, args + 1);
-			cli_progress_end(&cli);
-			free(args);
-			return i;
-		}
-	}
-	for (k = 0; k < NPENDING; k++) {
-		if (!strcmp(pending[k][0], args[0])) {
-			i = cli_usage_error(&cli, "",
-			    "'coffer %s' is not built yet: it comes with %s",
-			    args[0], pending[k][1]);
-			free(args);
-			return i;
-		}
-	}
-	if (args[0][0] == '-')
-		i = cli_usage_error(&cli, "", "no option '%s' (try 'coffer "
-		    "--help')", args[0]);
-	else
-		i = cli_usage_error(&cli, "", "no command '%s' (try 'coffer "
-		    "--help')", args[0]);
+	i = dispatch(&cli, nargs, args);
+	coffer_ctx_free(cli.ctx);
 	free(args);
 	return i;
 }
