@@ -206,6 +206,7 @@ int
 main(int argc, char **argv)
 {
 	char home[SB_PATH_MAX], name[SB_NAME_MAX];
+	static struct cf_state_paths paths;
 	char rtext[CF_RECOVERY_TEXT_BYTES];
 	uint8_t acct[CF_ID_BYTES], drive[CF_ID_BYTES], tag[4];
 	struct cf_session *s = NULL;
@@ -261,6 +262,12 @@ main(int argc, char **argv)
 		}
 		own_home = 1;
 	}
+	/* The library reads no environment: its folders, from COFFER_HOME. */
+	snprintf(paths.data, sizeof(paths.data), "%s", getenv("COFFER_HOME"));
+	if (snprintf(paths.cache, sizeof(paths.cache), "%s/cache",
+	    paths.data) >= (int)sizeof(paths.cache))
+		return 1;
+	cf_state_paths_use(&paths);
 	randombytes_buf(tag, sizeof(tag));
 	snprintf(name, sizeof(name), "bench-%02x%02x%02x%02x", tag[0], tag[1],
 	    tag[2], tag[3]);

@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-struct cf_session;
+#include "coffer/coffer.h"
 
 /*
  * Exit 6 (DESIGN §8): done, but incomplete -- files skipped (unreadable,
@@ -21,6 +21,8 @@ struct cf_session;
 
 struct cli {
 	int json;		/* --json: stdout carries only JSON lines */
+	struct coffer_ctx *ctx;	/* the library's configuration */
+	int home_ok;		/* the device's folders are known */
 	const char *prog;
 	int tty;		/* stderr is a terminal: show progress */
 	int progress_shown;	/* a progress line is on stderr */
@@ -44,10 +46,28 @@ int cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
  * Report the library error ${err} while doing ${what}, with advice on what
  * to do; return its exit status (DESIGN §8).
  */
-int cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what);
+int cli_fail(struct cli *cli, struct coffer_session *s, int err,
+    const char *what);
+
+/**
+ * cli_exit_status(err):
+ * Map the library's ${err} to the exit status of DESIGN §8: 0 success,
+ * 1 other, 3 integrity, 4 server unreachable or refused, 5 wrong key.
+ * (2, usage, and 6, incomplete, are decided by the commands.)
+ */
+int cli_exit_status(int err);
+
+/*
+ * cli_ctx_init(cli):
+ * The library's configuration from the environment: the device's
+ * folders (COFFER_HOME, XDG_DATA_HOME, XDG_CACHE_HOME, HOME; cli->home_ok
+ * says whether they were found), the callbacks, the COFFER_TEST_* knobs.
+ * -1 if out of memory.
+ */
+int cli_ctx_init(struct cli *cli);
 
 /* Open the session, reporting errors; returns 0 or an exit status. */
-int cli_session(struct cli *cli, struct cf_session **sp);
+int cli_session(struct cli *cli, struct coffer_session **sp);
 
 /* Print ${o} as one compact JSON line on stdout and release it. */
 void cli_json(json_t *o);
@@ -67,7 +87,6 @@ void cli_progress(void *ctx, const char *what, uint64_t done, uint64_t total);
 /* Clear the progress line, if one was shown. */
 void cli_progress_end(struct cli *cli);
 
-struct cf_chain_change;
 
 /**
  * cli_safe_text(out, outlen, p, n):
@@ -93,7 +112,7 @@ void cli_warn(void *ctx, const char *msg, const uint8_t *path, size_t len);
 
 /*
  * A device name (another device's choice) made safe for a terminal by
- * cli_safe_text.  ${out} holds CF_DEVICE_NAME_MAX + 1 (a long escaped
+ * cli_safe_text.  ${out} holds COFFER_DEVICE_NAME_MAX + 1 (a long escaped
  * name is cut, ending "...").
  */
 void cli_safe_name(char *out, const char *name);
@@ -104,15 +123,13 @@ void cli_safe_name(char *out, const char *name);
  * existing name ("did you mean 'docs'?") or else 'coffer drive create',
  * and return 1 (the exit status).  0, printing nothing, if it exists.
  */
-int cli_no_drive(struct cli *cli, struct cf_session *s, const char *name);
+int cli_no_drive(struct cli *cli, struct coffer_session *s, const char *name);
 
 /*
  * One device-chain entry as a line on stderr: what, to which device (name
- * and full id), by whom, when, in which epoch.  ${me}: this device's id,
- * or NULL.
+ * and full id), by whom, when, in which epoch.
  */
-void cli_chain_change(struct cli *cli, const struct cf_chain_change *ch,
-    const uint8_t *me);
+void cli_chain_change(struct cli *cli, const struct coffer_chain_change *ch);
 
 /* The host name cut to a device name's length (the default --name). */
 void cli_device_name(char *out, size_t outlen);

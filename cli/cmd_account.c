@@ -11,8 +11,6 @@
 #include <sodium.h>
 
 #include "coffer/coffer.h"
-#include "client/session.h"
-#include "crypto/recovery.h"
 #include "cli.h"
 
 #define HOST_MAX	256
@@ -28,8 +26,8 @@ cli_device_name(char *out, size_t outlen)
 	if (gethostname(host, HOST_MAX) != 0 || host[0] == '\0')
 		snprintf(host, sizeof(host), "device");
 	n = strlen(host);
-	if (n > CF_DEVICE_NAME_MAX)
-		n = CF_DEVICE_NAME_MAX;
+	if (n > COFFER_DEVICE_NAME_MAX)
+		n = COFFER_DEVICE_NAME_MAX;
 	if (n >= outlen)
 		n = outlen - 1;
 	memcpy(out, host, n);
@@ -40,9 +38,9 @@ static int
 account_create(struct cli *cli, int argc, char **argv)
 {
 	const char *url = NULL, *name = NULL, *invite = NULL, *dev = NULL;
-	char devbuf[CF_DEVICE_NAME_MAX + 1], text[CF_RECOVERY_TEXT_BYTES];
-	char hex[2 * CF_ID_BYTES + 1];
-	uint8_t id[CF_ID_BYTES];
+	char devbuf[COFFER_DEVICE_NAME_MAX + 1], text[COFFER_RECOVERY_TEXT_BYTES];
+	char hex[2 * COFFER_ID_BYTES + 1];
+	uint8_t id[COFFER_ID_BYTES];
 	int i, r;
 
 	for (i = 0; i < argc; i++) {
@@ -61,20 +59,20 @@ account_create(struct cli *cli, int argc, char **argv)
 	if (url == NULL || name == NULL)
 		return cli_usage_error(cli, "account",
 		    "account create needs --server URL and NAME");
-	if (!cf_account_url_ok(url, strlen(url)))
+	if (!coffer_url_ok(url))
 		return cli_usage_error(cli, "account",
 		    "the server URL must look like http://HOST:PORT");
-	if (!cf_account_name_ok(name, strlen(name)))
+	if (!coffer_account_name_ok(name))
 		return cli_usage_error(cli, "account", "account names are 1 to "
 		    "64 characters of a-z, 0-9, '.', '_' and '-'");
 	if (dev == NULL) {
 		cli_device_name(devbuf, sizeof(devbuf));
 		dev = devbuf;
 	}
-	if (!cf_account_device_ok(dev, strlen(dev)))
+	if (!coffer_device_name_ok(dev))
 		return cli_usage_error(cli, "account", "device names are 1 to "
 		    "64 bytes without control characters");
-	r = cf_account_create(url, name, invite, dev, text, id);
+	r = coffer_account_create(cli->ctx, url, name, invite, dev, text, id);
 	if (r == COFFER_EEXIST) {
 		cli_error(cli, r, "this device already has an account (set "
 		    "COFFER_HOME to another folder to make another device)");
@@ -89,11 +87,11 @@ account_create(struct cli *cli, int argc, char **argv)
 		cli_error(cli, r, "the server refused to create the account: "
 		    "it may need an invite (--invite TOKEN, made on the server "
 		    "with 'cofferd invite'), or it is limiting new accounts");
-		return coffer_exit_status(r);
+		return cli_exit_status(r);
 	}
 	if (r != 0)
 		return cli_fail(cli, NULL, r, "cannot create the account");
-	cli_hex(hex, id, CF_ID_BYTES);
+	cli_hex(hex, id, COFFER_ID_BYTES);
 	if (cli->json) {
 		cli_json(json_pack("{s:s, s:s, s:s, s:s}", "account_id", hex,
 		    "recovery_key", text, "account", name, "device", dev));
@@ -120,27 +118,32 @@ cmd_account(struct cli *cli, int argc, char **argv)
 static int
 drive_list(struct cli *cli)
 {
-	struct cf_session *s = NULL;
-	char hex[2 * CF_ID_BYTES + 1];
+	struct coffer_session *s = NULL;
+	struct coffer_drive_info *v = NULL;
+	char hex[2 * COFFER_ID_BYTES + 1];
 	json_t *arr, *o;
-	size_t i;
+	size_t i, n = 0;
 	int r;
 
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
+	if ((r = coffer_drive_list(s, &v, &n)) != 0) {
+		r = cli_fail(cli, s, r, "cannot list the drives");
+		goto out;
+	}
 	arr = json_array();
-	for (i = 0; s->dir != NULL && i < s->dir->ndrives; i++) {
-		const struct cf_dir_drive *d = &s->dir->drives[i];
-		cli_hex(hex, d->drive_id, CF_ID_BYTES);
+	for (i = 0; i < n; i++) {
+		cli_hex(hex, v[i].id, COFFER_ID_BYTES);
 		if (!cli->json) {
 			/* A name another device chose: escaped. */
-			cli_safe_print(stdout, (const uint8_t *)d->name,
-			    d->namelen);
+			cli_safe_print(stdout, (const uint8_t *)v[i].name,
+			    v[i].namelen);
 			printf("\t%s\n", hex);
 			continue;
 		}
 		o = json_object();
-		cli_json_name(o, "name", (const uint8_t *)d->name, d->namelen);
+		cli_json_name(o, "name", (const uint8_t *)v[i].name,
+		    v[i].namelen);
 		json_object_set_new(o, "id", json_string(hex));
 		json_array_append_new(arr, o);
 	}
@@ -148,23 +151,25 @@ drive_list(struct cli *cli)
 		cli_json(json_pack("{s:o}", "drives", arr));
 	else
 		json_decref(arr);
-	cf_session_free(s);
-	return 0;
+out:
+	coffer_free(v);
+	coffer_session_close(s);
+	return r;
 }
 
 static int
 drive_create(struct cli *cli, const char *name)
 {
-	struct cf_session *s = NULL;
-	char hex[2 * CF_ID_BYTES + 1];
-	uint8_t id[CF_ID_BYTES];
+	struct coffer_session *s = NULL;
+	char hex[2 * COFFER_ID_BYTES + 1];
+	uint8_t id[COFFER_ID_BYTES];
 	int r;
 
-	if (strlen(name) < 1 || strlen(name) > CF_DIR_NAME_MAX)
+	if (strlen(name) < 1 || strlen(name) > COFFER_DRIVE_NAME_MAX)
 		return cli_usage_error(cli, "drive", "drive names are 1 to 255 bytes");
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	r = cf_session_drive_create(s, name, id);
+	r = coffer_drive_create(s, name, id);
 	if (r == COFFER_EEXIST) {
 		cli_error(cli, r, "there is already a drive named '%s' "
 		    "('coffer drive list' shows them)", name);
@@ -181,13 +186,13 @@ drive_create(struct cli *cli, const char *name)
 		r = cli_fail(cli, s, r, "cannot create the drive");
 		goto out;
 	}
-	cli_hex(hex, id, CF_ID_BYTES);
+	cli_hex(hex, id, COFFER_ID_BYTES);
 	if (cli->json)
 		cli_json(json_pack("{s:s, s:s}", "drive", name, "drive_id", hex));
 	else
 		printf("Drive '%s' created (%s).\n", name, hex);
 out:
-	cf_session_free(s);
+	coffer_session_close(s);
 	return r;
 }
 

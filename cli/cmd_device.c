@@ -14,15 +14,22 @@
 #include <sodium.h>
 
 #include "coffer/coffer.h"
-#include "client/device.h"
-#include "client/session.h"
-#include "crypto/recovery.h"
 #include "cli.h"
 
-#define HEX_ID_BYTES		(2 * CF_ID_BYTES + 1)
+#define HEX_ID_BYTES		(2 * COFFER_ID_BYTES + 1)
 #define TIME_TEXT_BYTES		32
 #define RECOVERY_INPUT_MAX	256	/* a typed recovery key, with spaces */
 #define JOIN_TIMEOUT_MAX	86400
+
+/* The epoch at the head of the session's verified chain. */
+static uint64_t
+cli_epoch(const struct coffer_session *s)
+{
+	struct coffer_account_info a;
+
+	coffer_session_account(s, &a);
+	return a.epoch;
+}
 
 static void
 time_text(uint64_t t, char out[static TIME_TEXT_BYTES])
@@ -52,35 +59,35 @@ print_code(void *ctx, const char *code)
 
 /* A join that ended without joining: say how, and what to do. */
 static int
-join_failed(struct cli *cli, int r, enum cf_join_end end, const char *url,
+join_failed(struct cli *cli, int r, enum coffer_join_end end, const char *url,
     const char *name, uint64_t timeout)
 {
 	switch (end) {
-	case CF_JOIN_END_NO_ACCOUNT:
+	case COFFER_JOIN_END_NO_ACCOUNT:
 		cli_error(cli, COFFER_EDENIED, "there is no account '%s' on the "
 		    "server %s (check the name and the URL); nothing was joined",
 		    name, url);
-		return coffer_exit_status(COFFER_EDENIED);
-	case CF_JOIN_END_WITHDRAWN:
+		return cli_exit_status(COFFER_EDENIED);
+	case COFFER_JOIN_END_WITHDRAWN:
 		cli_error(cli, r, "no approval came within %llu seconds; the "
 		    "join request was withdrawn, so the pairing code no longer "
 		    "works and nothing was joined.  Run 'coffer device join' "
 		    "again", (unsigned long long)timeout);
 		return 1;
-	case CF_JOIN_END_GONE:
+	case COFFER_JOIN_END_GONE:
 		cli_error(cli, r, "the join request expired or the server "
 		    "dropped it; nothing was joined.  Run 'coffer device join' "
 		    "again");
 		return 1;
-	case CF_JOIN_END_ADDED:
+	case COFFER_JOIN_END_ADDED:
 		cli_error(cli, r, "this device's key was added to account '%s', "
 		    "but its approval did not arrive within %d seconds more; "
 		    "this device did not join.  Remove the key from a device of "
 		    "the account ('coffer device list', 'coffer device remove "
 		    "ID') and run 'coffer device join' again", name,
-		    CF_JOIN_GRACE);
+		    COFFER_JOIN_GRACE);
 		return 1;
-	case CF_JOIN_END_NOT_WITHDRAWN:
+	case COFFER_JOIN_END_NOT_WITHDRAWN:
 	default:
 		cli_error(cli, r, "no approval came within %llu seconds, and "
 		    "the join request could not be withdrawn (%s): an approval "
@@ -88,7 +95,7 @@ join_failed(struct cli *cli, int r, enum cf_join_end end, const char *url,
 		    "'%s' -- if one does, remove it there ('coffer device "
 		    "remove ID'); this device did not join",
 		    (unsigned long long)timeout, coffer_strerror(r), name);
-		return coffer_exit_status(r);
+		return cli_exit_status(r);
 	}
 }
 
@@ -96,10 +103,10 @@ static int
 device_join(struct cli *cli, int argc, char **argv)
 {
 	const char *url = NULL, *name = NULL, *dev = NULL;
-	char devbuf[CF_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
-	uint64_t timeout = CF_JOIN_TIMEOUT_DEFAULT;
-	enum cf_join_end end = CF_JOIN_END_NONE;
-	uint8_t id[CF_ID_BYTES];
+	char devbuf[COFFER_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
+	uint64_t timeout = COFFER_JOIN_TIMEOUT_DEFAULT;
+	enum coffer_join_end end = COFFER_JOIN_END_NONE;
+	uint8_t id[COFFER_ID_BYTES];
 	int i, r;
 
 	for (i = 0; i < argc; i++) {
@@ -121,30 +128,30 @@ device_join(struct cli *cli, int argc, char **argv)
 	if (url == NULL || name == NULL)
 		return cli_usage_error(cli, "device",
 		    "device join needs --server URL and NAME");
-	if (!cf_account_url_ok(url, strlen(url)))
+	if (!coffer_url_ok(url))
 		return cli_usage_error(cli, "device",
 		    "the server URL must look like http://HOST:PORT");
-	if (!cf_account_name_ok(name, strlen(name)))
+	if (!coffer_account_name_ok(name))
 		return cli_usage_error(cli, "device", "account names are 1 to "
 		    "64 characters of a-z, 0-9, '.', '_' and '-'");
 	if (dev == NULL) {
 		cli_device_name(devbuf, sizeof(devbuf));
 		dev = devbuf;
 	}
-	if (!cf_account_device_ok(dev, strlen(dev)))
+	if (!coffer_device_name_ok(dev))
 		return cli_usage_error(cli, "device", "device names are 1 to "
 		    "64 bytes without control characters");
-	r = cf_device_join(url, name, dev, timeout, print_code, cli, id, &end);
+	r = coffer_device_join(cli->ctx, url, name, dev, timeout, print_code, cli, id, &end);
 	if (r == COFFER_EEXIST) {
 		cli_error(cli, r, "this device already has an account (set "
 		    "COFFER_HOME to another folder to make another device)");
 		return 1;
 	}
-	if (r != 0 && end != CF_JOIN_END_NONE)
+	if (r != 0 && end != COFFER_JOIN_END_NONE)
 		return join_failed(cli, r, end, url, name, timeout);
 	if (r != 0)
 		return cli_fail(cli, NULL, r, "cannot join the account");
-	cli_hex(hex, id, CF_ID_BYTES);
+	cli_hex(hex, id, COFFER_ID_BYTES);
 	if (cli->json)
 		cli_json(json_pack("{s:s, s:s, s:s}", "device_id", hex,
 		    "account", name, "device", dev));
@@ -168,21 +175,21 @@ usage_message(struct cli *cli, const char *msg)
 static int
 device_approve(struct cli *cli, int argc, char **argv)
 {
-	struct cf_session *s = NULL;
-	char name[CF_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
-	char safe[CF_DEVICE_NAME_MAX + 1];
-	uint8_t id[CF_ID_BYTES];
+	struct coffer_session *s = NULL;
+	char name[COFFER_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
+	char safe[COFFER_DEVICE_NAME_MAX + 1];
+	uint8_t id[COFFER_ID_BYTES];
 	int r;
 
 	if (argc != 1 || argv[0][0] == '-')
 		return cli_usage_error(cli, "device", "device approve needs CODE");
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	r = cf_device_approve(s, argv[0], strlen(argv[0]), id, name);
+	r = coffer_device_approve(s, argv[0], id, name);
 	if (r == COFFER_EBADKEY) {
 		cli_error(cli, r, "the pairing code is mistyped (its check "
 		    "character does not match): type it again");
-		r = coffer_exit_status(r);
+		r = cli_exit_status(r);
 		goto out;
 	}
 	if (r == COFFER_ENOENT) {
@@ -202,14 +209,14 @@ device_approve(struct cli *cli, int argc, char **argv)
 		cli_error(cli, r, "no single authentic join request matches this "
 		    "pairing code for this account; nothing was approved.  Start "
 		    "'coffer device join' again on the new device");
-		r = coffer_exit_status(r);
+		r = cli_exit_status(r);
 		goto out;
 	}
 	if (r != 0) {
 		r = cli_fail(cli, s, r, "cannot approve the device");
 		goto out;
 	}
-	cli_hex(hex, id, CF_ID_BYTES);
+	cli_hex(hex, id, COFFER_ID_BYTES);
 	if (cli->json)
 		cli_json(json_pack("{s:s, s:s}", "approved", hex, "name", name));
 	else {
@@ -217,24 +224,24 @@ device_approve(struct cli *cli, int argc, char **argv)
 		printf("Approved '%s' (%s).\n", safe, hex);
 	}
 out:
-	cf_session_free(s);
+	coffer_session_close(s);
 	return r;
 }
 
 static int
 device_list(struct cli *cli)
 {
-	struct cf_session *s = NULL;
-	struct cf_device_info *v = NULL;
+	struct coffer_session *s = NULL;
+	struct coffer_device_info *v = NULL;
 	char hex[HEX_ID_BYTES], by[HEX_ID_BYTES], when[TIME_TEXT_BYTES];
-	char safe[CF_DEVICE_NAME_MAX + 1];
+	char safe[COFFER_DEVICE_NAME_MAX + 1];
 	json_t *arr = NULL, *o;
 	size_t n = 0, i;
 	int r;
 
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	if ((r = cf_device_list(s, &v, &n)) != 0) {
+	if ((r = coffer_device_list(s, &v, &n)) != 0) {
 		r = cli_fail(cli, s, r, "cannot list the devices");
 		goto out;
 	}
@@ -243,8 +250,8 @@ device_list(struct cli *cli)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		cli_hex(hex, v[i].id, CF_ID_BYTES);
-		cli_hex(by, v[i].added_by, CF_ID_BYTES);
+		cli_hex(hex, v[i].id, COFFER_ID_BYTES);
+		cli_hex(by, v[i].added_by, COFFER_ID_BYTES);
 		if (cli->json) {
 			o = json_pack("{s:s, s:s, s:s, s:I, s:b}", "id", hex,
 			    "name", v[i].name, "added_by", by, "added_at",
@@ -264,16 +271,16 @@ device_list(struct cli *cli)
 	}
 out:
 	json_decref(arr);
-	free(v);
-	cf_session_free(s);
+	coffer_free(v);
+	coffer_session_close(s);
 	return r;
 }
 
 static int
 device_remove(struct cli *cli, int argc, char **argv)
 {
-	struct cf_session *s = NULL;
-	uint8_t id[CF_ID_BYTES];
+	struct coffer_session *s = NULL;
+	uint8_t id[COFFER_ID_BYTES];
 	const char *hex = NULL;
 	size_t idlen = 0;
 	int i, r, rekey = 0;
@@ -290,12 +297,12 @@ device_remove(struct cli *cli, int argc, char **argv)
 	if (hex == NULL)
 		return cli_usage_error(cli, "device", "device remove needs ID");
 	if (sodium_hex2bin(id, sizeof(id), hex, strlen(hex), NULL,
-	    &idlen, NULL) != 0 || idlen != CF_ID_BYTES)
+	    &idlen, NULL) != 0 || idlen != COFFER_ID_BYTES)
 		return cli_usage_error(cli, "device", "ID is a device id: 64 "
 		    "hex characters (see 'coffer device list')");
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	r = cf_device_remove(s, id, rekey);
+	r = coffer_device_remove(s, id, rekey);
 	if (r == COFFER_ENOENT || r == COFFER_EINVAL) {
 		cli_error(cli, r, r == COFFER_EINVAL ? "a device cannot remove "
 		    "itself: remove it from another device" : "no trusted device "
@@ -309,13 +316,13 @@ device_remove(struct cli *cli, int argc, char **argv)
 	}
 	if (cli->json)
 		cli_json(json_pack("{s:s, s:I, s:b}", "removed", hex, "epoch",
-		    (json_int_t)cf_session_epoch(s), "rekeyed", rekey));
+		    (json_int_t)cli_epoch(s), "rekeyed", rekey));
 	else
 		printf("Removed %s; the account key is now epoch %llu%s.\n",
-		    hex, (unsigned long long)cf_session_epoch(s), rekey ?
+		    hex, (unsigned long long)cli_epoch(s), rekey ?
 		    ", and every drive has a new drive secret" : "");
 out:
-	cf_session_free(s);
+	coffer_session_close(s);
 	return r;
 }
 
@@ -334,7 +341,7 @@ cmd_device(struct cli *cli, int argc, char **argv)
 }
 
 static void
-print_history(void *ctx, const struct cf_chain_change *ch, size_t n)
+print_history(void *ctx, const struct coffer_chain_change *ch, size_t n)
 {
 	struct cli *cli = ctx;
 	size_t i;
@@ -342,7 +349,7 @@ print_history(void *ctx, const struct cf_chain_change *ch, size_t n)
 	fprintf(stderr, "%s: the account's device chain (verified, and its "
 	    "recovery registration is this key's):\n", cli->prog);
 	for (i = 0; i < n; i++)
-		cli_chain_change(cli, &ch[i], NULL);
+		cli_chain_change(cli, &ch[i]);
 }
 
 /*
@@ -368,9 +375,9 @@ int
 cmd_recover(struct cli *cli, int argc, char **argv)
 {
 	const char *url = NULL, *name = NULL, *dev = NULL;
-	char devbuf[CF_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
+	char devbuf[COFFER_DEVICE_NAME_MAX + 1], hex[HEX_ID_BYTES];
 	char key[RECOVERY_INPUT_MAX];
-	uint8_t id[CF_ID_BYTES];
+	uint8_t id[COFFER_ID_BYTES];
 	size_t keylen = 0;
 	int i, r, keep = 0;
 
@@ -390,23 +397,23 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 	if (url == NULL || name == NULL)
 		return cli_usage_error(cli, "recover",
 		    "recover needs --server URL and NAME");
-	if (!cf_account_url_ok(url, strlen(url)) ||
-	    !cf_account_name_ok(name, strlen(name)))
+	if (!coffer_url_ok(url) ||
+	    !coffer_account_name_ok(name))
 		return cli_usage_error(cli, "recover", "bad server URL or "
 		    "account name");
 	if (dev == NULL) {
 		cli_device_name(devbuf, sizeof(devbuf));
 		dev = devbuf;
 	}
-	if (!cf_account_device_ok(dev, strlen(dev)))
+	if (!coffer_device_name_ok(dev))
 		return cli_usage_error(cli, "recover", "device names are 1 to "
 		    "64 bytes without control characters");
 	if (read_recovery_key(key, &keylen) != 0) {
 		cli_error(cli, COFFER_EBADKEY, "no recovery key on the input");
-		return coffer_exit_status(COFFER_EBADKEY);
+		return cli_exit_status(COFFER_EBADKEY);
 	}
-	r = cf_recover(url, name, key, keylen, dev, !keep, print_history, cli,
-	    id);
+	r = coffer_recover(cli->ctx, url, name, key, keylen, dev, !keep,
+	    print_history, cli, id);
 	sodium_memzero(key, sizeof(key));
 	if (r == COFFER_EEXIST) {
 		cli_error(cli, r, "this device already has an account (set "
@@ -417,7 +424,7 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 		cli_error(cli, r, "wrong recovery key for account '%s' (mistyped, "
 		    "of another account, or replaced since); nothing was "
 		    "changed", name);
-		return coffer_exit_status(r);
+		return cli_exit_status(r);
 	}
 	if (r == COFFER_EDENIED) {
 		/* Not a wrong key: the key passed its own checks. */
@@ -425,11 +432,11 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 		    "account '%s' (it refuses a key replaced since by a newer "
 		    "one; otherwise it denies the recovery); nothing was "
 		    "changed", name);
-		return coffer_exit_status(r);
+		return cli_exit_status(r);
 	}
 	if (r != 0)
 		return cli_fail(cli, NULL, r, "cannot recover the account");
-	cli_hex(hex, id, CF_ID_BYTES);
+	cli_hex(hex, id, COFFER_ID_BYTES);
 	if (cli->json)
 		cli_json(json_pack("{s:s, s:s, s:s, s:b}", "device_id", hex,
 		    "account", name, "device", dev, "others_removed", !keep));
@@ -443,8 +450,8 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 int
 cmd_recovery_key(struct cli *cli, int argc, char **argv)
 {
-	struct cf_session *s = NULL;
-	char text[CF_RECOVERY_TEXT_BYTES];
+	struct coffer_session *s = NULL;
+	char text[COFFER_RECOVERY_TEXT_BYTES];
 	int r;
 
 	if (argc != 1 || strcmp(argv[0], "--rotate") != 0)
@@ -452,18 +459,18 @@ cmd_recovery_key(struct cli *cli, int argc, char **argv)
 		    "account recovery-key takes --rotate");
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	if ((r = cf_recovery_key_rotate(s, text)) != 0) {
+	if ((r = coffer_recovery_key_rotate(s, text)) != 0) {
 		r = cli_fail(cli, s, r, "cannot replace the recovery key");
 		goto out;
 	}
 	if (cli->json)
 		cli_json(json_pack("{s:s, s:I}", "recovery_key", text, "epoch",
-		    (json_int_t)cf_session_epoch(s)));
+		    (json_int_t)cli_epoch(s)));
 	else
 		printf("New recovery key (write it down now: it is shown only "
 		    "once; the old one no longer works):\n\n    %s\n\n", text);
 out:
 	sodium_memzero(text, sizeof(text));
-	cf_session_free(s);
+	coffer_session_close(s);
 	return r;
 }

@@ -8,14 +8,12 @@
 #include <jansson.h>
 
 #include "coffer/coffer.h"
-#include "chain/pair.h"
-#include "client/ops.h"
 #include "cli.h"
 
-#define DRIVE_ARG_MAX	(CF_DIR_NAME_MAX + 32)
+#define DRIVE_ARG_MAX	(COFFER_DRIVE_NAME_MAX + 32)
 
 static int
-drive_error(struct cli *cli, struct cf_session *s, int r, const char *drive,
+drive_error(struct cli *cli, struct coffer_session *s, int r, const char *drive,
     const char *what)
 {
 	if (r == COFFER_ENOENT) {
@@ -29,13 +27,13 @@ drive_error(struct cli *cli, struct cf_session *s, int r, const char *drive,
 }
 
 static int
-log_cb(void *ctx, const struct cf_log_item *it)
+log_cb(void *ctx, const struct coffer_log_item *it)
 {
 	struct cli *cli = ctx;
-	char c[2 * CF_ID_BYTES + 1], d[2 * CF_ID_BYTES + 1];
+	char c[2 * COFFER_ID_BYTES + 1], d[2 * COFFER_ID_BYTES + 1];
 
-	cli_hex(c, it->commit_id, CF_ID_BYTES);
-	cli_hex(d, it->author_id, CF_ID_BYTES);
+	cli_hex(c, it->commit_id, COFFER_ID_BYTES);
+	cli_hex(d, it->author_id, COFFER_ID_BYTES);
 	if (cli->json)
 		cli_json(json_pack("{s:I, s:s, s:I, s:s}", "version",
 		    (json_int_t)it->version, "commit", c, "time",
@@ -49,7 +47,7 @@ log_cb(void *ctx, const struct cf_log_item *it)
 int
 cmd_log(struct cli *cli, int argc, char **argv)
 {
-	struct cf_session *s = NULL;
+	struct coffer_session *s = NULL;
 	int r;
 
 	if (argc >= 1 && argv[argc - 1][0] == '-' && argv[argc - 1][1] != '\0')
@@ -59,20 +57,20 @@ cmd_log(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "log", "log needs DRIVE");
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	if ((r = cf_log(s, argv[0], log_cb, cli)) != 0)
+	if ((r = coffer_log(s, argv[0], log_cb, cli)) != 0)
 		r = drive_error(cli, s, r, argv[0], "log failed");
-	cf_session_free(s);
+	coffer_session_close(s);
 	return r;
 }
 
 static const char *
-type_name(uint8_t t)
+type_name(int t)
 {
-	return t == CF_TREE_FILE ? "file" : t == CF_TREE_DIR ? "dir" : "symlink";
+	return t == COFFER_TYPE_FILE ? "file" : t == COFFER_TYPE_DIR ? "dir" : "symlink";
 }
 
 static int
-ls_cb(void *ctx, const struct cf_tree_entry *e)
+ls_cb(void *ctx, const struct coffer_entry *e)
 {
 	struct cli *cli = ctx;
 	json_t *o;
@@ -83,7 +81,7 @@ ls_cb(void *ctx, const struct cf_tree_entry *e)
 		    (json_int_t)e->size, "mtime", (json_int_t)e->mtime_sec,
 		    "mtime_nsec", (json_int_t)e->mtime_nsec);
 		cli_json_name(o, "name", e->name, e->namelen);
-		if (e->type == CF_TREE_SYMLINK)
+		if (e->type == COFFER_TYPE_SYMLINK)
 			cli_json_name(o, "target", e->target, e->targetlen);
 		cli_json(o);
 		return 0;
@@ -92,7 +90,7 @@ ls_cb(void *ctx, const struct cf_tree_entry *e)
 	    (unsigned)e->mode, (unsigned long long)e->size,
 	    (long long)e->mtime_sec, (unsigned)e->mtime_nsec);
 	cli_safe_print(stdout, e->name, e->namelen);
-	if (e->type == CF_TREE_SYMLINK) {
+	if (e->type == COFFER_TYPE_SYMLINK) {
 		printf(" -> ");
 		cli_safe_print(stdout, e->target, e->targetlen);
 	}
@@ -103,7 +101,7 @@ ls_cb(void *ctx, const struct cf_tree_entry *e)
 int
 cmd_ls(struct cli *cli, int argc, char **argv)
 {
-	struct cf_session *s = NULL;
+	struct coffer_session *s = NULL;
 	char drive[DRIVE_ARG_MAX];
 	const char *at, *path = "";
 	uint64_t version = 0, got = 0;
@@ -131,20 +129,21 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	drive[dl] = '\0';
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	if ((r = cf_ls(s, drive, version, (const uint8_t *)path, strlen(path),
+	if ((r = coffer_ls(s, drive, version, (const uint8_t *)path, strlen(path),
 	    ls_cb, cli, &got)) != 0)
 		r = drive_error(cli, s, r, drive, "ls failed");
-	cf_session_free(s);
+	coffer_session_close(s);
 	return r;
 }
 
 int
 cmd_status(struct cli *cli, int argc, char **argv)
 {
-	struct cf_session *s = NULL;
-	struct cf_status_drive *d = NULL;
-	char code[CF_SAFETY_CODE_BYTES], acct[2 * CF_ID_BYTES + 1];
-	char safe[4 * CF_DIR_NAME_MAX + 4];
+	struct coffer_session *s = NULL;
+	struct coffer_status_drive *d = NULL;
+	struct coffer_account_info a;
+	char code[COFFER_SAFETY_CODE_BYTES], acct[2 * COFFER_ID_BYTES + 1];
+	char safe[4 * COFFER_DRIVE_NAME_MAX + 4];
 	json_t *arr, *o;
 	size_t n = 0, i;
 	int r;
@@ -156,48 +155,49 @@ cmd_status(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "status", "status takes no arguments");
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	if ((r = cf_status(s, &d, &n, code)) != 0) {
+	if ((r = coffer_status(s, &d, &n, code)) != 0) {
 		r = cli_fail(cli, s, r, "status failed");
 		goto out;
 	}
-	cli_hex(acct, s->acct.account_id, CF_ID_BYTES);
+	coffer_session_account(s, &a);
+	cli_hex(acct, a.account_id, COFFER_ID_BYTES);
 	if (cli->json) {
 		arr = json_array();
 		for (i = 0; i < n; i++) {
 			o = json_pack("{s:I, s:I}", "version",
-			    (json_int_t)d[i].head.version, "verified_at",
+			    (json_int_t)d[i].version, "verified_at",
 			    (json_int_t)d[i].verified_at);
 			cli_json_name(o, "name", (const uint8_t *)d[i].name,
 			    strlen(d[i].name));
 			json_array_append_new(arr, o);
 		}
 		cli_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "safety_code",
-		    code, "account", s->acct.name, "account_id", acct, "server",
-		    s->acct.server, "chain_length", (json_int_t)s->chain->n,
+		    code, "account", a.name, "account_id", acct, "server",
+		    a.server, "chain_length", (json_int_t)a.chain_length,
 		    "drives", arr));
 	} else {
 		printf("account %s (%s) on %s\nsafety code: %s  (compare it "
-		    "with your other devices)\n", s->acct.name, acct,
-		    s->acct.server, code);
+		    "with your other devices)\n", a.name, acct,
+		    a.server, code);
 		for (i = 0; i < n; i++) {
 			cli_safe_text(safe, sizeof(safe),
 			    (const uint8_t *)d[i].name, strlen(d[i].name));
 			printf("  %-20s version %llu, verified at %llu\n",
-			    safe, (unsigned long long)d[i].head.version,
+			    safe, (unsigned long long)d[i].version,
 			    (unsigned long long)d[i].verified_at);
 		}
 	}
 out:
-	free(d);
-	cf_session_free(s);
+	coffer_free(d);
+	coffer_session_close(s);
 	return r;
 }
 
 int
 cmd_check(struct cli *cli, int argc, char **argv)
 {
-	struct cf_session *s = NULL;
-	struct cf_check_result res;
+	struct coffer_session *s = NULL;
+	struct coffer_check_result res;
 	int read_data = 0, r;
 
 	if (argc == 1 && !strcmp(argv[0], "--read-data"))
@@ -209,7 +209,7 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cli, "check", "check takes only --read-data");
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	if ((r = cf_check(s, read_data, &res)) != 0) {
+	if ((r = coffer_check(s, read_data, &res)) != 0) {
 		r = cli_fail(cli, s, r, "check failed");
 		goto out;
 	}
@@ -227,6 +227,6 @@ cmd_check(struct cli *cli, int argc, char **argv)
 		    (unsigned long long)res.trees, (unsigned long long)res.lists,
 		    read_data ? ", and every chunk" : "");
 out:
-	cf_session_free(s);
+	coffer_session_close(s);
 	return r;
 }

@@ -8,14 +8,13 @@
 #include <jansson.h>
 
 #include "coffer/coffer.h"
-#include "client/ops.h"
 #include "cli.h"
 
 int
 cmd_pull(struct cli *cli, int argc, char **argv)
 {
-	struct cf_session *s = NULL;
-	struct cf_pull_result res;
+	struct coffer_session *s = NULL;
+	struct coffer_pull_result res;
 	const char *drive = NULL, *dir = NULL;
 	uint64_t version = 0;
 	int flags = 0, i, r;
@@ -26,11 +25,11 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 				return cli_usage_error(cli, "pull",
 				    "--version takes a version number from 1");
 		} else if (!strcmp(argv[i], "--overwrite")) {
-			flags |= CF_PULL_OVERWRITE;
+			flags |= COFFER_PULL_OVERWRITE;
 		} else if (!strcmp(argv[i], "--delete")) {
-			flags |= CF_PULL_DELETE;
+			flags |= COFFER_PULL_DELETE;
 		} else if (!strcmp(argv[i], "--keep-modes")) {
-			flags |= CF_PULL_KEEP_MODES;
+			flags |= COFFER_PULL_KEEP_MODES;
 		} else if (argv[i][0] == '-') {
 			return cli_usage_error(cli, "pull", "unknown option '%s'",
 			    argv[i]);
@@ -44,11 +43,11 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 	}
 	if (drive == NULL || dir == NULL || dir[0] == '\0')
 		return cli_usage_error(cli, "pull", "pull needs DRIVE and DIR");
-	if ((flags & CF_PULL_DELETE) && !(flags & CF_PULL_OVERWRITE))
-		flags |= CF_PULL_OVERWRITE;
+	if ((flags & COFFER_PULL_DELETE) && !(flags & COFFER_PULL_OVERWRITE))
+		flags |= COFFER_PULL_OVERWRITE;
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	r = cf_pull(s, drive, version, dir, flags, cli_warn, cli, &res);
+	r = coffer_pull(s, drive, version, dir, flags, &res);
 	cli_progress_end(cli);
 	if (r == COFFER_EEXIST && res.conflicts > 0) {
 		cli_error(cli, r, "%llu local %s of another kind than in version "
@@ -128,6 +127,6 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 		    res.skipped == 1 ? "path" : "paths");
 	r = res.skipped > 0 ? CLI_EXIT_INCOMPLETE : 0;
 out:
-	cf_session_free(s);
+	coffer_session_close(s);
 	return r;
 }

@@ -10,8 +10,6 @@
 #include <jansson.h>
 
 #include "coffer/coffer.h"
-#include "client/ops.h"
-#include "client/statcache.h"
 #include "cli.h"
 
 /* The folder ${dir} exists and is a folder; else say what is wrong. */
@@ -38,11 +36,11 @@ check_folder(struct cli *cli, const char *dir)
 /* Another device's version that this push replaced as the head. */
 static void
 say_replaced(struct cli *cli, const char *drive,
-    const struct cf_push_result *res)
+    const struct coffer_push_result *res)
 {
-	char hex[2 * CF_ID_BYTES + 1];
+	char hex[2 * COFFER_ID_BYTES + 1];
 
-	cli_hex(hex, res->replaced_author, CF_ID_BYTES);
+	cli_hex(hex, res->replaced_author, COFFER_ID_BYTES);
 	fprintf(stderr, "%s: version %llu of '%s', written by another device "
 	    "(%.16s) since this device last looked, was the head; this push "
 	    "replaced it as the newest version.  It stays in the history: "
@@ -55,16 +53,16 @@ say_replaced(struct cli *cli, const char *drive,
 int
 cmd_push(struct cli *cli, int argc, char **argv)
 {
-	struct cf_session *s = NULL;
-	struct cf_push_result res;
-	char hex[2 * CF_ID_BYTES + 1], ahex[2 * CF_ID_BYTES + 1], up[128];
+	struct coffer_session *s = NULL;
+	struct coffer_push_result res;
+	char hex[2 * COFFER_ID_BYTES + 1], ahex[2 * COFFER_ID_BYTES + 1], up[128];
 	const char *drive = NULL, *dir = NULL;
 	json_t *o;
 	int flags = 0, incomplete, i, r;
 
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--allow-shrink")) {
-			flags |= CF_PUSH_ALLOW_SHRINK;
+			flags |= COFFER_PUSH_ALLOW_SHRINK;
 		} else if (argv[i][0] == '-') {
 			return cli_usage_error(cli, "push", "unknown option '%s'",
 			    argv[i]);
@@ -82,7 +80,7 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		return 1;
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	r = cf_push(s, drive, dir, flags, cli_warn, cli, &res);
+	r = coffer_push(s, drive, dir, flags, &res);
 	cli_progress_end(cli);
 	if (r == COFFER_ENOENT && res.no_folder != 0) {
 		cli_error(cli, r, res.no_folder == 1 ? "no such folder '%s'" :
@@ -122,14 +120,14 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		cli_error(cli, r, "one file of this push changes more chunks "
 		    "than one version may carry (a reference delta holds at "
 		    "most %d ids; a bigger change is split into several "
-		    "versions, one file cannot be)", CF_PUSH_DELTA_IDS_MAX);
+		    "versions, one file cannot be)", COFFER_PUSH_DELTA_IDS_MAX);
 		r = 1;
 		goto out;
 	}
 	if (r == COFFER_ETOOBIG) {
 		cli_error(cli, r, "a limit was passed: folders more than %d "
 		    "deep, a path longer than %d bytes, or a file too large",
-		    CF_WALK_DEPTH_MAX, CF_STATCACHE_PATH_MAX);
+		    COFFER_WALK_DEPTH_MAX, COFFER_PUSH_PATH_MAX);
 		r = 1;
 		goto out;
 	}
@@ -138,7 +136,7 @@ cmd_push(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	incomplete = res.skipped + res.changed > 0;
-	cli_hex(hex, res.commit_id, CF_ID_BYTES);
+	cli_hex(hex, res.commit_id, COFFER_ID_BYTES);
 	if (res.unchanged && !incomplete)
 		fprintf(stderr, "%s: nothing changed since version %llu: no new "
 		    "version made\n", cli->prog, (unsigned long long)res.version);
@@ -178,7 +176,7 @@ cmd_push(struct cli *cli, int argc, char **argv)
 			    (json_int_t)res.kept));
 		}
 		if (o != NULL && res.replaced_other) {
-			cli_hex(ahex, res.replaced_author, CF_ID_BYTES);
+			cli_hex(ahex, res.replaced_author, COFFER_ID_BYTES);
 			json_object_set_new(o, "replaced_other", json_pack(
 			    "{s:I, s:s}", "version",
 			    (json_int_t)res.replaced_version, "device", ahex));
@@ -197,6 +195,6 @@ cmd_push(struct cli *cli, int argc, char **argv)
 	}
 	r = incomplete ? CLI_EXIT_INCOMPLETE : 0;
 out:
-	cf_session_free(s);
+	coffer_session_close(s);
 	return r;
 }

@@ -15,12 +15,10 @@
 #include <sodium.h>
 
 #include "coffer/coffer.h"
-#include "client/device.h"
-#include "client/session.h"
 #include "cli.h"
 
 #define B64_MAX		1024
-#define SRV_TEXT_MAX	(4 * CF_CLIENT_ERRMSG_MAX)	/* escaped */
+#define SRV_TEXT_MAX	(4 * COFFER_SERVER_MSG_MAX)	/* escaped */
 #define PATH_TEXT_MAX	1024			/* escaped, cut */
 #define SUGGEST_MAX	3		/* edits a suggested drive name is off */
 
@@ -189,28 +187,19 @@ cli_usage_error(struct cli *cli, const char *cmd, const char *fmt, ...)
  * suggest), or "URL" and "NAME" if its account file cannot be read.
  */
 static void
-account_hint(struct cf_session *s, char *url, size_t ul, char *name,
-    size_t nl)
+account_hint(struct cli *cli, struct coffer_session *s, char *url, size_t ul,
+    char *name, size_t nl)
 {
-	struct cf_state_paths p;
-	struct cf_account a;
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	struct coffer_account_info a;
 
 	snprintf(url, ul, "URL");
 	snprintf(name, nl, "NAME");
-	if (s != NULL) {
-		snprintf(url, ul, "%s", s->acct.server);
-		snprintf(name, nl, "%s", s->acct.name);
+	if (s != NULL)
+		coffer_session_account(s, &a);
+	else if (coffer_account_read(cli->ctx, &a) != 0)
 		return;
-	}
-	if (cf_state_paths_get(&p) == 0 && cf_state_read(p.data,
-	    CF_STATE_ACCOUNT, CF_STATE_FILE_MAX, &buf, &len) == 0 &&
-	    cf_account_decode(buf, len, &a) == 0) {
-		snprintf(url, ul, "%s", a.server);
-		snprintf(name, nl, "%s", a.name);
-	}
-	free(buf);
+	snprintf(url, ul, "%s", a.server);
+	snprintf(name, nl, "%s", a.name);
 }
 
 /*
@@ -218,12 +207,12 @@ account_hint(struct cf_session *s, char *url, size_t ul, char *name,
  * write the account; how to use it again.
  */
 static void
-say_removed(struct cli *cli, struct cf_session *s, const char *what,
+say_removed(struct cli *cli, struct coffer_session *s, const char *what,
     const char *how)
 {
-	char url[CF_ACCOUNT_URL_MAX + 1], name[CF_ACCOUNT_ANAME_MAX + 1];
+	char url[COFFER_URL_MAX + 1], name[COFFER_ACCOUNT_NAME_MAX + 1];
 
-	account_hint(s, url, sizeof(url), name, sizeof(name));
+	account_hint(cli, s, url, sizeof(url), name, sizeof(name));
 	cli_error(cli, COFFER_EDENIED, "%s: %s: it can no longer read or "
 	    "write the account.  To use it again, join it again from a new "
 	    "folder: COFFER_HOME=NEWDIR coffer device join --server %s %s, "
@@ -232,13 +221,13 @@ say_removed(struct cli *cli, struct cf_session *s, const char *what,
 
 /* The server refused: say why, from its stable code where it gave one. */
 static void
-fail_denied(struct cli *cli, struct cf_session *s, const char *what)
+fail_denied(struct cli *cli, struct coffer_session *s,
+    const struct coffer_error_info *e, const char *what)
 {
-	char code[CF_CLIENT_ERRCODE_MAX], raw[CF_CLIENT_ERRMSG_MAX];
+	const char *code = e->refusal_code, *raw = e->refusal_message;
 	char srv[SRV_TEXT_MAX];
-	long st;
+	long st = e->refusal_status;
 
-	st = cf_client_last_refusal(code, raw);
 	cli_safe_text(srv, sizeof(srv), (const uint8_t *)raw, strlen(raw));
 	if (st == 507 && !strcmp(code, "quota")) {
 		cli_error(cli, COFFER_EDENIED, "%s: the server says the "
@@ -262,33 +251,36 @@ fail_denied(struct cli *cli, struct cf_session *s, const char *what)
 
 /* A local file could not be read or written: which, and why. */
 static int
-fail_local(struct cli *cli, struct cf_session *s, int err, const char *what)
+fail_local(struct cli *cli, const struct coffer_error_info *le, int err,
+    const char *what)
 {
-	const struct cf_local_error *le = s != NULL ? &s->lerr : NULL;
 	char path[PATH_TEXT_MAX];
 
-	if (le == NULL || le->errnum == 0)
+	if (le->local_errnum == 0)
 		return 0;
-	cli_safe_text(path, sizeof(path), le->path, le->pathlen);
-	cli_error(cli, err, "%s: cannot %s %s: %s%s", what, le->op, path,
-	    strerror(le->errnum), le->errnum == ENOSPC || le->errnum == EDQUOT ?
+	cli_safe_text(path, sizeof(path), le->local_path, le->local_pathlen);
+	cli_error(cli, err, "%s: cannot %s %s: %s%s", what, le->local_op, path,
+	    strerror(le->local_errnum), le->local_errnum == ENOSPC ||
+	    le->local_errnum == EDQUOT ?
 	    " (free some space there and run the command again)" : "");
 	return 1;
 }
 
 int
-cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what)
+cli_fail(struct cli *cli, struct coffer_session *s, int err, const char *what)
 {
-	struct cf_state_paths p;
-	const char *raw = "";
+	struct coffer_error_info e;
+	struct coffer_account_info a;
 	char srv[SRV_TEXT_MAX];
-	long st = 0;
+	int st;
 
 	if ((st = cli_passphrase_report(cli, err)) != 0)
-		return (int)st;
-	if (s != NULL && s->net != NULL)
-		raw = cf_client_error(s->net, &st);
-	cli_safe_text(srv, sizeof(srv), (const uint8_t *)raw, strlen(raw));
+		return st;
+	coffer_session_error(s, &e);
+	if (s != NULL)
+		coffer_session_account(s, &a);
+	cli_safe_text(srv, sizeof(srv), (const uint8_t *)e.message,
+	    strlen(e.message));
 	switch (err) {
 	case COFFER_ENOTAUTHENTIC:
 		cli_error(cli, err, "%s: the server sent something that is not "
@@ -300,10 +292,10 @@ cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what)
 	case COFFER_EUNREACHABLE:
 		cli_error(cli, err, "%s: cannot reach the server%s%s: is cofferd "
 		    "running and the URL right?", what, s != NULL ? " at " : "",
-		    s != NULL ? s->acct.server : "");
+		    s != NULL ? a.server : "");
 		break;
 	case COFFER_EDENIED:
-		fail_denied(cli, s, what);
+		fail_denied(cli, s, &e, what);
 		break;
 	case COFFER_EBADKEY:
 		cli_error(cli, err, "%s: wrong passphrase or key (set "
@@ -315,33 +307,33 @@ cli_fail(struct cli *cli, struct cf_session *s, int err, const char *what)
 		    "(under $COFFER_HOME or ~/.local/share/coffer)", what);
 		break;
 	case COFFER_EINVAL:
-		if (cf_state_paths_get(&p) != 0) {
+		if (!cli->home_ok) {
 			cli_error(cli, err, "%s: no folder for this device's "
 			    "files: set HOME or COFFER_HOME (to a folder path "
 			    "shorter than %d bytes)", what,
-			    CF_STATE_PATH_MAX - 64);
+			    COFFER_PATH_MAX - 64);
 			break;
 		}
 		/* FALLTHROUGH */
 	default:
 		if ((err == COFFER_EIO || err == COFFER_ENOENT) &&
-		    fail_local(cli, s, err, what))
+		    fail_local(cli, &e, err, what))
 			break;
 		cli_error(cli, err, "%s: %s%s%s%s", what, coffer_strerror(err),
 		    srv[0] ? " (the server says: " : "", srv, srv[0] ? ")" : "");
 		break;
 	}
-	return coffer_exit_status(err);
+	return cli_exit_status(err);
 }
 
-/* Optimal string alignment distance of two names, at most CF_DIR_NAME_MAX. */
+/* Optimal string alignment distance of two names, at most COFFER_DRIVE_NAME_MAX. */
 static size_t
 name_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j, c, v;
 	size_t *d, w = lb + 1, r;
 
-	if (la > CF_DIR_NAME_MAX || lb > CF_DIR_NAME_MAX ||
+	if (la > COFFER_DRIVE_NAME_MAX || lb > COFFER_DRIVE_NAME_MAX ||
 	    (d = calloc((la + 1) * w, sizeof(*d))) == NULL)
 		return SIZE_MAX;
 	for (i = 0; i <= la; i++)
@@ -368,35 +360,34 @@ name_distance(const char *a, const char *b)
 }
 
 int
-cli_no_drive(struct cli *cli, struct cf_session *s, const char *name)
+cli_no_drive(struct cli *cli, struct coffer_session *s, const char *name)
 {
-	char want[4 * CF_DIR_NAME_MAX + 4], near[4 * CF_DIR_NAME_MAX + 4];
-	const struct cf_dir_drive *best = NULL;
-	size_t i, d, bestd = SIZE_MAX, limit, nl = strlen(name);
+	char want[4 * COFFER_DRIVE_NAME_MAX + 4];
+	char near[4 * COFFER_DRIVE_NAME_MAX + 4];
+	struct coffer_drive_info *v = NULL;
+	const struct coffer_drive_info *best = NULL;
+	size_t i, d, bestd = SIZE_MAX, limit, nl = strlen(name), n = 0;
 
-	if (s == NULL || s->dir == NULL)
+	if (s == NULL || coffer_drive_list(s, &v, &n) != 0)
 		goto none;
-	for (i = 0; i < s->dir->ndrives; i++) {
-		const struct cf_dir_drive *dd = &s->dir->drives[i];
-
-		if (dd->name != NULL && dd->namelen == nl &&
-		    !memcmp(dd->name, name, nl))
+	for (i = 0; i < n; i++) {
+		if (v[i].namelen == nl && !memcmp(v[i].name, name, nl)) {
+			coffer_free(v);
 			return 0;	/* it exists */
+		}
 	}
 	/* The closest name, if it is a few edits away (or differs in case). */
 	limit = nl / 4 < 1 ? 1 : nl / 4 > SUGGEST_MAX ? SUGGEST_MAX : nl / 4;
-	for (i = 0; i < s->dir->ndrives; i++) {
-		const struct cf_dir_drive *dd = &s->dir->drives[i];
-
-		if (dd->name == NULL)
+	for (i = 0; i < n; i++) {
+		if (v[i].namelen == 0)
 			continue;
-		d = name_distance(name, dd->name);
-		if (d > limit && !(dd->namelen == nl &&
-		    !strncasecmp(dd->name, name, nl)))
+		d = name_distance(name, v[i].name);
+		if (d > limit && !(v[i].namelen == nl &&
+		    !strncasecmp(v[i].name, name, nl)))
 			continue;
 		if (d < bestd) {
 			bestd = d;
-			best = dd;
+			best = &v[i];
 		}
 	}
 none:
@@ -412,18 +403,19 @@ none:
 		    "account ('coffer drive list' shows the drives; 'coffer "
 		    "drive create %s' makes it)", want, want);
 	}
+	coffer_free(v);
 	return 1;
 }
 
 static const char *
-entry_kind(uint8_t t)
+entry_kind(int t)
 {
 	switch (t) {
-	case CF_ENTRY_GENESIS:	return "account created with device";
-	case CF_ENTRY_ADD:	return "device added:";
-	case CF_ENTRY_REMOVE:	return "device removed:";
-	case CF_ENTRY_ROTATE:	return "account key rotated";
-	case CF_ENTRY_SETRK:	return "recovery key replaced";
+	case COFFER_ENTRY_GENESIS:	return "account created with device";
+	case COFFER_ENTRY_ADD:		return "device added:";
+	case COFFER_ENTRY_REMOVE:	return "device removed:";
+	case COFFER_ENTRY_ROTATE:	return "account key rotated";
+	case COFFER_ENTRY_SETRK:	return "recovery key replaced";
 	default:		return "unknown change";
 	}
 }
@@ -437,18 +429,18 @@ entry_kind(uint8_t t)
 void
 cli_safe_name(char *out, const char *name)
 {
-	cli_safe_text(out, CF_DEVICE_NAME_MAX + 1, (const uint8_t *)name,
-	    strnlen(name, CF_DEVICE_NAME_MAX));
+	cli_safe_text(out, COFFER_DEVICE_NAME_MAX + 1, (const uint8_t *)name,
+	    strnlen(name, COFFER_DEVICE_NAME_MAX));
 }
 
 static void
 who(char *out, size_t outlen, const char *name, const uint8_t *id,
     size_t idchars, int is_rk, int me)
 {
-	char hex[2 * CF_ID_BYTES + 1], safe[CF_DEVICE_NAME_MAX + 1];
+	char hex[2 * COFFER_ID_BYTES + 1], safe[COFFER_DEVICE_NAME_MAX + 1];
 
-	cli_hex(hex, id, CF_ID_BYTES);
-	if (idchars < 2 * CF_ID_BYTES)
+	cli_hex(hex, id, COFFER_ID_BYTES);
+	if (idchars < 2 * COFFER_ID_BYTES)
 		hex[idchars] = '\0';
 	cli_safe_name(safe, name);
 	if (is_rk)
@@ -462,23 +454,20 @@ who(char *out, size_t outlen, const char *name, const uint8_t *id,
 }
 
 void
-cli_chain_change(struct cli *cli, const struct cf_chain_change *ch,
-    const uint8_t *me)
+cli_chain_change(struct cli *cli, const struct coffer_chain_change *ch)
 {
-	char by[CF_DEVICE_NAME_MAX + 2 * CF_ID_BYTES + 48];
-	char subj[CF_DEVICE_NAME_MAX + 2 * CF_ID_BYTES + 48];
+	char by[COFFER_DEVICE_NAME_MAX + 2 * COFFER_ID_BYTES + 48];
+	char subj[COFFER_DEVICE_NAME_MAX + 2 * COFFER_ID_BYTES + 48];
 	char when[32];
 	struct tm tm;
 	time_t t;
 
 	who(by, sizeof(by), ch->signer_name, ch->signer_id, 16,
-	    ch->signer_is_rk, me != NULL &&
-	    sodium_memcmp(ch->signer_id, me, CF_ID_BYTES) == 0);
+	    ch->signer_is_rk, ch->signer_is_this_device);
 	subj[0] = '\0';
 	if (ch->has_subject)
 		who(subj, sizeof(subj), ch->subject_name, ch->subject_id,
-		    2 * CF_ID_BYTES, 0, me != NULL &&
-		    sodium_memcmp(ch->subject_id, me, CF_ID_BYTES) == 0);
+		    2 * COFFER_ID_BYTES, 0, ch->subject_is_this_device);
 	t = (time_t)ch->time;
 	if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
 	    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
@@ -499,28 +488,23 @@ cli_chain_change(struct cli *cli, const struct cf_chain_change *ch,
  * the session's epoch keys; a name that does not open is left out.
  */
 static void
-chain_changes(void *ctx, const struct cf_session *s, uint64_t from)
+chain_changes(void *arg, const struct coffer_chain_change *ch, size_t n,
+    uint64_t from, uint64_t last)
 {
-	struct cli *cli = ctx;
-	struct cf_chain_change *ch = NULL;
-	size_t n = 0, i;
+	struct cli *cli = arg;
+	size_t i;
 
-	if (from >= s->chain->n)
-		return;
 	cli_progress_end(cli);
-	if (cf_chain_changes(s->chain, (const uint8_t (*)[CF_KEY_BYTES])s->ks,
-	    s->ks != NULL ? s->nks : 0, from, &ch, &n) != 0) {
+	if (ch == NULL) {
 		fprintf(stderr, "%s: the device chain changed (entries %llu to "
 		    "%llu); run 'coffer device list'\n", cli->prog,
-		    (unsigned long long)from,
-		    (unsigned long long)(s->chain->n - 1));
+		    (unsigned long long)from, (unsigned long long)last);
 		return;
 	}
 	fprintf(stderr, "%s: the account's device chain changed since this "
 	    "device last looked:\n", cli->prog);
 	for (i = 0; i < n; i++)
-		cli_chain_change(cli, &ch[i], s->keys->device_id);
-	free(ch);
+		cli_chain_change(cli, &ch[i]);
 }
 
 /*
@@ -545,24 +529,70 @@ test_knob(const char *name)
 	return v;
 }
 
-int
-cli_session(struct cli *cli, struct cf_session **sp)
+/*
+ * The device's folders, by the rules the library used to apply itself
+ * (docs/FORMAT.md §19): $COFFER_HOME and $COFFER_HOME/cache if it is set;
+ * else $XDG_DATA_HOME/coffer (if absolute; else ~/.local/share/coffer)
+ * and $XDG_CACHE_HOME/coffer (if absolute; else ~/.cache/coffer).
+ * -1 if none gives a folder or a path is too long.
+ */
+static int
+home_dirs(char *data, char *cache, size_t cap)
 {
-	struct cf_session_open_opts o;
+	const char *home = getenv("COFFER_HOME"), *h = getenv("HOME");
+	const char *x;
+	int n;
+
+	if (home != NULL && home[0] != '\0') {
+		n = snprintf(data, cap, "%s", home);
+		if (n < 0 || (size_t)n >= cap)
+			return -1;
+		n = snprintf(cache, cap, "%s/cache", home);
+		return n < 0 || (size_t)n >= cap ? -1 : 0;
+	}
+	if ((x = getenv("XDG_DATA_HOME")) != NULL && x[0] == '/')
+		n = snprintf(data, cap, "%s/coffer", x);
+	else if (h != NULL && h[0] != '\0')
+		n = snprintf(data, cap, "%s/.local/share/coffer", h);
+	else
+		return -1;
+	if (n < 0 || (size_t)n >= cap)
+		return -1;
+	if ((x = getenv("XDG_CACHE_HOME")) != NULL && x[0] == '/')
+		n = snprintf(cache, cap, "%s/coffer", x);
+	else if (h != NULL && h[0] != '\0')
+		n = snprintf(cache, cap, "%s/.cache/coffer", h);
+	else
+		return -1;
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int
+cli_ctx_init(struct cli *cli)
+{
+	char data[COFFER_PATH_MAX], cache[COFFER_PATH_MAX];
+
+	if (coffer_ctx_new(&cli->ctx) != 0)
+		return -1;
+	cli->home_ok = home_dirs(data, cache, sizeof(data)) == 0 &&
+	    coffer_ctx_set_dirs(cli->ctx, data, cache) == 0;
+	if (cli->tty)
+		coffer_ctx_set_progress(cli->ctx, cli_progress, cli);
+	coffer_ctx_set_warn(cli->ctx, cli_warn, cli);
+	coffer_ctx_set_notice(cli->ctx, chain_changes, cli);
+	coffer_ctx_set_test_knobs(cli->ctx, test_knob(LINE_PAGE_ENV),
+	    test_knob(DELTA_CAP_ENV), getenv(READ_HOOK_ENV));
+	return 0;
+}
+
+int
+cli_session(struct cli *cli, struct coffer_session **sp)
+{
+	struct coffer_open_info o;
 	int r, st;
 
-	memset(&o, 0, sizeof(o));
-	o.report = chain_changes;
-	o.ctx = cli;
-	if ((r = cf_session_open_with(sp, &o)) == 0) {
-		if (cli->tty) {
-			(*sp)->progress = cli_progress;
-			(*sp)->progress_ctx = cli;
-		}
-		(*sp)->line_page = test_knob(LINE_PAGE_ENV);
-		(*sp)->delta_cap = test_knob(DELTA_CAP_ENV);
-		(*sp)->read_hook = getenv(READ_HOOK_ENV);
-		if ((*sp)->key_loose)
+	if ((r = coffer_session_open(cli->ctx, sp, &o)) == 0) {
+		if (o.key_loose)
 			fprintf(stderr, "%s: warning: the device key file is "
 			    "readable by others; run chmod 600 on it\n",
 			    cli->prog);
@@ -579,13 +609,13 @@ cli_session(struct cli *cli, struct cf_session **sp)
 		    "the account; nothing on this device was changed.  Do not "
 		    "create the account again; check the server (its URL and "
 		    "data) and compare safety codes with your other devices");
-		return coffer_exit_status(r);
+		return cli_exit_status(r);
 	}
 	if (o.removed) {
 		say_removed(cli, NULL, "cannot open this device's account",
 		    "the account's verified device chain removed this device "
 		    "(the change is listed above)");
-		return coffer_exit_status(r);
+		return cli_exit_status(r);
 	}
 	if (r == COFFER_ENOENT) {
 		cli_error(cli, r, "this device has no account yet: run 'coffer "
@@ -597,9 +627,9 @@ cli_session(struct cli *cli, struct cf_session **sp)
 		    "directory moved on by more versions than it can check "
 		    "(%u, or %u MiB of records) since this device last saw it; "
 		    "join this device again ('coffer device join') or use "
-		    "'coffer recover'", (unsigned)CF_DIR_CATCHUP_MAX,
-		    (unsigned)(CF_SESSION_DIR_CATCHUP_BYTES >> 20));
-		return coffer_exit_status(r);
+		    "'coffer recover'", (unsigned)COFFER_DIR_CATCHUP_MAX,
+		    (unsigned)COFFER_DIR_CATCHUP_MIB);
+		return cli_exit_status(r);
 	}
 	return cli_fail(cli, *sp, r, "cannot open this device's account");
 }
@@ -760,4 +790,22 @@ cli_progress_end(struct cli *cli)
 	if (cli->tty && cli->progress_shown)
 		fprintf(stderr, "\r\033[K");
 	cli->progress_shown = 0;
+}
+
+int
+cli_exit_status(int err)
+{
+	switch (err) {
+	case COFFER_OK:
+		return 0;
+	case COFFER_ENOTAUTHENTIC:
+		return 3;
+	case COFFER_EDENIED:
+	case COFFER_EUNREACHABLE:
+		return 4;
+	case COFFER_EBADKEY:
+		return 5;
+	default:
+		return 1;
+	}
 }

@@ -133,13 +133,13 @@ cli_error(struct cli *cli, int err, const char *fmt, ...)
 	cli_progress_end(cli);
 	if (cli->json) {
 		o = json_pack("{s:s, s:i}", "error", msg, "status",
-		    coffer_exit_status(err));
+		    cli_exit_status(err));
 		if (o == NULL) {
 			/* Not UTF-8 (a name, a path): escaped, as on a terminal. */
 			cli_safe_text(safe, sizeof(safe), (const uint8_t *)msg,
 			    strlen(msg));
 			o = json_pack("{s:s, s:i}", "error", safe, "status",
-			    coffer_exit_status(err));
+			    cli_exit_status(err));
 		}
 		if (o != NULL && (s = json_dumps(o, JSON_COMPACT)) != NULL) {
 			printf("%s\n", s);
@@ -210,14 +210,43 @@ help(const char *cmd)
 	return 2;
 }
 
+/* Run the command ${args[0]}; its exit status. */
+static int
+dispatch(struct cli *cli, int nargs, char **args)
+{
+	size_t k;
+	int i;
+
+	for (k = 0; k < NCOMMANDS; k++) {
+		if (!strcmp(commands[k].name, args[0])) {
+			if (nargs > 1 && (!strcmp(args[1], "--help") ||
+			    !strcmp(args[1], "-h")))
+				i = help(args[0]);
+			else
+				i = commands[k].fn(cli, nargs - 1, args + 1);
+			cli_progress_end(cli);
+			return i;
+		}
+	}
+	for (k = 0; k < NPENDING; k++)
+		if (!strcmp(pending[k][0], args[0]))
+			return cli_usage_error(cli, "",
+			    "'coffer %s' is not built yet: it comes with %s",
+			    args[0], pending[k][1]);
+	if (args[0][0] == '-')
+		return cli_usage_error(cli, "", "no option '%s' (try 'coffer "
+		    "--help')", args[0]);
+	return cli_usage_error(cli, "", "no command '%s' (try 'coffer "
+	    "--help')", args[0]);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct cli cli = { 0, "coffer", 0, 0, 0, "" };
+	struct cli cli = { .prog = "coffer" };
 	struct rlimit nocore = { 0, 0 };
 	char **args;
 	int nargs = 0, i;
-	size_t k;
 
 	/*
 	 * Keys, passphrases and plaintext live in this process: no core
@@ -264,39 +293,15 @@ main(int argc, char **argv)
 		free(args);
 		return i;
 	}
-	if (coffer_init() != 0) {
+	if (coffer_init() != 0 || cli_ctx_init(&cli) != 0) {
 		cli_error(&cli, COFFER_EINTERNAL, "cannot initialise libsodium");
+		coffer_ctx_free(cli.ctx);
 		free(args);
 		return 1;
 	}
 	cli_passphrase_init(&cli);
-	for (k = 0; k < NCOMMANDS; k++) {
-		if (!strcmp(commands[k].name, args[0])) {
-			if (nargs > 1 && (!strcmp(args[1], "--help") ||
-			    !strcmp(args[1], "-h")))
-				i = help(args[0]);
-			else
-				i = commands[k].fn(&cli, nargs - 1, args + 1);
-			cli_progress_end(&cli);
-			free(args);
-			return i;
-		}
-	}
-	for (k = 0; k < NPENDING; k++) {
-		if (!strcmp(pending[k][0], args[0])) {
-			i = cli_usage_error(&cli, "",
-			    "'coffer %s' is not built yet: it comes with %s",
-			    args[0], pending[k][1]);
-			free(args);
-			return i;
-		}
-	}
-	if (args[0][0] == '-')
-		i = cli_usage_error(&cli, "", "no option '%s' (try 'coffer "
-		    "--help')", args[0]);
-	else
-		i = cli_usage_error(&cli, "", "no command '%s' (try 'coffer "
-		    "--help')", args[0]);
+	i = dispatch(&cli, nargs, args);
+	coffer_ctx_free(cli.ctx);
 	free(args);
 	return i;
 }

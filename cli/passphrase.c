@@ -25,7 +25,6 @@
 #include <sodium.h>
 
 #include "coffer/coffer.h"
-#include "crypto/keys.h"
 #include "cli.h"
 
 #define PASSPHRASE_ENV		"COFFER_PASSPHRASE_FILE"
@@ -54,7 +53,7 @@ forget_chosen(void)
 {
 	if (chosen == NULL)
 		return;
-	sodium_memzero(chosen, CF_PASSPHRASE_MAX);
+	sodium_memzero(chosen, COFFER_PASSPHRASE_MAX);
 	sodium_free(chosen);
 	chosen = NULL;
 	chosenlen = 0;
@@ -207,10 +206,10 @@ from_file(const char *path, int purpose, unsigned attempt, char *buf,
 	int r;
 
 	/* A file gives one passphrase: there is nothing else to try. */
-	if (purpose == CF_PASS_UNLOCK && attempt > 0)
+	if (purpose == COFFER_PASS_UNLOCK && attempt > 0)
 		return note(COFFER_EBADKEY, "wrong passphrase in %s (the file "
 		    "COFFER_PASSPHRASE_FILE names)", path);
-	if ((r = cf_passphrase_read_file(path, &pass, &len)) != 0) {
+	if ((r = coffer_passphrase_read_file(path, &pass, &len)) != 0) {
 		switch (r) {
 		case COFFER_ENOENT:
 			note(r, "the passphrase file %s (COFFER_PASSPHRASE_FILE) "
@@ -232,12 +231,12 @@ from_file(const char *path, int purpose, unsigned attempt, char *buf,
 		return r;
 	}
 	if (len > cap) {
-		cf_passphrase_free(pass, len);
+		coffer_passphrase_free(pass, len);
 		return COFFER_ETOOBIG;
 	}
 	memcpy(buf, pass, len);
 	*lenp = len;
-	cf_passphrase_free(pass, len);
+	coffer_passphrase_free(pass, len);
 	return 0;
 }
 
@@ -309,8 +308,8 @@ typed_new(int tty, char *buf, size_t cap, size_t *lenp)
 		    "match; nothing was created");
 		goto out;
 	}
-	if (*lenp > 0 && *lenp <= CF_PASSPHRASE_MAX && chosen == NULL &&
-	    (chosen = sodium_malloc(CF_PASSPHRASE_MAX)) != NULL) {
+	if (*lenp > 0 && *lenp <= COFFER_PASSPHRASE_MAX && chosen == NULL &&
+	    (chosen = sodium_malloc(COFFER_PASSPHRASE_MAX)) != NULL) {
 		memcpy(chosen, buf, *lenp);
 		chosenlen = *lenp;
 	}
@@ -339,12 +338,12 @@ ask(void *ctx, int purpose, unsigned attempt, char *buf, size_t cap,
 	/* A terminal only if stdin is one and /dev/tty opens. */
 	if (!isatty(0) || (tty = open(TTY_PATH, O_RDWR | O_NOCTTY |
 	    O_CLOEXEC)) == -1)
-		return purpose == CF_PASS_UNLOCK ? note(COFFER_EBADKEY,
+		return purpose == COFFER_PASS_UNLOCK ? note(COFFER_EBADKEY,
 		    "this device's key is protected by a passphrase and none "
 		    "could be asked for (no terminal): run the command on a "
 		    "terminal, or set %s to a file holding the passphrase",
 		    PASSPHRASE_ENV) : 0;
-	if (purpose == CF_PASS_UNLOCK && attempt == 0 && chosen != NULL &&
+	if (purpose == COFFER_PASS_UNLOCK && attempt == 0 && chosen != NULL &&
 	    chosenlen <= cap) {
 		memcpy(buf, chosen, chosenlen);
 		*lenp = chosenlen;
@@ -352,7 +351,7 @@ ask(void *ctx, int purpose, unsigned attempt, char *buf, size_t cap,
 		close(tty);
 		return 0;
 	}
-	if (purpose == CF_PASS_UNLOCK)
+	if (purpose == COFFER_PASS_UNLOCK)
 		r = typed_unlock(tty, attempt, buf, cap, lenp);
 	else
 		r = typed_new(tty, buf, cap, lenp);
@@ -365,7 +364,7 @@ cli_passphrase_init(struct cli *cli)
 {
 	memset(&ps, 0, sizeof(ps));
 	ps.cli = cli;
-	cf_passphrase_callback(ask, NULL);
+	coffer_ctx_set_passphrase(cli->ctx, ask, NULL);
 	(void)atexit(forget_chosen);
 }
 
@@ -376,13 +375,13 @@ cli_passphrase_report(struct cli *cli, int err)
 	if (ps.msg[0] != '\0') {
 		cli_error(cli, ps.err, "%s", ps.msg);
 		ps.msg[0] = '\0';
-		return coffer_exit_status(ps.err);
+		return cli_exit_status(ps.err);
 	}
 	if (err == COFFER_EBADKEY && ps.asked > 0) {
 		cli_error(cli, err, "wrong passphrase for this device's key "
 		    "(asked %u times)", ps.asked);
 		ps.asked = 0;
-		return coffer_exit_status(err);
+		return cli_exit_status(err);
 	}
 	return 0;
 }

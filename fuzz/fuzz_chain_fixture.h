@@ -120,7 +120,7 @@ fz_init(void)
 	if (cf_keys_generate(&fz.a) != 0 || cf_keys_generate(&fz.b) != 0 ||
 	    cf_keys_generate(&fz.c) != 0 || cf_keys_generate(&fz.d) != 0)
 		fz_die("keys");
-	cf_account_begin(fz.a, rand, acct);
+	cf_chain_genesis_begin(fz.a, rand, acct);
 	if (cf_recovery_derive(secret, acct, &fz.rk) != 0 ||
 	    cf_recovery_derive(secret2, acct, &fz.rk2) != 0)
 		fz_die("recovery");

@@ -142,7 +142,7 @@ fix_init(struct fix *f)
 	for (i = 0; i < FIX_NDEV; i++)
 		if (cf_keys_generate(&f->dev[i]) != 0)
 			fix_die("keys");
-	cf_account_begin(f->dev[A], rand, f->account_id);
+	cf_chain_genesis_begin(f->dev[A], rand, f->account_id);
 	for (i = 0; i < FIX_NRK; i++) {
 		randombytes_buf(secret, sizeof(secret));
 		if (cf_recovery_derive(secret, f->account_id, &f->rk[i]) != 0)

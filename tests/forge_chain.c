@@ -150,7 +150,7 @@ genesis_raw(const struct cf_device_keys *dev, const struct cf_recovery_keys *rk,
 	size_t boxlen = 0, blen = 0;
 	int r = 1;
 
-	cf_account_begin(dev, rand, acct);
+	cf_chain_genesis_begin(dev, rand, acct);
 	memset(&h, 0, sizeof(h));
 	memcpy(h.account_id, acct, CF_ID_BYTES);
 	h.type = CF_ENTRY_GENESIS;

@@ -272,7 +272,7 @@ kat_genesis(struct kat_acct *k)
 	detrng_reset();
 	if ((r = cf_keys_generate(&k->a)) != 0)
 		return r;
-	cf_account_begin(k->a, rand, k->account_id);
+	cf_chain_genesis_begin(k->a, rand, k->account_id);
 	if ((r = cf_recovery_derive(k32, k->account_id, &k->rk)) != 0 ||
 	    (r = cf_entry_genesis_rand(k->a, rand, "kat-device", 10, &k->rk,
 	    KAT_T0, k->k1, &k->genesis, &k->genesis_len)) != 0 ||

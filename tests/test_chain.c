@@ -207,7 +207,8 @@ forge_genesis(const struct gen *g, size_t *lenp)
 	randombytes_buf(rand, sizeof(rand));
 	randombytes_buf(k1, sizeof(k1));
 	memset(&h, 0, sizeof(h));
-	cf_account_id(g->dev->sign_pk, g->dev->box_pk, rand, h.account_id);
+	cf_chain_account_id(g->dev->sign_pk, g->dev->box_pk, rand,
+	    h.account_id);
 	if (g->bad_account)
 		h.account_id[0] ^= 1;
 	h.seq = g->seq;

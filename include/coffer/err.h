@@ -31,12 +31,4 @@ enum coffer_err {
  */
 const char *coffer_strerror(int err);
 
-/**
- * coffer_exit_status(err):
- * Map ${err} to the command-line exit status of DESIGN §8:
- * 0 success, 1 other, 3 integrity, 4 server unreachable or refused,
- * 5 wrong key.  (2, usage, is decided by the CLI itself.)
- */
-int coffer_exit_status(int err);
-
 #endif /* !COFFER_ERR_H */

@@ -47,7 +47,7 @@ cf_entry_hash(const uint8_t *entry, size_t len, uint8_t hash[static CF_ID_BYTES]
 }
 
 void
-cf_account_id(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
+cf_chain_account_id(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
     const uint8_t box_pk[static CF_BOX_PK_BYTES],
     const uint8_t rand[static CF_GENESIS_RAND_BYTES],
     uint8_t id[static CF_ID_BYTES])
@@ -594,7 +594,7 @@ verify_genesis(struct cf_entry_view *v)
 	v->name_epoch = 1;
 
 	/* The account id and the signer's id are recomputed, never read. */
-	cf_account_id(v->sign_pk, v->box_pk, rand, acct);
+	cf_chain_account_id(v->sign_pk, v->box_pk, rand, acct);
 	cf_device_id(v->sign_pk, v->box_pk, v->dev_id);
 	cf_device_id(v->rk_sign_pk, v->rk_box_pk, v->rk_id);
 	if (memcmp(acct, v->h.account_id, CF_ID_BYTES) != 0 ||

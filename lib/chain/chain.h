@@ -206,7 +206,7 @@ void cf_chain_head_floor(const struct cf_chain *c,
  * account id.  The entry is malloc'd.
  * The account id depends on random bytes drawn here, and a real recovery
  * key is derived from the account id (FORMAT §5), so a real account is
- * made with cf_account_begin() then cf_entry_genesis_rand(); this form is
+ * made with cf_chain_genesis_begin() then cf_entry_genesis_rand(); this form is
  * for callers (tests) whose ${rk} is not tied to the account.
  */
 int cf_entry_genesis(const struct cf_device_keys *dev, const char *name,
@@ -215,19 +215,19 @@ int cf_entry_genesis(const struct cf_device_keys *dev, const char *name,
     uint8_t **entryp, size_t *lenp);
 
 /**
- * cf_account_begin(dev, rand, account_id):
+ * cf_chain_genesis_begin(dev, rand, account_id):
  * Draw the genesis body's random bytes ${rand} and compute the account id
  * they give with ${dev}'s keys (FORMAT §14.1), so that the recovery key
  * can be derived for it (cf_recovery_derive) before the genesis entry is
  * written with cf_entry_genesis_rand().
  */
-void cf_account_begin(const struct cf_device_keys *dev,
+void cf_chain_genesis_begin(const struct cf_device_keys *dev,
     uint8_t rand[static CF_GENESIS_RAND_BYTES],
     uint8_t account_id[static CF_ID_BYTES]);
 
 /**
  * cf_entry_genesis_rand(dev, rand, name, namelen, rk, time, k1, entryp, lenp):
- * cf_entry_genesis() with the random bytes ${rand} of cf_account_begin().
+ * cf_entry_genesis() with the random bytes ${rand} of cf_chain_genesis_begin().
  */
 int cf_entry_genesis_rand(const struct cf_device_keys *dev,
     const uint8_t rand[static CF_GENESIS_RAND_BYTES], const char *name,

@@ -133,7 +133,7 @@ int cf_verify_purpose(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
     const uint8_t sig[static CF_SIG_BYTES]);
 
 /* account_id = H("coffer-account-v1" || sign_pk || box_pk || rand). */
-void cf_account_id(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
+void cf_chain_account_id(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
     const uint8_t box_pk[static CF_BOX_PK_BYTES],
     const uint8_t rand[static CF_GENESIS_RAND_BYTES],
     uint8_t id[static CF_ID_BYTES]);

@@ -313,12 +313,12 @@ out:
 }
 
 void
-cf_account_begin(const struct cf_device_keys *dev,
+cf_chain_genesis_begin(const struct cf_device_keys *dev,
     uint8_t rand[static CF_GENESIS_RAND_BYTES],
     uint8_t account_id[static CF_ID_BYTES])
 {
 	randombytes_buf(rand, CF_GENESIS_RAND_BYTES);
-	cf_account_id(dev->sign_pk, dev->box_pk, rand, account_id);
+	cf_chain_account_id(dev->sign_pk, dev->box_pk, rand, account_id);
 }
 
 int
@@ -340,7 +340,7 @@ cf_entry_genesis_rand(const struct cf_device_keys *dev,
 	sodium_memzero(k1, CF_KEY_BYTES);
 	cf_wr_init(&w, CF_ENTRY_BODY_MAX, 0);
 	memset(&h, 0, sizeof(h));
-	cf_account_id(dev->sign_pk, dev->box_pk, rand, h.account_id);
+	cf_chain_account_id(dev->sign_pk, dev->box_pk, rand, h.account_id);
 	h.seq = 0;
 	h.type = CF_ENTRY_GENESIS;
 	memcpy(h.signer_id, dev->device_id, CF_ID_BYTES);
@@ -388,7 +388,7 @@ cf_entry_genesis(const struct cf_device_keys *dev, const char *name,
 	int r;
 
 	memset(account_id, 0, CF_ID_BYTES);
-	cf_account_begin(dev, rand, acct);
+	cf_chain_genesis_begin(dev, rand, acct);
 	if ((r = cf_entry_genesis_rand(dev, rand, name, namelen, rk, time, k1,
 	    entryp, lenp)) != 0)
 		goto out;

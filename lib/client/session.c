@@ -28,8 +28,8 @@
 #define DRIVEPIN_FILE_MAX	(64 + (size_t)CF_DRIVEPIN_MAX_VERSIONS * CF_ID_BYTES)
 #define PIN_NAME_BYTES		(2 * CF_ID_BYTES + 5)
 
-static uint64_t
-now_sec(void)
+uint64_t
+cf_session_now(void)
 {
 	time_t t = time(NULL);
 
@@ -127,8 +127,8 @@ out:
 	return r;
 }
 
-static int
-save_chain(struct cf_session *s)
+int
+cf_session_save_chain(struct cf_session *s)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -283,7 +283,8 @@ sync_chain(struct cf_session *s, int *gonep)
 	}
 	if (s->chain->n != s->chain_before) {
 		/* Noted before the pin moves: a crash between reports twice. */
-		if ((r = mark_unreported(s)) != 0 || (r = save_chain(s)) != 0)
+		if ((r = mark_unreported(s)) != 0 ||
+		    (r = cf_session_save_chain(s)) != 0)
 			goto out;
 	}
 out:
@@ -324,8 +325,8 @@ out:
 	return r;
 }
 
-static int
-save_dirpin(struct cf_session *s)
+int
+cf_session_save_dirpin(struct cf_session *s)
 {
 	uint8_t buf[CF_DIRPIN_BYTES];
 
@@ -461,7 +462,7 @@ sync_dir(struct cf_session *s)
 	cf_dir_pin_of(d, &np);
 	if (np.version != s->dirpin.version) {
 		s->dirpin = np;
-		if ((r = save_dirpin(s)) != 0)
+		if ((r = cf_session_save_dirpin(s)) != 0)
 			goto out;
 	}
 	cf_dir_free(s->dir);
@@ -570,150 +571,6 @@ out:
 	return r;
 }
 
-/* ---- account creation ---- */
-
-static int
-ensure_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
-{
-	char path[CF_STATE_PATH_MAX];
-	int r;
-
-	*kp = NULL;
-	if ((r = cf_state_join(path, sizeof(path), p->data,
-	    CF_STATE_KEYFILE)) != 0)
-		goto out;
-	/* A key left by an account creation that failed is used again. */
-	r = cf_keyfile_load(path, kp, NULL);
-	if (r != COFFER_ENOENT)
-		goto out;
-	if ((r = cf_keys_generate(kp)) != 0)
-		goto out;
-	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default)) != 0) {
-		cf_keys_free(*kp);
-		*kp = NULL;
-	}
-out:
-	return r;
-}
-
-int
-cf_account_create(const char *url, const char *name, const char *invite,
-    const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
-    uint8_t account_id[static CF_ID_BYTES])
-{
-	struct cf_session *s = NULL;
-	struct cf_recovery_keys *rk = NULL;
-	uint8_t rnd[CF_GENESIS_RAND_BYTES], secret[CF_RECOVERY_SECRET_BYTES];
-	uint8_t (*k1)[CF_KEY_BYTES] = NULL;
-	uint8_t rk_id[CF_ID_BYTES];
-	uint8_t *entry = NULL, *rec = NULL, *acctbuf = NULL, *buf = NULL;
-	size_t elen = 0, reclen = 0, acctlen = 0, len = 0;
-	struct cf_blobs envs = { 0, NULL, NULL };
-	struct cf_signer signer;
-	uint64_t cur = 0;
-	struct cf_dir *d = NULL;
-	int r;
-
-	memset(recovery_text, 0, CF_RECOVERY_TEXT_BYTES);
-	if (!cf_account_url_ok(url, strlen(url)) ||
-	    !cf_account_name_ok(name, strlen(name)) ||
-	    !cf_account_device_ok(device, strlen(device)))
-		return COFFER_EINVAL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return COFFER_ENOMEM;
-	if ((r = cf_state_paths_get(&s->paths)) != 0)
-		goto out;
-	if ((r = cf_state_mkdirs(s->paths.data)) != 0)
-		goto out;
-	r = cf_state_read(s->paths.data, CF_STATE_ACCOUNT, CF_ACCOUNT_FILE_MAX,
-	    &buf, &len);
-	if (r != COFFER_ENOENT) {
-		r = r == 0 ? COFFER_EEXIST : r;
-		goto out;
-	}
-	if ((r = ensure_keys(&s->paths, &s->keys)) != 0)
-		goto out;
-	if ((rk = sodium_malloc(sizeof(*rk))) == NULL ||
-	    (k1 = sodium_malloc(CF_KEY_BYTES)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	cf_account_begin(s->keys, rnd, account_id);
-	if ((r = cf_recovery_generate(account_id, secret, recovery_text)) != 0 ||
-	    (r = cf_recovery_derive(secret, account_id, rk)) != 0)
-		goto out;
-	if ((r = cf_entry_genesis_rand(s->keys, rnd, device, strlen(device),
-	    rk, now_sec(), k1[0], &entry, &elen)) != 0)
-		goto out;
-	if ((r = cf_chain_new(&s->chain)) != 0 ||
-	    (r = cf_chain_append(s->chain, entry, elen)) != 0)
-		goto out;
-	/* Envelopes of epoch 1 for this device and the recovery key. */
-	memcpy(signer.id, s->keys->device_id, CF_ID_BYTES);
-	signer.sign_sk = s->keys->sign_sk;
-	cf_device_id(rk->sign_pk, rk->box_pk, rk_id);
-	if ((envs.p = calloc(2, sizeof(*envs.p))) == NULL ||
-	    (envs.len = calloc(2, sizeof(*envs.len))) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	envs.n = 2;
-	if ((r = cf_envelope_make(account_id, s->chain->hash[0], &signer, 1,
-	    (const uint8_t (*)[CF_KEY_BYTES])k1, s->keys->device_id,
-	    s->keys->box_pk, &envs.p[0], &envs.len[0])) != 0 ||
-	    (r = cf_envelope_make(account_id, s->chain->hash[0], &signer, 1,
-	    (const uint8_t (*)[CF_KEY_BYTES])k1, rk_id, rk->box_pk, &envs.p[1],
-	    &envs.len[1])) != 0)
-		goto out;
-	if ((r = cf_client_new(url, &s->net)) != 0 ||
-	    (r = cf_client_set_signer(s->net, account_id, s->keys->sign_pk,
-	    s->keys->sign_sk, s->keys->box_pk)) != 0)
-		goto out;
-	if ((r = cf_client_account_create(s->net, name, entry, elen, &envs,
-	    invite)) != 0)
-		goto out;
-	/* The account exists: save the device's files. */
-	memcpy(s->acct.account_id, account_id, CF_ID_BYTES);
-	memcpy(s->acct.server, url, strlen(url) + 1);
-	memcpy(s->acct.name, name, strlen(name) + 1);
-	memcpy(s->acct.device, device, strlen(device) + 1);
-	if ((r = save_chain(s)) != 0)
-		goto out;
-	if ((r = cf_account_encode(&s->acct, &acctbuf, &acctlen)) != 0 ||
-	    (r = cf_state_write(s->paths.data, CF_STATE_ACCOUNT, acctbuf,
-	    acctlen)) != 0)
-		goto out;
-	/* An empty drive directory, pinned. */
-	if ((r = cf_dir_build(s->chain, s->keys,
-	    (const uint8_t (*)[CF_KEY_BYTES])k1, 1, NULL, NULL, 0, now_sec(),
-	    &rec, &reclen)) != 0)
-		goto out;
-	if ((r = cf_client_dir_put(s->net, 0, rec, reclen, &cur)) != 0)
-		goto out;
-	if ((r = cf_dir_accept(s->chain, NULL, (const uint8_t (*)[CF_KEY_BYTES])k1,
-	    1, rec, reclen, NULL, NULL, 0, &d)) != 0)
-		goto out;
-	cf_dir_pin_of(d, &s->dirpin);
-	r = save_dirpin(s);
-out:
-	sodium_memzero(secret, sizeof(secret));
-	sodium_memzero(rnd, sizeof(rnd));
-	if (rk != NULL)
-		sodium_free(rk);
-	if (k1 != NULL)
-		sodium_free(k1);
-	if (r != 0)
-		sodium_memzero(recovery_text, CF_RECOVERY_TEXT_BYTES);
-	cf_dir_free(d);
-	free(entry);
-	free(rec);
-	free(acctbuf);
-	free(buf);
-	cf_blobs_free(&envs);
-	cf_session_free(s);
-	return r;
-}
-
 /* ---- drives ---- */
 
 int
@@ -771,7 +628,7 @@ cf_session_drive_create(struct cf_session *s, const char *name,
 	ents[n].dk = dk;
 	if ((r = cf_dir_build(s->chain, s->keys,
 	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, s->dir, ents, n + 1,
-	    now_sec(), &rec, &reclen)) != 0)
+	    cf_session_now(), &rec, &reclen)) != 0)
 		goto out;
 	if ((r = cf_client_dir_put(s->net, s->dir == NULL ? 0 : s->dir->version,
 	    rec, reclen, &cur)) != 0)
@@ -781,7 +638,7 @@ cf_session_drive_create(struct cf_session *s, const char *name,
 	    NULL, 0, &d)) != 0)
 		goto out;
 	cf_dir_pin_of(d, &s->dirpin);
-	if ((r = save_dirpin(s)) != 0)
+	if ((r = cf_session_save_dirpin(s)) != 0)
 		goto out;
 	memcpy(drive_id, dk->drive_id, CF_ID_BYTES);
 	cf_dir_free(s->dir);
@@ -1365,7 +1222,7 @@ cf_session_sync_head(struct cf_session *s, const struct cf_drive_keys *dk,
 		goto out;
 	if ((r = line_verify(s, dk, &l, pin)) != 0)
 		goto out;
-	pin->verified_at = now_sec();
+	pin->verified_at = cf_session_now();
 	r = cf_session_save_pin(s, pin);
 out:
 	if (r != 0) {

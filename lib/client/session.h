@@ -129,16 +129,13 @@ int cf_session_open(struct cf_session **sp);
 int cf_session_open_with(struct cf_session **sp, struct cf_session_open_opts *o);
 void cf_session_free(struct cf_session *s);
 
-/**
- * cf_account_create(url, name, invite, device, recovery_text, account_id):
- * Make a new device and account on the server at ${url}: keys, recovery
- * key, genesis entry and envelopes, and an empty drive directory; save
- * the device's files.  COFFER_EEXIST if this device already has an
- * account.  ${recovery_text} receives the recovery key (shown once).
+/*
+ * For the session's other modules (account.c): save the verified chain
+ * as the chain pin, the directory pin; the unix time now.
  */
-int cf_account_create(const char *url, const char *name, const char *invite,
-    const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
-    uint8_t account_id[static CF_ID_BYTES]);
+int cf_session_save_chain(struct cf_session *s);
+int cf_session_save_dirpin(struct cf_session *s);
+uint64_t cf_session_now(void);
 
 /* The epoch current at the head of the verified chain. */
 uint64_t cf_session_epoch(const struct cf_session *s);

@@ -29,47 +29,24 @@ cf_state_join(char *out, size_t outlen, const char *a, const char *b)
 	return 0;
 }
 
-static int
-set_path(char *out, const char *base, const char *sub)
+/* The calling thread's folders (cf_state_paths_use). */
+static _Thread_local const struct cf_state_paths *paths_in_use;
+
+void
+cf_state_paths_use(const struct cf_state_paths *p)
 {
-	if (base == NULL || base[0] == '\0')
-		return COFFER_EINVAL;
-	if (sub == NULL) {
-		if (strlen(base) >= CF_STATE_PATH_MAX)
-			return COFFER_EINVAL;
-		memcpy(out, base, strlen(base) + 1);
-		return 0;
-	}
-	return cf_state_join(out, CF_STATE_PATH_MAX, base, sub);
+	paths_in_use = p;
 }
 
 int
 cf_state_paths_get(struct cf_state_paths *p)
 {
-	const char *home = getenv("COFFER_HOME"), *x, *h = getenv("HOME");
-	char tmp[CF_STATE_PATH_MAX];
-	int r;
-
 	memset(p, 0, sizeof(*p));
-	if (home != NULL && home[0] != '\0') {
-		if ((r = set_path(p->data, home, NULL)) != 0)
-			return r;
-		return set_path(p->cache, home, "cache");
-	}
-	if ((x = getenv("XDG_DATA_HOME")) != NULL && x[0] == '/') {
-		r = set_path(p->data, x, "coffer");
-	} else {
-		if ((r = set_path(tmp, h, ".local/share")) != 0)
-			return r;
-		r = set_path(p->data, tmp, "coffer");
-	}
-	if (r != 0)
-		return r;
-	if ((x = getenv("XDG_CACHE_HOME")) != NULL && x[0] == '/')
-		return set_path(p->cache, x, "coffer");
-	if ((r = set_path(tmp, h, ".cache")) != 0)
-		return r;
-	return set_path(p->cache, tmp, "coffer");
+	if (paths_in_use == NULL || paths_in_use->data[0] == '\0' ||
+	    paths_in_use->cache[0] == '\0')
+		return COFFER_EINVAL;
+	*p = *paths_in_use;
+	return 0;
 }
 
 int
@@ -234,171 +211,6 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return r;
-}
-
-/* ---- account file ---- */
-
-int
-cf_account_url_ok(const char *s, size_t len)
-{
-	size_t i, pre;
-
-	if (len > 7 && !memcmp(s, "http://", 7))
-		pre = 7;
-	else if (len > 8 && !memcmp(s, "https://", 8))
-		pre = 8;
-	else
-		return 0;
-	if (len > CF_ACCOUNT_URL_MAX || len == pre)
-		return 0;
-	for (i = pre; i < len; i++)
-		if (s[i] <= ' ' || s[i] >= 0x7f)
-			return 0;
-	return 1;
-}
-
-int
-cf_account_name_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len < 1 || len > CF_ACCOUNT_ANAME_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '.' || ch == '_' || ch == '-'))
-			return 0;
-	}
-	return 1;
-}
-
-int
-cf_account_device_ok(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len < 1 || len > CF_DEVICE_NAME_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-static void
-wr_line(struct cf_wr *w, const char *key, const char *val, size_t vlen)
-{
-	cf_wr_bytes(w, key, strlen(key));
-	cf_wr_bytes(w, "=", 1);
-	cf_wr_bytes(w, val, vlen);
-	cf_wr_bytes(w, "\n", 1);
-}
-
-int
-cf_account_encode(const struct cf_account *a, uint8_t **bufp, size_t *lenp)
-{
-	struct cf_wr w;
-	char hex[2 * CF_ID_BYTES + 1];
-
-	*bufp = NULL;
-	*lenp = 0;
-	if (!cf_account_url_ok(a->server, strlen(a->server)) ||
-	    !cf_account_name_ok(a->name, strlen(a->name)) ||
-	    !cf_account_device_ok(a->device, strlen(a->device)))
-		return COFFER_EINVAL;
-	sodium_bin2hex(hex, sizeof(hex), a->account_id, CF_ID_BYTES);
-	cf_wr_init(&w, CF_ACCOUNT_FILE_MAX, 0);
-	cf_wr_bytes(&w, CF_ACCOUNT_HEADER "\n", strlen(CF_ACCOUNT_HEADER) + 1);
-	wr_line(&w, "server", a->server, strlen(a->server));
-	wr_line(&w, "account", a->name, strlen(a->name));
-	wr_line(&w, "account_id", hex, strlen(hex));
-	wr_line(&w, "device", a->device, strlen(a->device));
-	return cf_wr_finish(&w, bufp, lenp);
-}
-
-/* Read "KEY=VALUE\n" with exactly ${key}; the value's bytes in *vp, *vlenp. */
-static int
-rd_line(struct cf_rd *r, const char *key, const char **vp, size_t *vlenp)
-{
-	size_t klen = strlen(key), i, left;
-	const uint8_t *p;
-
-	*vp = NULL;
-	*vlenp = 0;
-	cf_rd_expect(r, key, klen);
-	cf_rd_expect(r, "=", 1);
-	if (r->err != 0)
-		return r->err;
-	left = cf_rd_left(r);
-	p = r->p + r->off;
-	for (i = 0; i < left && p[i] != '\n'; i++)
-		if (p[i] == '\0')
-			break;
-	if (i == left || p[i] != '\n') {
-		cf_rd_fail(r);
-		return r->err;
-	}
-	*vp = (const char *)cf_rd_bytes(r, i);
-	*vlenp = i;
-	cf_rd_expect(r, "\n", 1);
-	return r->err;
-}
-
-int
-cf_account_decode(const uint8_t *buf, size_t len, struct cf_account *out)
-{
-	struct cf_account a;
-	struct cf_rd r;
-	const char *v;
-	size_t vl, binlen;
-	int rc;
-
-	memset(&a, 0, sizeof(a));
-	cf_rd_init(&r, buf, len, COFFER_EFORMAT);
-	if (len > CF_ACCOUNT_FILE_MAX)
-		return COFFER_EFORMAT;
-	cf_rd_expect(&r, CF_ACCOUNT_HEADER "\n", strlen(CF_ACCOUNT_HEADER) + 1);
-	if ((rc = rd_line(&r, "server", &v, &vl)) != 0)
-		goto out;
-	if (!cf_account_url_ok(v, vl)) {
-		rc = COFFER_EFORMAT;
-		goto out;
-	}
-	memcpy(a.server, v, vl);
-	if ((rc = rd_line(&r, "account", &v, &vl)) != 0)
-		goto out;
-	if (!cf_account_name_ok(v, vl)) {
-		rc = COFFER_EFORMAT;
-		goto out;
-	}
-	memcpy(a.name, v, vl);
-	if ((rc = rd_line(&r, "account_id", &v, &vl)) != 0)
-		goto out;
-	if (vl != 2 * CF_ID_BYTES || sodium_hex2bin(a.account_id, CF_ID_BYTES,
-	    v, vl, NULL, &binlen, NULL) != 0 || binlen != CF_ID_BYTES) {
-		rc = COFFER_EFORMAT;
-		goto out;
-	}
-	/* Lower-case hex only, as written. */
-	for (binlen = 0; binlen < vl; binlen++)
-		if (v[binlen] >= 'A' && v[binlen] <= 'F') {
-			rc = COFFER_EFORMAT;
-			goto out;
-		}
-	if ((rc = rd_line(&r, "device", &v, &vl)) != 0)
-		goto out;
-	if (!cf_account_device_ok(v, vl)) {
-		rc = COFFER_EFORMAT;
-		goto out;
-	}
-	memcpy(a.device, v, vl);
-	if ((rc = cf_rd_end(&r)) != 0)
-		goto out;
-	*out = a;
-out:
-	sodium_memzero(&a, sizeof(a));
-	return rc;
 }
 
 /* ---- directory pin ---- */

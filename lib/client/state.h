@@ -4,8 +4,9 @@
  * Trusted state -- the key file, the account file, the chain pin, the
  * directory pin and one pin per drive -- lives in the data folder;
  * the stat cache lives in the cache folder and is untrusted (statcache.h).
- * Both folders are $COFFER_HOME if it is set, else $XDG_DATA_HOME/coffer
- * and $XDG_CACHE_HOME/coffer (defaults ~/.local/share, ~/.cache).
+ * The program names both folders (the CLI: $COFFER_HOME if it is set,
+ * else $XDG_DATA_HOME/coffer and $XDG_CACHE_HOME/coffer, defaults
+ * ~/.local/share, ~/.cache); the library reads no environment.
  *
  * Every file is written atomically: a temporary name in the same folder,
  * fsync, rename, fsync of the folder.  Every file is read as a regular
@@ -22,6 +23,7 @@
 #include "chain/chain.h"
 #include "chain/dir.h"
 #include "crypto/keys.h"
+#include "account.h"
 
 #define CF_STATE_PATH_MAX	4096
 #define CF_STATE_FILE_MAX	((size_t)1 << 30)	/* largest state file read */
@@ -41,10 +43,17 @@ struct cf_state_paths {
 };
 
 /**
+ * cf_state_paths_use(p):
+ * The folders the calling thread's operations use from now on (the
+ * public API sets them from its configuration on entry, and NULL on the
+ * way out); ${p} must stay valid meanwhile.
+ */
+void cf_state_paths_use(const struct cf_state_paths *p);
+
+/**
  * cf_state_paths_get(p):
- * Fill ${p} from the environment (COFFER_HOME, XDG_DATA_HOME,
- * XDG_CACHE_HOME, HOME).  COFFER_EINVAL if none gives a folder or a path
- * is too long.
+ * Fill ${p} with the calling thread's folders (cf_state_paths_use).
+ * COFFER_EINVAL if none are set.
  */
 int cf_state_paths_get(struct cf_state_paths *p);
 
@@ -91,34 +100,6 @@ int cf_state_remove(const char *dir, const char *name);
  */
 int cf_state_read(const char *dir, const char *name, size_t max,
     uint8_t **bufp, size_t *lenp);
-
-/* ---- The account file (FORMAT §19.1): strict key=value text ---- */
-
-#define CF_ACCOUNT_FILE_MAX	2048
-#define CF_ACCOUNT_URL_MAX	256
-#define CF_ACCOUNT_ANAME_MAX	64
-#define CF_ACCOUNT_HEADER	"coffer-account-v1"
-
-struct cf_account {
-	char server[CF_ACCOUNT_URL_MAX + 1];
-	char name[CF_ACCOUNT_ANAME_MAX + 1];
-	uint8_t account_id[CF_ID_BYTES];
-	char device[CF_DEVICE_NAME_MAX + 1];
-};
-
-/* 1 if ${s} (${len} bytes) is a valid server URL / account / device name. */
-int cf_account_url_ok(const char *s, size_t len);
-int cf_account_name_ok(const char *s, size_t len);
-int cf_account_device_ok(const char *s, size_t len);
-
-/**
- * cf_account_encode(a, bufp, lenp) / cf_account_decode(buf, len, a):
- * The account file.  Decode refuses anything but the exact lines of
- * FORMAT §19.1 with valid values (COFFER_EFORMAT); ${a} is filled only on
- * success.  Encode: COFFER_EINVAL for an invalid field.
- */
-int cf_account_encode(const struct cf_account *a, uint8_t **bufp, size_t *lenp);
-int cf_account_decode(const uint8_t *buf, size_t len, struct cf_account *a);
 
 /* ---- The directory pin (FORMAT §19.2) ---- */
 

@@ -22,24 +22,6 @@ coffer_strerror(int err)
 	}
 }
 
-int
-coffer_exit_status(int err)
-{
-	switch (err) {
-	case COFFER_OK:
-		return 0;
-	case COFFER_ENOTAUTHENTIC:
-		return 3;
-	case COFFER_EDENIED:
-	case COFFER_EUNREACHABLE:
-		return 4;
-	case COFFER_EBADKEY:
-		return 5;
-	default:
-		return 1;
-	}
-}
-
 #include <sodium.h>
 #include "coffer/coffer.h"
 

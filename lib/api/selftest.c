@@ -1,8 +1,8 @@
 /*
- * coffer selftest DIR: seal every chunk of every regular file under DIR
+ * coffer_selftest: seal every chunk of every regular file under a folder
  * with fresh keys, open each one back, and check it is byte for byte what
- * went in.  A real round trip through libcoffer's chunker and object
- * layer, with no server; the other commands come with the client.
+ * went in.  A real round trip through the chunker and the object layer,
+ * with no server ('coffer selftest DIR').
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,11 +16,11 @@
 #include <sodium.h>
 
 #include "coffer/coffer.h"
+#include "crypto/keys.h"
 #include "chunker/chunker.h"
 #include "crypto/kdf.h"
 #include "object/object.h"
 #include "util/buf.h"
-#include "cli.h"
 
 struct st_ctx {
 	struct cf_chunker *chunker;
@@ -103,7 +103,7 @@ st_file(struct st_ctx *c, int fd)
 }
 
 static int
-st_walk(struct st_ctx *c, int dfd, const char *path, int depth)
+st_walk(struct st_ctx *c, int dfd, int depth)
 {
 	DIR *d;
 	struct dirent *e;
@@ -130,7 +130,7 @@ st_walk(struct st_ctx *c, int dfd, const char *path, int depth)
 				r = COFFER_EIO;
 				break;
 			}
-			r = st_walk(c, fd, path, depth + 1);
+			r = st_walk(c, fd, depth + 1);
 		} else if (S_ISREG(st.st_mode)) {
 			fd = openat(dirfd(d), e->d_name,
 			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -149,16 +149,13 @@ st_walk(struct st_ctx *c, int dfd, const char *path, int depth)
 }
 
 int
-cmd_selftest(struct cli *cli, int argc, char **argv)
+coffer_selftest(int dfd, struct coffer_selftest_result *res)
 {
 	struct st_ctx c;
 	uint8_t secret[CF_KEY_BYTES], epoch[CF_KEY_BYTES], ck[CF_KEY_BYTES];
-	int dfd, r;
+	int fd = -1, r;
 
-	if (argc != 1) {
-		cli_usage(cli, "selftest");
-		return 2;
-	}
+	memset(res, 0, sizeof(*res));
 	memset(&c, 0, sizeof(c));
 	/* Fresh keys, derived as a drive's would be (docs/FORMAT.md §3). */
 	randombytes_buf(secret, sizeof(secret));
@@ -174,36 +171,24 @@ cmd_selftest(struct cli *cli, int argc, char **argv)
 		r = COFFER_ENOMEM;
 		goto out;
 	}
-	if ((dfd = open(argv[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		cli_error(cli, COFFER_EIO, "cannot open folder %s: %s", argv[0],
-		    strerror(errno));
+	/* st_walk closes the folder it is given: a duplicate. */
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		r = COFFER_EIO;
-		goto done;
-	}
-	if ((r = st_walk(&c, dfd, argv[0], 0)) != 0)
 		goto out;
-	if (cli->json)
-		printf("{\"files\": %llu, \"chunks\": %llu, \"bytes\": %llu, "
-		    "\"sealed_bytes\": %llu, \"skipped\": %llu, \"verified\": true}\n",
-		    (unsigned long long)c.files, (unsigned long long)c.chunks,
-		    (unsigned long long)c.bytes, (unsigned long long)c.sealed,
-		    (unsigned long long)c.skipped);
-	else
-		printf("selftest: %llu files, %llu chunks, %llu bytes sealed into "
-		    "%llu bytes and opened back identical (%llu entries skipped: "
-		    "symlinks and special files)\n",
-		    (unsigned long long)c.files, (unsigned long long)c.chunks,
-		    (unsigned long long)c.bytes, (unsigned long long)c.sealed,
-		    (unsigned long long)c.skipped);
+	}
+	if ((r = st_walk(&c, fd, 0)) != 0)
+		goto out;
+	res->files = c.files;
+	res->chunks = c.chunks;
+	res->bytes = c.bytes;
+	res->sealed_bytes = c.sealed;
+	res->skipped = c.skipped;
 out:
-	if (r != 0)
-		cli_error(cli, r, "selftest failed: %s", coffer_strerror(r));
-done:
 	sodium_memzero(secret, sizeof(secret));
 	sodium_memzero(epoch, sizeof(epoch));
 	sodium_memzero(ck, sizeof(ck));
 	sodium_memzero(&c.key, sizeof(c.key));
 	cf_chunker_free(c.chunker);
 	free(c.buf);
-	return coffer_exit_status(r);
+	return r;
 }
