@@ -103,6 +103,8 @@ srv_start() {
 	srv_wait start
 	SRV_PORT=$(sed -n 's/.*"port": \([0-9]*\).*/\1/p' "$TMP/ready")
 	SRV_URL="http://127.0.0.1:$SRV_PORT"
+	# The proxy forwards to the server started last.
+	PROXY_UPSTREAM=$SRV_URL
 }
 
 # srv_restart DATA: start cofferd again on the same port (the devices keep
@@ -402,7 +404,7 @@ proxy_start() {
 }
 
 # rules JSON_RULES: install a rule list in front of $PROXY_UPSTREAM (the
-# server srv_proxy_start started; else $SRV_URL).
+# server started last: a script may point SRV_URL at the proxy).
 rules() {
 	printf '{"upstream": "%s", "rules": %s}\n' \
 	    "${PROXY_UPSTREAM:-$SRV_URL}" "$1" >"$RULES.new"
@@ -429,7 +431,6 @@ proxy_stop() {
 srv_proxy_start() {
 	proxy_start
 	srv_start "$1" --origin "$PROXY_URL"
-	PROXY_UPSTREAM=$SRV_URL
 	rules '[]'
 }
 
