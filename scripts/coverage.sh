@@ -3,7 +3,7 @@
 # module and per file, with gcovr (scripts/setup.sh installs it).
 #
 #   scripts/coverage.sh            unit + e2e suites (long: the e2e suite
-#                                  runs one script at a time, ~30 min)
+#                                  runs one script at a time, about an hour)
 #   scripts/coverage.sh --unit     the unit suite only (a minute)
 #   scripts/coverage.sh --report   no test run: the figures of the counters
 #                                  already in the build folder
