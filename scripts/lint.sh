@@ -72,7 +72,9 @@ run_shellcheck() {
 # off.  So new and changed lines follow the rules from .format-base on, and
 # old lines are brought in line when someone edits them.  Needs git and the
 # history back to that commit (a fresh clone has it); skipped (77) without.
-# Untracked new files count as added whole.  The rules, per added line:
+# Untracked new files count as added whole.  A line found verbatim in the
+# C code of that commit is not new but moved (a file split in two, a
+# function moved): it keeps its old layout.  The rules, per added line:
 #   - no trailing white space, no space before a tab;
 #   - indentation: tabs, then at most 4 spaces (continuation lines);
 #   - at most 80 columns, tabs at 8;
@@ -97,8 +99,11 @@ format() {
 			git diff -U0 --no-color --no-ext-diff --src-prefix=a/ \
 			    --dst-prefix=b/ --no-index /dev/null "$f"
 		done
-	} | awk '
+	} | awk -v old="git grep -h -e '' $base -- '*.c' '*.h'" '
+	BEGIN { while ((old | getline l) > 0) was[l] = 1; close(old) }
 	function report(why) {
+		if (moved)
+			return
 		printf "%s:%d: %s: %s\n", file, ln, why, text; bad++
 	}
 	function cols(s,   i, n) {
@@ -111,6 +116,7 @@ format() {
 	/^@@ / { split($3, a, ","); ln = substr(a[1], 2) + 0; pend = 0; next }
 	/^\+/ {
 		text = substr($0, 2)
+		moved = text in was
 		if (text ~ /[ \t]$/) report("trailing white space")
 		if (text ~ / \t/) report("space before a tab")
 		if (text ~ /^\t* +\t/ || text ~ /^\t*     /)
@@ -125,14 +131,14 @@ format() {
 			report("// comment (use /* */)")
 		# "type name(args)" at column 0: a definition if "{" follows.
 		if (pend && text == "{") {
-			t = text; text = ptext; l = ln; ln = pln
+			t = text; text = ptext; l = ln; ln = pln; moved = pmoved
 			report("return type on the line above a definition")
-			text = t; ln = l
+			text = t; ln = l; moved = text in was
 		}
 		if (s ~ /^[A-Za-z_][A-Za-z_0-9 \t*]*[ \t*][A-Za-z_][A-Za-z_0-9]*\(/ &&
 		    s !~ /^(typedef|return|else|do|if|while|for|switch|case|goto)[^A-Za-z_0-9]/ &&
 		    s !~ /[;=]/ && s !~ /^#/) {
-			pend = 1; ptext = text; pln = ln
+			pend = 1; ptext = text; pln = ln; pmoved = moved
 			if (s ~ /\)[ \t]*\{[ \t]*$/)
 				report("return type on the line above a definition")
 		} else if (text !~ /^[ \t]/)
