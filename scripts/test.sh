@@ -196,7 +196,7 @@ if [ "$MODE" != quick ]; then
 fi
 
 # --- lint -------------------------------------------------------------------
-for check in banned lists shellcheck; do
+for check in banned lists shellcheck format; do
 	scripts/lint.sh "$check" >"$LOG/lint.$check.log" 2>&1
 	case $? in
 	0) pass 1; printf 'lint      %-30s ok\n' "$check" ;;

@@ -2,11 +2,8 @@
 # coffer selftest: a sample folder's chunks sealed and opened back through
 # the library; the CLI's JSON output, usage errors and exit statuses.
 set -eu
-B=${COFFER_BUILD:-build}
-COFFER="$B/cli/coffer"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/lib.sh"
+T=$TMP
 
 mkdir -p "$T/src/a/b" "$T/src/empty-dir"
 printf 'hello\n' > "$T/src/a/hello.txt"

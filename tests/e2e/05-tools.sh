@@ -14,7 +14,7 @@
 # - once `coffer account create` and `drive create` exist: the forge, as
 #   the device, makes a version that opens and walks (so what it forges is
 #   valid), and every edit of store_edit.py (flip, point, head) is seen.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 
 # ---- generator ----
 $GEN 11 "$TMP/g1" --files 20
@@ -207,7 +207,7 @@ rules '[]'
 # opens and walks (so its objects are valid); every edit at rest makes
 # the forge's own opening fail; undone, it walks again.
 if have_client account drive; then
-	adv_account toolsuser
+	proxy_account toolsuser
 	printf 'hello\n' >"$TMP/c1"
 	C=$($F put --drive docs --type chunk --in "$TMP/c1" | sed -n 's/^id //p')
 	"$FORGE" tree --out "$TMP/t1" --entry "file:h:644:1700000000.5:$C/6" --entry "link:l:h"

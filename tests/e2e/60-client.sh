@@ -7,58 +7,40 @@
 # and --delete, a pull into a non-empty folder refused, log, ls, status,
 # check --read-data, and the exit statuses of usage errors.
 . "$(dirname "$0")/lib.sh"
-TESTS=$(cd "$(dirname "$0")/.." && pwd)
-COFFER="$COFFER_BUILD/cli/coffer"
-GEN="python3 $TESTS/gen_tree.py"
-CMP="python3 $TESTS/compare_tree.py"
 
-fail() { echo "FAIL: $*"; exit 1; }
-# run WANT CMD...: CMD must exit WANT; its stdout in $TMP/out.
-run() {
-	want=$1; shift
-	if "$@" >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL: '$*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
-		exit 1
-	fi
-}
-# key K: the value of JSON key K (a number, bool or string) on the last output line.
-key() {
-	tail -1 "$TMP/out" | python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print(str(v).lower() if isinstance(v,bool) else v)' "$1"
-}
 
 srv_start "$TMP/data"
 COFFER_HOME="$TMP/home"; export COFFER_HOME
 mkdir -m 700 "$COFFER_HOME"
 
 # Usage errors exit 2; a command before the account exists says what to do.
-run 2 "$COFFER" push
-run 2 "$COFFER" --json pull onlyone
+expect_exit 2 '' "$COFFER" push
+expect_exit 2 '' "$COFFER" --json pull onlyone
 grep -q '"status":2' "$TMP/out" || fail "usage error not in JSON"
-run 1 "$COFFER" --json status
+expect_exit 1 '' "$COFFER" --json status
 grep -q 'account create' "$TMP/out" || fail "no advice without an account"
 "$COFFER" help push | grep -q 'push DRIVE DIR' || fail "help push"
 
 # Account: recovery_key and account_id.
-run 0 "$COFFER" --json account create --server "$SRV_URL" alice --name laptop
+expect_exit 0 "$COFFER" --json account create --server "$SRV_URL" alice --name laptop
 key recovery_key | grep -Eq '^([0-9A-Z]{5}-){7}[0-9A-Z]{5}$' || fail "recovery key"
 [ "$(key account_id | wc -c)" = 65 ] || fail "account id"
-run 1 "$COFFER" account create --server "$SRV_URL" alice2
+expect_exit 1 '' "$COFFER" account create --server "$SRV_URL" alice2
 mkdir -m 700 "$TMP/home-b"
-COFFER_HOME="$TMP/home-b" run 1 "$COFFER" account create --server "$SRV_URL" alice
+COFFER_HOME="$TMP/home-b" expect_exit 1 '' "$COFFER" account create --server "$SRV_URL" alice
 grep -q 'choose another name' "$TMP/err" || fail "a taken account name is not explained"
-run 2 "$COFFER" account create --server "$SRV_URL" 'Bad Name'
-run 0 "$COFFER" --json drive create docs
-run 0 "$COFFER" --json drive create pics
-run 1 "$COFFER" --json drive create docs
-run 0 "$COFFER" --json drive list
+expect_exit 2 '' "$COFFER" account create --server "$SRV_URL" 'Bad Name'
+expect_exit 0 "$COFFER" --json drive create docs
+expect_exit 0 "$COFFER" --json drive create pics
+expect_exit 1 '' "$COFFER" --json drive create docs
+expect_exit 0 "$COFFER" --json drive list
 grep -q '"name":"docs"' "$TMP/out" && grep -q '"name":"pics"' "$TMP/out" || fail "drive list"
 
 # Version 1: a generated tree with every kind of entry, plus a fifo that
 # is skipped with a warning.
 $GEN 601 "$TMP/src" --files 30 >/dev/null
 mkfifo "$TMP/src/a-fifo"
-run 6 "$COFFER" --json push docs "$TMP/src"
+expect_exit 6 '' "$COFFER" --json push docs "$TMP/src"
 [ "$(key incomplete)" = true ] && [ "$(key skipped)" = 1 ] || fail "a skipped fifo is not an incomplete version"
 [ "$(key version)" = 1 ] || fail "first version is not 1"
 [ "$(key chunks_uploaded)" -gt 0 ] || fail "nothing uploaded"
@@ -73,7 +55,7 @@ NFILES=$(key files)
 # The same again: nothing read, nothing uploaded, no version; and, with
 # the known-ids cache, no tree fetched (one get: the head commit).
 g0=$(grep -c 'objects/get' "$TMP/server.log" || true)
-run 0 "$COFFER" --json push docs "$TMP/src"
+expect_exit 0 "$COFFER" --json push docs "$TMP/src"
 g1=$(grep -c 'objects/get' "$TMP/server.log" || true)
 [ $((g1 - g0)) = 1 ] || fail "unchanged push made $((g1 - g0)) get requests, want 1"
 [ "$(key version)" = 1 ] || fail "unchanged push made a version"
@@ -85,7 +67,7 @@ done
 grep -q 'no new version' "$TMP/err" || fail "unchanged push did not say so"
 
 # Pull into a new folder: exact.
-run 0 "$COFFER" --json pull docs "$TMP/v1"
+expect_exit 0 "$COFFER" --json pull docs "$TMP/v1"
 $CMP --ignore-top "$TMP/src" "$TMP/v1" || fail "pull of version 1 is not exact"
 cp -a "$TMP/src" "$TMP/src-v1"
 
@@ -93,54 +75,54 @@ cp -a "$TMP/src" "$TMP/src-v1"
 printf 'changed\n' >"$TMP/src/changed.txt"
 f=$(cd "$TMP/src" && find . -type f | sort | head -1)
 rm "$TMP/src/$f"
-run 0 "$COFFER" --json push docs "$TMP/src"
+expect_exit 0 "$COFFER" --json push docs "$TMP/src"
 [ "$(key version)" = 2 ] || fail "second version is not 2"
 [ "$(key files_read)" -le 2 ] || fail "push of a small change read $(key files_read) files"
-run 0 "$COFFER" --json log docs
+expect_exit 0 "$COFFER" --json log docs
 [ "$(wc -l <"$TMP/out")" = 2 ] || fail "log does not have 2 lines"
 head -1 "$TMP/out" | grep -q '"version":1,"commit":"[0-9a-f]\{64\}","time":[0-9]*,"device":"[0-9a-f]\{64\}"' || fail "log line"
 
 # The older version by --version, the newer by default.
-run 0 "$COFFER" pull docs "$TMP/old" --version 1
+expect_exit 0 "$COFFER" pull docs "$TMP/old" --version 1
 $CMP --ignore-top "$TMP/src-v1" "$TMP/old" || fail "pull --version 1 is not version 1"
-run 0 "$COFFER" pull docs "$TMP/new"
+expect_exit 0 "$COFFER" pull docs "$TMP/new"
 $CMP --ignore-top "$TMP/src" "$TMP/new" || fail "pull of version 2 is not exact"
-run 1 "$COFFER" pull docs "$TMP/nov" --version 3
+expect_exit 1 '' "$COFFER" pull docs "$TMP/nov" --version 3
 
 # A non-empty folder needs --overwrite; without --delete extra files stay.
-run 1 "$COFFER" --json pull docs "$TMP/old"
+expect_exit 1 '' "$COFFER" --json pull docs "$TMP/old"
 grep -q 'overwrite' "$TMP/out" || fail "refusal does not say --overwrite"
 echo extra >"$TMP/old/extra-file"
-run 0 "$COFFER" pull docs "$TMP/old" --overwrite
+expect_exit 0 "$COFFER" pull docs "$TMP/old" --overwrite
 [ -f "$TMP/old/extra-file" ] || fail "--overwrite removed a local file"
 [ -f "$TMP/old/$f" ] || fail "--overwrite removed a file version 2 lacks"
 cmp -s "$TMP/old/changed.txt" "$TMP/src/changed.txt" || fail "--overwrite did not write version 2"
 echo extra >"$TMP/old/extra-file"
 mkdir -p "$TMP/old/extra-dir/sub"
-run 0 "$COFFER" --json pull docs "$TMP/old" --overwrite --delete
+expect_exit 0 "$COFFER" --json pull docs "$TMP/old" --overwrite --delete
 [ ! -e "$TMP/old/extra-file" ] && [ ! -e "$TMP/old/extra-dir" ] || fail "--delete kept extras"
 $CMP --ignore-top "$TMP/src" "$TMP/old" || fail "--delete did not give version 2"
 # Back to version 1 over version 2 with --delete: exact.
-run 0 "$COFFER" pull docs "$TMP/old" --version 1 --overwrite --delete
+expect_exit 0 "$COFFER" pull docs "$TMP/old" --version 1 --overwrite --delete
 $CMP --ignore-top "$TMP/src-v1" "$TMP/old" || fail "--delete back to version 1"
 
 # A symlink planted in the target is replaced, not followed.
 mkdir "$TMP/outside" "$TMP/plant"
 ln -s "$TMP/outside" "$TMP/plant/$(cd "$TMP/src" && find . -mindepth 1 -maxdepth 1 -type d ! -name '.*' | sort | head -1)"
-run 0 "$COFFER" pull docs "$TMP/plant" --overwrite
+expect_exit 0 "$COFFER" pull docs "$TMP/plant" --overwrite
 [ -z "$(ls -A "$TMP/outside")" ] || fail "pull wrote through a planted symlink"
 $CMP --ignore-top "$TMP/src" "$TMP/plant" || fail "planted symlink not replaced"
 
 # ls, status, check.
-run 0 "$COFFER" --json ls docs@1
+expect_exit 0 "$COFFER" --json ls docs@1
 [ "$(wc -l <"$TMP/out")" -gt 0 ] || fail "ls printed nothing"
 grep -q '"name_b64"' "$TMP/out" || grep -rq . "$TMP/out" || fail "ls"
-run 1 "$COFFER" ls docs no/such/folder
-run 0 "$COFFER" --json status
+expect_exit 1 '' "$COFFER" ls docs no/such/folder
+expect_exit 0 "$COFFER" --json status
 key safety_code | grep -Eq '^[0-9A-Z]{10}$' || fail "safety code"
 grep -q '"drives":\[' "$TMP/out" && grep -q '"version":2' "$TMP/out" || fail "status drives"
 grep -q '"verified_at":[0-9]' "$TMP/out" || fail "status verified_at"
-run 0 "$COFFER" --json check --read-data
+expect_exit 0 "$COFFER" --json check --read-data
 [ "$(key versions)" = 2 ] || fail "check did not verify 2 versions"
 [ "$(key chunks)" -gt 0 ] || fail "check --read-data read no chunk"
 
@@ -148,13 +130,13 @@ run 0 "$COFFER" --json check --read-data
 for f in "$COFFER_HOME"/cache/statcache/* "$COFFER_HOME"/cache/known/*; do
 	head -c 300 /dev/urandom >"$f"
 done
-run 0 "$COFFER" --json push docs "$TMP/src"
+expect_exit 0 "$COFFER" --json push docs "$TMP/src"
 [ "$(key unchanged)" = true ] || fail "push after a garbage cache made a version"
 [ "$(key chunks_uploaded)" = 0 ] || fail "push after a garbage cache uploaded chunks"
 rm -rf "$COFFER_HOME/cache"
-run 0 "$COFFER" --json push docs "$TMP/src"
+expect_exit 0 "$COFFER" --json push docs "$TMP/src"
 [ "$(key unchanged)" = true ] || fail "push without a cache made a version"
-run 0 "$COFFER" --json push docs "$TMP/src"
+expect_exit 0 "$COFFER" --json push docs "$TMP/src"
 [ "$(key files_read)" = 0 ] || fail "the cache was not rebuilt"
 
 # Modes are masked to 0777 unless --keep-modes.
@@ -162,11 +144,11 @@ mkdir -p "$TMP/modes/sticky"
 printf '#!/bin/sh\n' >"$TMP/modes/suid"
 chmod 4755 "$TMP/modes/suid"
 chmod 1777 "$TMP/modes/sticky"
-run 0 "$COFFER" --json push pics "$TMP/modes"
-run 0 "$COFFER" pull pics "$TMP/modes-masked"
+expect_exit 0 "$COFFER" --json push pics "$TMP/modes"
+expect_exit 0 "$COFFER" pull pics "$TMP/modes-masked"
 [ "$(stat -c %a "$TMP/modes-masked/suid")" = 755 ] || fail "setuid bit not masked"
 [ "$(stat -c %a "$TMP/modes-masked/sticky")" = 777 ] || fail "sticky bit not masked"
-run 0 "$COFFER" pull pics "$TMP/modes-kept" --keep-modes
+expect_exit 0 "$COFFER" pull pics "$TMP/modes-kept" --keep-modes
 [ "$(stat -c %a "$TMP/modes-kept/suid")" = 4755 ] || fail "--keep-modes lost setuid"
 [ "$(stat -c %a "$TMP/modes-kept/sticky")" = 1777 ] || fail "--keep-modes lost sticky"
 

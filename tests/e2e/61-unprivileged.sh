@@ -4,9 +4,6 @@
 # it with --overwrite --delete (read-only files and folders in the way),
 # each pull exact.  Run as nobody when the suite runs as root.
 . "$(dirname "$0")/lib.sh"
-TESTS=$(cd "$(dirname "$0")/.." && pwd)
-COFFER="$COFFER_BUILD/cli/coffer"
-fail() { echo "FAIL: $*"; exit 1; }
 
 AS=
 if [ "$(id -u)" = 0 ]; then

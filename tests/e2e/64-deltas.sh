@@ -4,11 +4,11 @@
 # live set rebuilt from the stored deltas of versions 1..v equals the
 # client-side walk (forge walk) of version v, for every v; and the live
 # set the server keeps equals the walk of the head.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push log
 
 srv_proxy_start "$TMP/data"
-adv_account grace
+proxy_account grace
 $GEN 641 "$TMP/s" --files 20 --max-size 2000000 >/dev/null
 push docs "$TMP/s"
 cp -a "$TMP/s" "$TMP/s1"
@@ -22,11 +22,11 @@ rm -rf "$TMP/s/$d"
 push docs "$TMP/s"
 push docs "$TMP/s1"		# back to the first tree: many ids start again
 
-expect_rc 0 "$COFFER" --json log docs
-N=$(wc -l <"$TMP/last.out")
+expect_exit 0 "$COFFER" --json log docs
+N=$(wc -l <"$TMP/out")
 [ "$N" = 4 ] || fail "want 4 versions, have $N"
 i=0
-sed -n 's/.*"commit":"\([0-9a-f]*\)".*/\1/p' "$TMP/last.out" | while read -r c; do
+sed -n 's/.*"commit":"\([0-9a-f]*\)".*/\1/p' "$TMP/out" | while read -r c; do
 	i=$((i + 1))
 	$F walk --drive docs --commit "$c" >"$TMP/walk.$i" || fail "forge walk $i"
 done

@@ -7,14 +7,14 @@
 # chunk near the end of the big file flipped, or dropped.  Each pull
 # exits 3 and leaves in the target nothing of the big file and no
 # temporary file, only files of the version that were wholly verified
-# (advlib.sh verified_only).  check --read-data refuses the same chunk.
+# (lib.sh verified_only).  check --read-data refuses the same chunk.
 # Without a rule the pull is exact, into an empty folder and over an
 # older version (--overwrite --delete).
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull check
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 $GEN 65 "$TMP/src" --files 400 --no-big
 ADV_SRC="$TMP/src"
 # Version 1 without the big file, version 2 with it: the chunks new in
@@ -81,15 +81,15 @@ done
 # the refusals above are of a pull in flight, not of one that never ran.
 rules "[{\"op\": \"flip\", \"id\": \"$NEAR_END\", \"byte\": -40, \"bit\": 3}]"
 arm
-expect_rc 3 "$COFFER" pull docs "$T"
+expect_exit 3 '' "$COFFER" pull docs "$T"
 n=$(find "$T" -type f | wc -l | tr -d ' ')
 echo "ok: a refused pull left $n verified files of $nfiles"
 nothing_of_big "$T"
 
 # check --read-data reads every chunk in parallel too: refused.
-expect_rc 3 "$COFFER" check --read-data
+expect_exit 3 '' "$COFFER" check --read-data
 rules '[]'
-expect_rc 0 "$COFFER" check --read-data
+expect_exit 0 "$COFFER" check --read-data
 
 # Without a rule, over a refused pull's leftovers: exact.
 pull_ok docs "$T" --overwrite --delete

@@ -10,12 +10,12 @@
 # head's walk; the head pulls back equal to the folder; an unchanged push
 # makes no version.  And a single file past the cap is refused (ETOOBIG,
 # exit 1) with the head still a valid version that pulls back whole.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull log
 
 CAP=40
 srv_proxy_start "$TMP/data"
-adv_account gwen
+proxy_account gwen
 $GEN 661 "$TMP/s" --files 60 --max-size 20000 --no-big >/dev/null
 mkdir -p "$TMP/s/big/inner"
 i=0
@@ -27,11 +27,11 @@ done
 COFFER_TEST_DELTA_CAP=$CAP
 export COFFER_TEST_DELTA_CAP
 push docs "$TMP/s"
-expect_rc 0 "$COFFER" --json log docs
-V1=$(wc -l <"$TMP/last.out")
+expect_exit 0 "$COFFER" --json log docs
+V1=$(wc -l <"$TMP/out")
 [ "$V1" -gt 2 ] || fail "the first push made $V1 versions; want several"
 rm -rf "$TMP/back1"
-expect_rc 0 "$COFFER" pull docs "$TMP/back1"
+expect_exit 0 "$COFFER" pull docs "$TMP/back1"
 python3 "$TESTS/compare_tree.py" --ignore-top "$TMP/s" "$TMP/back1" ||
 	fail "the head differs from the folder after a split push"
 
@@ -57,19 +57,19 @@ for n in names[:20]:
         f.write(b"edited\n")
 PYEOF
 push docs "$TMP/s"
-expect_rc 0 "$COFFER" --json log docs
-V2=$(wc -l <"$TMP/last.out")
+expect_exit 0 "$COFFER" --json log docs
+V2=$(wc -l <"$TMP/out")
 [ "$V2" -gt $((V1 + 1)) ] || fail "the second push made $((V2 - V1)) versions; want several"
 rm -rf "$TMP/back2"
-expect_rc 0 "$COFFER" pull docs "$TMP/back2"
+expect_exit 0 "$COFFER" pull docs "$TMP/back2"
 python3 "$TESTS/compare_tree.py" --ignore-top "$TMP/s" "$TMP/back2" ||
 	fail "the head differs from the folder after the second split push"
 push docs "$TMP/s"
-grep -q '"unchanged":true' "$TMP/last.out" || fail "an unchanged push made a version"
+grep -q '"unchanged":true' "$TMP/out" || fail "an unchanged push made a version"
 
 i=0
-expect_rc 0 "$COFFER" --json log docs
-sed -n 's/.*"commit":"\([0-9a-f]*\)".*/\1/p' "$TMP/last.out" >"$TMP/commits"
+expect_exit 0 "$COFFER" --json log docs
+sed -n 's/.*"commit":"\([0-9a-f]*\)".*/\1/p' "$TMP/out" >"$TMP/commits"
 [ "$(wc -l <"$TMP/commits")" = "$V2" ] || fail "log and commits disagree"
 while read -r c; do
 	i=$((i + 1))
@@ -80,11 +80,11 @@ python3 "$TESTS/deltas_check.py" "$TMP/data/meta.db" "$DOCS" "$TMP/walk" "$V2" "
 # One file past the cap cannot be split: refused, the head still whole.
 COFFER_TEST_DELTA_CAP=16
 head -c 24000000 /dev/urandom >"$TMP/s/huge.bin"
-expect_rc 1 "$COFFER" --json push docs "$TMP/s"
-expect_rc 0 "$COFFER" --json log docs
-V3=$(wc -l <"$TMP/last.out")
+expect_exit 1 '' "$COFFER" --json push docs "$TMP/s"
+expect_exit 0 "$COFFER" --json log docs
+V3=$(wc -l <"$TMP/out")
 rm -rf "$TMP/back3"
-expect_rc 0 "$COFFER" pull docs "$TMP/back3"
+expect_exit 0 "$COFFER" pull docs "$TMP/back3"
 [ ! -e "$TMP/back3/huge.bin" ] || fail "a version holds the file past the cap"
 rm -f "$TMP/s/huge.bin"
 [ "$V3" -ge "$V2" ] || fail "versions went missing"

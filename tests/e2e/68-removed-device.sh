@@ -6,21 +6,21 @@
 # (the session's first request is refused).  A request that only names
 # the removed device's id, without its signature, learns nothing more
 # than "not active" (as for a device never in the account).
-. "$(dirname "$0")/devlib.sh"
+. "$(dirname "$0")/lib.sh"
 
 srv_start "$TMP/data"
-dev_account A laptop
-dev_join B phone
+make_account A laptop
+make_device B phone
 BID=$JOINED
-run 0 A drive create docs
+coffer_in A 0 --json drive create docs
 mkdir "$TMP/src"
 echo hello >"$TMP/src/a"
-run 0 B push docs "$TMP/src"
-run 0 A device remove "$BID"
+coffer_in B 0 --json push docs "$TMP/src"
+coffer_in A 0 --json device remove "$BID"
 
 for cmd in "status" "log docs" "pull docs $TMP/pullB" "push docs $TMP/src" "device list"; do
 	# shellcheck disable=SC2086
-	run 4 B $cmd
+	coffer_in B 4 '' --json $cmd
 	grep -q '"status":4' "$TMP/out" || fail "B $cmd: JSON status"
 	grep -q 'this device was removed from the account' "$TMP/out" ||
 	    { cat "$TMP/out"; fail "B $cmd: not told it was removed"; }
@@ -49,5 +49,5 @@ grep -q 'not active' "$TMP/forged" || fail "forged request: $(cat "$TMP/forged")
 echo "ok: without the device's signature: only 'not active'"
 
 # A goes on.
-run 0 A status
+coffer_in A 0 --json status
 srv_stop

@@ -8,9 +8,6 @@
 #   space left on device" (it said "local I/O error"), and no temporary
 #   file is left.
 . "$(dirname "$0")/lib.sh"
-COFFER="$COFFER_BUILD/cli/coffer"
-fail() { echo "FAIL: $*"; exit 1; }
-LC_ALL=C; export LC_ALL
 
 MNT1="$TMP/srvdisk"
 MNT2="$TMP/pulldisk"
@@ -28,33 +25,21 @@ if ! mount -t tmpfs -o size=6m,mode=0700 tmpfs "$MNT1" 2>/dev/null ||
 	exit 77
 fi
 
-# run WANT CMD...: CMD must exit WANT; stdout in $TMP/out, stderr in $TMP/err.
-run() {
-	want=$1; shift
-	if "$@" >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
-	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
-		cat "$TMP/err"; fail "sanitizer report from '$*'"
-	fi
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL: '$*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
-		exit 1
-	fi
-}
 
 # ---- the server's disk fills ----
 srv_start "$MNT1/data"
 COFFER_HOME="$TMP/home"; export COFFER_HOME
 mkdir -m 700 "$COFFER_HOME"
-run 0 "$COFFER" --json account create --server "$SRV_URL" alice
-run 0 "$COFFER" --json drive create docs
+expect_exit 0 "$COFFER" --json account create --server "$SRV_URL" alice
+expect_exit 0 "$COFFER" --json drive create docs
 mkdir "$TMP/small"
 echo hello >"$TMP/small/a"
-run 0 "$COFFER" --json push docs "$TMP/small"
+expect_exit 0 "$COFFER" --json push docs "$TMP/small"
 mkdir "$TMP/big"
 head -c 3000000 /dev/urandom >"$TMP/big/one"
 head -c 3000000 /dev/urandom >"$TMP/big/two"
 head -c 3000000 /dev/urandom >"$TMP/big/three"
-run 4 "$COFFER" push docs "$TMP/big"
+expect_exit 4 '' "$COFFER" push docs "$TMP/big"
 grep -q 'the server is out of disk space' "$TMP/err" ||
     { cat "$TMP/err"; fail "server disk full: the cause is not named"; }
 grep -q 'freed space' "$TMP/err" || fail "server disk full: no next step"
@@ -63,11 +48,11 @@ grep '"ev":"disk_full"' "$TMP/server.log" | grep -q '"errno":"ENOSPC"' ||
 grep -q '"ev":"request".*"status":"507"' "$TMP/server.log" ||
     fail "cofferd did not answer 507"
 grep -q '"status":"500"' "$TMP/server.log" && fail "cofferd answered a silent 500"
-run 4 "$COFFER" --json push docs "$TMP/big"
+expect_exit 4 '' "$COFFER" --json push docs "$TMP/big"
 grep -q '"status":4' "$TMP/out" && grep -q 'out of disk space' "$TMP/out" ||
     fail "server disk full: JSON"
 # What was stored before is still there.
-run 0 "$COFFER" --json log docs
+expect_exit 0 "$COFFER" --json log docs
 srv_stop
 echo "ok: the server's disk full: logged (ENOSPC), 507, exit 4 'out of disk space'"
 
@@ -75,10 +60,10 @@ echo "ok: the server's disk full: logged (ENOSPC), 507, exit 4 'out of disk spac
 srv_start "$TMP/data"
 COFFER_HOME="$TMP/home2"; export COFFER_HOME
 mkdir -m 700 "$COFFER_HOME"
-run 0 "$COFFER" --json account create --server "$SRV_URL" bob
-run 0 "$COFFER" --json drive create docs
-run 0 "$COFFER" --json push docs "$TMP/big"
-run 1 "$COFFER" pull docs "$MNT2/t"
+expect_exit 0 "$COFFER" --json account create --server "$SRV_URL" bob
+expect_exit 0 "$COFFER" --json drive create docs
+expect_exit 0 "$COFFER" --json push docs "$TMP/big"
+expect_exit 1 '' "$COFFER" pull docs "$MNT2/t"
 grep -q 'No space left on device' "$TMP/err" ||
     { cat "$TMP/err"; fail "pull: ENOSPC not named"; }
 grep -Eq "$MNT2/t/(one|two|three)" "$TMP/err" ||
@@ -86,7 +71,7 @@ grep -Eq "$MNT2/t/(one|two|three)" "$TMP/err" ||
 grep -q 'local I/O error' "$TMP/err" && fail "pull: only 'local I/O error'"
 left=$(find "$MNT2" -name '.coffer-tmp-*')
 [ -z "$left" ] || fail "pull left temporary files: $left"
-run 1 "$COFFER" --json pull docs "$MNT2/u"
+expect_exit 1 '' "$COFFER" --json pull docs "$MNT2/u"
 grep -q '"status":1' "$TMP/out" && grep -q 'No space left on device' "$TMP/out" ||
     fail "pull: JSON"
 [ -z "$(find "$MNT2" -name '.coffer-tmp-*')" ] || fail "pull --json left temporary files"

@@ -4,16 +4,16 @@
 # commit, the root tree, a subtree, a small chunk and a 1 MiB chunk, at the
 # tag, the version, the key id, the nonce, the key commitment, the
 # ciphertext and the MAC (and three bytes deep in the big chunk).  Each
-# `coffer pull` exits 3 and leaves nothing unverified (advlib.sh
+# `coffer pull` exits 3 and leaves nothing unverified (lib.sh
 # pull_refused: strict for the commit and trees, verified files only for a
 # chunk).  A pull with no rule is exact (compare_tree.py), so the refusals
 # are the tampering's doing.  Swaps, drops, truncations:
 # 78-adversarial-swap.sh.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 $GEN 70 "$TMP/src" --files 12
 ADV_SRC="$TMP/src"
 push docs "$TMP/src"

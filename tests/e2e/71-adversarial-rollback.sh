@@ -11,11 +11,11 @@
 # - a push while the head is rolled back (exit 3, the head does not move).
 # Each `coffer pull` exits 3 and changes nothing on disk; with the rules
 # removed the same pull succeeds and is exact.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 $GEN 71 "$TMP/src" --files 8 --no-big
 push docs "$TMP/src"
 walk docs
@@ -49,7 +49,7 @@ arm; pull_refused "head rolled back, pull --version 1" docs "$T" --version 1
 printf 'version 3\n' >"$TMP/src/added-in-v3"
 rules "[{\"op\": \"replay\", \"path\": \"$HEAD\", \"method\": \"GET\", \"match\": \"\\\"version\\\": *1[^0-9]\"}]"
 arm
-expect_rc 3 "$COFFER" push docs "$TMP/src"
+expect_exit 3 '' "$COFFER" push docs "$TMP/src"
 [ "$(hits)" -gt "$ARMED" ] || fail "push: the proxy never tampered"
 rules '[]'
 [ "$($F info --drive docs | sed -n 's/^head_version //p')" = 2 ] ||

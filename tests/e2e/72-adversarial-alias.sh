@@ -10,12 +10,12 @@
 # - only the commit of "pics" served under "docs" (objects of another drive).
 # Each `coffer pull` exits 3 and writes nothing; without the rule, each
 # drive pulls back exactly what was pushed to it.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
 
 srv_proxy_start "$TMP/data"
-adv_account
-expect_rc 0 "$COFFER" --json drive create fresh
+proxy_account
+expect_exit 0 "$COFFER" --json drive create fresh
 FRESH=$($F info --drive fresh | sed -n 's/^drive_id //p')
 [ -n "$FRESH" ] || fail "no id for drive fresh"
 $GEN 72 "$TMP/docs" --files 6 --no-big

@@ -14,11 +14,11 @@
 # target and its folder unchanged, and writes nothing outside (the folder
 # the symlinks point to is unchanged).  Commits, lengths and chain entries
 # forged the same way: 76-adversarial-commits.sh.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 forge_setup
 
 # ---- control: a forged, valid version pulls back exactly ----

@@ -11,11 +11,11 @@
 # target changes (snapshot of every name, mode, mtime and byte), and the
 # target then equals the version exactly (compare_tree.py).  A local file
 # the version lacks is kept (no --delete).
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 SRC="$TMP/src"
 $GEN 74 "$SRC" --files 5 --no-big
 mkdir -p "$SRC/a" "$SRC/c/d"

@@ -8,12 +8,12 @@
 # - the drive head set back to version 1 after this device verified 2.
 # Each `coffer pull` exits 3 and changes nothing on disk; each edit undone,
 # the pull succeeds and is exact.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
 EDIT="python3 $TESTS/store_edit.py $TMP/data"
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 ARMED=
 $GEN 75 "$TMP/src" --files 8 --no-big
 ADV_SRC="$TMP/src"
@@ -33,7 +33,7 @@ rm -rf "$TMP/pulls/ok"
 mkdir "$TMP/pulls/t"
 T="$TMP/pulls/t"
 
-# (A bad chunk is found as its file is written: TOUCH_OK, see advlib.sh.)
+# (A bad chunk is found as its file is written: TOUCH_OK, see lib.sh.)
 TOUCH_OK=1
 $EDIT flip "$DOCS" "$CH1" 150 3 || fail "store_edit flip"
 pull_refused "chunk bit flipped in the pack file" docs "$T"

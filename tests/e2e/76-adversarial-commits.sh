@@ -12,12 +12,12 @@
 # Each case gets a drive of its own.  The control (a forged valid version
 # pulls back exactly) is in 73-adversarial-forge.sh; here each drive that
 # is pulled before its attack is pulled successfully first.  Each refused
-# pull exits 3 and leaves nothing unverified (advlib.sh pull_refused).
-. "$(dirname "$0")/advlib.sh"
+# pull exits 3 and leaves nothing unverified (lib.sh pull_refused).
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 forge_setup
 drive good
 version good "file:hello.txt:640:1700000000.5:CHUNK"

@@ -6,11 +6,11 @@
 # then the proxy replays the chain answer recorded before the rotation.
 # `coffer pull` and `coffer status` exit 3 and nothing is written.  (A
 # chain extended by a stranger's entry: 76-adversarial-commits.sh.)
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 $GEN 77 "$TMP/src" --files 5 --no-big
 push docs "$TMP/src"
 pull_ok docs "$TMP/pulls/v1"
@@ -28,7 +28,7 @@ rules "[{\"op\": \"replay\", \"path\": \"/chain\$\", \"method\": \"GET\", \"matc
 arm; pull_refused "device chain rolled back to before the rotation" docs "$T"
 if have_client status; then
 	arm
-	expect_rc 3 "$COFFER" status
+	expect_exit 3 '' "$COFFER" status
 	[ "$(hits)" -gt "$ARMED" ] || fail "status: the proxy never tampered"
 	echo "ok: status: chain rollback refused (exit 3)"
 fi

@@ -9,13 +9,13 @@
 #   target (--overwrite): nothing but verified files change;
 # - the same tampering twice: the same refusal, no retry loop;
 # - check --read-data on a flipped chunk.
-# Each `coffer pull` exits 3 and leaves nothing unverified (advlib.sh
+# Each `coffer pull` exits 3 and leaves nothing unverified (lib.sh
 # pull_refused).  Without a rule the same pulls are exact.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 $GEN 70 "$TMP/src" --files 12
 ADV_SRC="$TMP/src"
 push docs "$TMP/src"
@@ -47,7 +47,7 @@ mkdir "$TMP/pulls/t"
 T="$TMP/pulls/t"
 
 # Swapped for another object of the same drive.  (A bad chunk is found as
-# its file is written: TOUCH_OK, see advlib.sh.)
+# its file is written: TOUCH_OK, see lib.sh.)
 TOUCH_OK=1
 rules "[{\"op\": \"replace\", \"id\": \"$CH1\", \"with_id\": \"$CH2\"}]"
 arm; pull_refused "chunk swapped for another chunk" docs "$T"
@@ -130,11 +130,11 @@ rules '[]'
 if have_client check; then
 	rules "[{\"op\": \"flip\", \"id\": \"$BIG\", \"byte\": 200, \"bit\": 1}]"
 	arm
-	expect_rc 3 "$COFFER" check --read-data
+	expect_exit 3 '' "$COFFER" check --read-data
 	[ "$(hits)" -gt "$ARMED" ] || fail "check --read-data never fetched the chunk"
 	echo "ok: check --read-data: flipped chunk refused (exit 3)"
 	rules '[]'
-	expect_rc 0 "$COFFER" check --read-data
+	expect_exit 0 "$COFFER" check --read-data
 else
 	echo "SKIP: check --read-data (coffer check not built yet)"
 fi

@@ -14,16 +14,16 @@
 # - it serves another account's chain to 'recover': refused (exit 3);
 # - it appends a device signed by a key of its own to the chain: every
 #   device refuses the chain (exit 3) and says why.
-. "$(dirname "$0")/devlib.sh"
+. "$(dirname "$0")/lib.sh"
 
 srv_start "$TMP/data"
 mkdir -m 700 "$TMP/A"
-run 0 A account create --server "$SRV_URL" alice --name laptop
+coffer_in A 0 --json account create --server "$SRV_URL" alice --name laptop
 ACCT=$(key account_id)
 key recovery_key >"$TMP/alice.rk"
-run 0 A drive create docs
+coffer_in A 0 --json drive create docs
 mkdir "$TMP/src"; echo one >"$TMP/src/f"
-run 0 A push docs "$TMP/src"
+coffer_in A 0 --json push docs "$TMP/src"
 LEN=$(sql 'select chain_len from accounts where name = ?' alice)
 
 # ---- the server approves a request by itself ----
@@ -34,7 +34,7 @@ sql 'update joins set approval = ? where account = ?' "f:$TMP/approval" "x:$ACCT
 join_wait 3
 grep -q 'not authentic' "$TMP/join.out" || fail "the join does not say why"
 [ ! -e "$TMP/S1/account" ] || fail "a self-approved join left an account"
-run 1 S1 status
+coffer_in S1 1 '' --json status
 [ "$(sql 'select chain_len from accounts where name = ?' alice)" = "$LEN" ] ||
     fail "the chain changed"
 
@@ -43,7 +43,7 @@ sql 'delete from joins' >/dev/null
 join_start S2 S2 8
 "$FCHAIN" request "$ACCT" alice "$TMP/req2" || fail "forge_chain request"
 sql 'update joins set request = ? where account = ?' "f:$TMP/req2" "x:$ACCT" >/dev/null
-run 2 A device approve "$CODE"
+coffer_in A 2 '' --json device approve "$CODE"
 grep -q 'no pending join request' "$TMP/out" || fail "approve does not say why"
 [ "$(sql 'select chain_len from accounts where name = ?' alice)" = "$LEN" ] ||
     fail "a swapped request was approved"
@@ -52,13 +52,13 @@ join_wait 1
 
 # ---- the server answers the name with another account ----
 mkdir -m 700 "$TMP/M"
-run 0 M account create --server "$SRV_URL" mallory --name m
+coffer_in M 0 --json account create --server "$SRV_URL" mallory --name m
 sql "update accounts set name = 'alice-real' where name = 'alice'" >/dev/null
 sql "update accounts set name = 'alice' where name = 'mallory'" >/dev/null
 join_start S3 S3 8
 sql "update accounts set name = 'mallory' where name = 'alice'" >/dev/null
 sql "update accounts set name = 'alice' where name = 'alice-real'" >/dev/null
-run 2 A device approve "$CODE"
+coffer_in A 2 '' --json device approve "$CODE"
 grep -q 'no pending join request' "$TMP/out" || fail "approve does not say why"
 join_wait 1
 [ ! -e "$TMP/S3/account" ] || fail "a join to another account left an account"
@@ -86,9 +86,9 @@ sql 'drop table saved' >/dev/null
 # ---- an honest join, so that two devices watch the chain ----
 sql 'delete from joins' >/dev/null
 join_start B B 60
-run 0 A device approve "$CODE"
+coffer_in A 0 --json device approve "$CODE"
 join_wait 0
-run 0 B pull docs "$TMP/pullB"
+coffer_in B 0 --json pull docs "$TMP/pullB"
 cmp "$TMP/src/f" "$TMP/pullB/f" || fail "B's pull differs"
 
 # ---- the server appends a device signed by a key of its own ----
@@ -106,12 +106,12 @@ c.execute("insert into chain(account, seq, entry) values (?, ?, ?)", (acct, n, e
 c.execute("update accounts set chain_len = ?, chain_head = ? where id = ?", (n + 1, h, acct))
 c.execute("commit")
 PY
-run 3 A status
+coffer_in A 3 '' --json status
 grep -q 'not authentic' "$TMP/out" || fail "A does not say why"
-run 3 B status
-run 3 B pull docs "$TMP/pullB2"
+coffer_in B 3 '' --json status
+coffer_in B 3 '' --json pull docs "$TMP/pullB2"
 [ ! -e "$TMP/pullB2" ] || [ -z "$(ls -A "$TMP/pullB2")" ] || fail "B wrote something"
-run 3 A device list
+coffer_in A 3 '' --json device list
 
 srv_stop
 echo "81-devices-adversarial: ok"

@@ -8,55 +8,55 @@
 # - after B removes A, the server rolls the chain back to before the
 #   removal: B refuses (exit 3); A, served the old chain, still cannot
 #   use anything written after its removal (exit 3).
-. "$(dirname "$0")/devlib.sh"
+. "$(dirname "$0")/lib.sh"
 
 srv_start "$TMP/data"
 mkdir -m 700 "$TMP/A"
-run 0 A account create --server "$SRV_URL" alice --name laptop
+coffer_in A 0 --json account create --server "$SRV_URL" alice --name laptop
 ACCT=$(key account_id)
-run 0 A drive create docs
+coffer_in A 0 --json drive create docs
 mkdir "$TMP/src"; echo one >"$TMP/src/f"
-run 0 A push docs "$TMP/src"
-dev_join B
-run 0 B pull docs "$TMP/pullB"
-run 0 A status; SA=$(key safety_code)
-run 0 B status; SB=$(key safety_code)
+coffer_in A 0 --json push docs "$TMP/src"
+make_device B
+coffer_in B 0 --json pull docs "$TMP/pullB"
+coffer_in A 0 --json status; SA=$(key safety_code)
+coffer_in B 0 --json status; SB=$(key safety_code)
 [ "$SA" = "$SB" ] || fail "honest server: safety codes differ ($SA, $SB)"
 
 # ---- the fork: A and B each see their own version 2 ----
 # The server keeps a copy of its store and answers B from it.
 srv_stop
 cp -a "$TMP/data" "$TMP/data.fork"
-srv_again "$TMP/data"
+srv_restart "$TMP/data"
 echo "A's two" >"$TMP/src/f"
-run 0 A push docs "$TMP/src"
-run 0 A status; SA=$(key safety_code)
+coffer_in A 0 --json push docs "$TMP/src"
+coffer_in A 0 --json status; SA=$(key safety_code)
 srv_stop
 mv "$TMP/data" "$TMP/data.A"; mv "$TMP/data.fork" "$TMP/data"
-srv_again "$TMP/data"
+srv_restart "$TMP/data"
 mkdir "$TMP/srcB"; echo "B's two" >"$TMP/srcB/f"
-run 0 B push docs "$TMP/srcB"
+coffer_in B 0 --json push docs "$TMP/srcB"
 [ "$(key version)" = 2 ] || fail "B's push is not version 2"
-run 0 B status; SB=$(key safety_code)
+coffer_in B 0 --json status; SB=$(key safety_code)
 [ "$SA" != "$SB" ] || fail "forked: the safety codes agree ($SA)"
 # Now A is shown B's branch.
-run 3 A status
+coffer_in A 3 '' --json status
 grep -q 'not authentic' "$TMP/out" || fail "A does not say why"
-run 3 A pull docs "$TMP/pullA"
+coffer_in A 3 '' --json pull docs "$TMP/pullA"
 [ ! -e "$TMP/pullA" ] || [ -z "$(ls -A "$TMP/pullA")" ] || fail "A wrote something"
 echo "ok: fork: codes differ, A refuses B's branch (exit 3)"
 
 # ---- B (whose view is the server's) removes A; then the chain is rolled
 # back to before the removal ----
-run 0 B drive create notes
+coffer_in B 0 --json drive create notes
 echo n1 >"$TMP/srcB/n"
-run 0 B push notes "$TMP/srcB"
+coffer_in B 0 --json push notes "$TMP/srcB"
 AID=$(COFFER_HOME="$TMP/A" "$COFFER" --json device list 2>/dev/null | python3 -c \
     'import json,sys; print([d["id"] for d in json.load(sys.stdin)["devices"] if d["this_device"]][0])')
 LEN=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select chain_len from accounts where name = ?", ("alice",)).fetchone()[0])' "$TMP/data/meta.db")
-run 0 B device remove "$AID"
+coffer_in B 0 --json device remove "$AID"
 echo secret-after-removal >"$TMP/srcB/after"
-run 0 B push notes "$TMP/srcB"
+coffer_in B 0 --json push notes "$TMP/srcB"
 python3 - "$TMP/data/meta.db" "$ACCT" "$LEN" "$AID" <<'PY'
 import hashlib, sqlite3, sys
 c = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
@@ -70,9 +70,9 @@ c.execute("update accounts set chain_len = ?, chain_head = ? where id = ?", (n, 
 c.execute("update devices set removed_seq = NULL where account = ? and id = ?", (acct, aid))
 c.execute("commit")
 PY
-run 3 B status
-run 3 B pull notes "$TMP/pullB2"
-run 3 A pull notes "$TMP/pullA2"
+coffer_in B 3 '' --json status
+coffer_in B 3 '' --json pull notes "$TMP/pullB2"
+coffer_in A 3 '' --json pull notes "$TMP/pullA2"
 [ ! -e "$TMP/pullA2" ] || [ -z "$(ls -A "$TMP/pullA2")" ] || fail "A wrote something"
 echo "ok: chain rolled back past a removal: B refuses, A cannot read what came after (exit 3)"
 

@@ -5,7 +5,7 @@
 # head is one of the old head's (same content: the ids come from the new
 # secret, which B never had); B is refused (exit 4); an empty drive stays
 # empty; A's temporary folder is gone.
-. "$(dirname "$0")/devlib.sh"
+. "$(dirname "$0")/lib.sh"
 
 chunks() {
 	"$FORGE" --server "$SRV_URL" --home "$TMP/A" --account alice walk --drive docs |
@@ -14,20 +14,20 @@ chunks() {
 
 srv_start "$TMP/data"
 mkdir -m 700 "$TMP/A"
-run 0 A account create --server "$SRV_URL" alice --name A
-run 0 A drive create docs
-run 0 A drive create empty
+coffer_in A 0 --json account create --server "$SRV_URL" alice --name A
+coffer_in A 0 --json drive create docs
+coffer_in A 0 --json drive create empty
 $GEN 831 "$TMP/src" --files 15 >/dev/null
-run 0 A push docs "$TMP/src"
+coffer_in A 0 --json push docs "$TMP/src"
 chunks >"$TMP/before"
 [ -s "$TMP/before" ] || fail "no chunks listed"
-dev_join B; BID=$JOINED
-dev_join C
-run 0 B pull docs "$TMP/pullB"
+make_device B; BID=$JOINED
+make_device C
+coffer_in B 0 --json pull docs "$TMP/pullB"
 
-run 0 A device remove "$BID" --rekey
+coffer_in A 0 --json device remove "$BID" --rekey
 [ "$(key rekeyed)" = true ] || fail "rekeyed"
-run 0 A log docs
+coffer_in A 0 --json log docs
 [ "$(key version)" = 2 ] || fail "the re-sealed version is not version 2"
 chunks >"$TMP/after"
 [ -s "$TMP/after" ] || fail "no chunks listed after"
@@ -35,18 +35,18 @@ chunks >"$TMP/after"
 [ -z "$(find "$TMP/A" -name 'rekey-*')" ] || fail "the temporary folder is left"
 
 # C accepts the new head and reads it exactly; B is refused.
-run 0 C pull docs "$TMP/pullC"
-$CMP "$TMP/src" "$TMP/pullC" || fail "C's pull of the re-sealed version differs"
-run 0 C pull docs "$TMP/pullC1" --version 1
-$CMP "$TMP/src" "$TMP/pullC1" || fail "version 1 is no longer readable"
-run 0 C log empty
+coffer_in C 0 --json pull docs "$TMP/pullC"
+$CMP --ignore-top "$TMP/src" "$TMP/pullC" || fail "C's pull of the re-sealed version differs"
+coffer_in C 0 --json pull docs "$TMP/pullC1" --version 1
+$CMP --ignore-top "$TMP/src" "$TMP/pullC1" || fail "version 1 is no longer readable"
+coffer_in C 0 --json log empty
 [ ! -s "$TMP/out" ] || fail "the empty drive got a version"
-run 4 B pull docs "$TMP/pullB2"
+coffer_in B 4 '' --json pull docs "$TMP/pullB2"
 # Pushes go on under the new secret, on A and on C.
 echo more >"$TMP/src/more"
-run 0 C push docs "$TMP/src"
-run 0 A pull docs "$TMP/pullA"
-$CMP "$TMP/src" "$TMP/pullA" || fail "A's pull of C's version differs"
+coffer_in C 0 --json push docs "$TMP/src"
+coffer_in A 0 --json pull docs "$TMP/pullA"
+$CMP --ignore-top "$TMP/src" "$TMP/pullA" || fail "A's pull of C's version differs"
 
 srv_stop
 echo "83-devices-rekey: ok"

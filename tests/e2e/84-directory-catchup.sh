@@ -11,23 +11,9 @@
 # the directory moves on catches up, and with a record dropped the join
 # fails with exit 3 and leaves no account behind.  A head more than 4096
 # versions ahead (authentic): exit 1 with advice, pin unchanged; forged: 3.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull status device
 
-# run WANT HOME CMD...: coffer CMD in device HOME must exit WANT; stdout in $TMP/out.
-run() {
-	want=$1; home=$2; shift 2
-	if COFFER_HOME="$TMP/$home" "$COFFER" --json "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	then rc=0; else rc=$?; fi
-	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
-		echo "FAIL: sanitizer report from '$home: coffer $*'"; cat "$TMP/err"; exit 1
-	fi
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL: '$home: coffer $*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
-		tail -3 "$HITS" | sed 's/^/  proxy: /'
-		exit 1
-	fi
-}
 # drives: the names of the drives in the last status output, sorted.
 drives() {
 	python3 -c 'import json,sys; print(" ".join(sorted(d["name"] for d in json.load(open(sys.argv[1]))["drives"])))' "$TMP/out"
@@ -60,7 +46,7 @@ join() {
 	mkdir -m 700 "$TMP/$1"; rm -f "$TMP/join.rc" "$TMP/join.out"
 	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$PROXY_URL" alice \
 	    --name "$2" --timeout 60 >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
-	  echo $rc >"$TMP/join.rc" ) &
+	  echo "$rc" >"$TMP/join.rc" ) &
 	JOIN_PID=$!
 	i=0
 	while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
@@ -80,23 +66,23 @@ RECS='/directory/records$'
 mkdir -p "$TMP/pulls"
 
 srv_proxy_start "$TMP/data"
-new_home "$TMP/A"
-run 0 A account create --server "$PROXY_URL" alice --name laptop
-run 0 A drive create docs
+make_home "$TMP/A"
+coffer_in A 0 --json account create --server "$PROXY_URL" alice --name laptop
+coffer_in A 0 --json drive create docs
 $GEN 841 "$TMP/src" --files 6 --no-big >/dev/null
-run 0 A push docs "$TMP/src"
+coffer_in A 0 --json push docs "$TMP/src"
 
 # B joins and is pinned at the directory as it is (version 2).
 join B phone
-run 0 A device approve "$CODE"
+coffer_in A 0 --json device approve "$CODE"
 join_wait 0
-run 0 B status
+coffer_in B 0 --json status
 [ "$(drives)" = docs ] || fail "B's drives: $(drives)"
 P=$(pin_version B)
 [ "$P" = 2 ] && [ "$(dir_version)" = 2 ] || fail "B's pin $P, server $(dir_version)"
 
 # A moves the directory on by four versions while B looks away.
-for d in e1 e2 e3 e4; do run 0 A drive create "$d"; done
+for d in e1 e2 e3 e4; do coffer_in A 0 --json drive create "$d"; done
 [ "$(dir_version)" = 6 ] || fail "the directory is at $(dir_version), want 6"
 cp "$TMP/B/directory.pin" "$TMP/pin.before"
 
@@ -104,7 +90,7 @@ cp "$TMP/B/directory.pin" "$TMP/pin.before"
 # refused WHAT: B's status exits 3, the proxy tampered, the pin is unchanged.
 refused() {
 	arm
-	run 3 B status
+	coffer_in B 3 '' --json status
 	[ "$(hits)" -gt "$ARMED" ] || fail "$1: the proxy never tampered (test defect)"
 	cmp -s "$TMP/B/directory.pin" "$TMP/pin.before" || fail "$1: B's directory pin moved"
 	cat "$TMP/out" "$TMP/err" | grep -q "not authentic" || fail "$1: no message"
@@ -136,7 +122,7 @@ refused "the head replaced by an older answer"
 # One record per page is honest paging: B catches up.
 rules "[{\"op\": \"json_list\", \"path\": \"$RECS\", \"key\": \"records\", \"action\": \"keep\", \"n\": 1}]"
 arm
-run 0 B status
+coffer_in B 0 --json status
 [ "$(hits)" -ge "$((ARMED + 2))" ] || fail "paging: the proxy cut fewer than two pages"
 [ "$(drives)" = "docs e1 e2 e3 e4" ] || fail "B's drives after catching up: $(drives)"
 [ "$(pin_version B)" = 6 ] || fail "B's pin after catching up: $(pin_version B)"
@@ -145,16 +131,16 @@ rules '[]'
 
 # And with a whole page at once, again from further behind.
 cp "$TMP/B/directory.pin" "$TMP/pin.before"
-for d in f1 f2 f3; do run 0 A drive create "$d"; done
-run 0 B pull docs "$TMP/pulls/b"
+for d in f1 f2 f3; do coffer_in A 0 --json drive create "$d"; done
+coffer_in B 0 --json pull docs "$TMP/pulls/b"
 $CMP --ignore-top "$TMP/src" "$TMP/pulls/b" || fail "B's pull differs"
 [ "$(pin_version B)" = 9 ] || fail "B's pin: $(pin_version B)"
-run 0 B status
+coffer_in B 0 --json status
 [ "$(drives)" = "docs e1 e2 e3 e4 f1 f2 f3" ] || fail "B's drives: $(drives)"
 echo "ok: B pulled after falling three versions behind"
 # B writes next: A, now behind by one, accepts B's record.
-run 0 B drive create fromB
-run 0 A status
+coffer_in B 0 --json drive create fromB
+coffer_in A 0 --json status
 [ "$(drives)" = "docs e1 e2 e3 e4 f1 f2 f3 fromB" ] || fail "A's drives: $(drives)"
 
 # A join whose approval is seen only after the directory moved on: the
@@ -165,9 +151,9 @@ DROP="{\"op\": \"json_list\", \"path\": \"$RECS\", \"key\": \"records\", \"actio
 # First with a record dropped: the join fails (exit 3) and saves nothing.
 rules "[$HOLD]"
 join C tablet
-run 0 A device approve "$CODE"
+coffer_in A 0 --json device approve "$CODE"
 V=$(dir_version)
-for d in g1 g2 g3; do run 0 A drive create "$d"; done
+for d in g1 g2 g3; do coffer_in A 0 --json drive create "$d"; done
 arm
 rules "[$DROP]"
 join_wait 3
@@ -178,16 +164,16 @@ echo "ok: join with a record in between dropped: refused (exit 3), nothing saved
 # Then honestly: the device joins and sees every drive.
 rules "[$HOLD]"
 join D desk
-run 0 A device approve "$CODE"
+coffer_in A 0 --json device approve "$CODE"
 V=$(dir_version)
-for d in h1 h2 h3; do run 0 A drive create "$d"; done
+for d in h1 h2 h3; do coffer_in A 0 --json drive create "$d"; done
 [ "$(dir_version)" = "$((V + 3))" ] || fail "the directory did not move"
 rules '[]'
 join_wait 0
 [ "$(pin_version D)" = "$((V + 3))" ] || fail "D's pin: $(pin_version D), want $((V + 3))"
-run 0 D status
+coffer_in D 0 --json status
 [ "$(drives)" = "docs e1 e2 e3 e4 f1 f2 f3 fromB g1 g2 g3 h1 h2 h3" ] || fail "D's drives: $(drives)"
-run 0 D pull docs "$TMP/pulls/d"
+coffer_in D 0 --json pull docs "$TMP/pulls/d"
 $CMP --ignore-top "$TMP/src" "$TMP/pulls/d" || fail "D's pull differs"
 echo "ok: a device approved at version $V joined at version $((V + 3)) and pulled"
 
@@ -212,24 +198,24 @@ c.execute("COMMIT")
 PY
 }
 H=$(dir_version)
-run 0 B status
+coffer_in B 0 --json status
 cp "$TMP/B/directory.pin" "$TMP/pin.before"
 FAR=$((H + 5000))
 COFFER_HOME="$TMP/A" "$FORGE" --server "$PROXY_URL" --home "$TMP/A" --account alice \
     dir-resign --version "$FAR" --out "$TMP/far" || fail "forge dir-resign"
 record "$H" "$TMP/head"
 setdir "$FAR" "$TMP/far"
-run 1 B status
+coffer_in B 1 '' --json status
 grep -q "too far behind" "$TMP/out" "$TMP/err" || fail "no 'too far behind' message"
 cmp -s "$TMP/B/directory.pin" "$TMP/pin.before" || fail "a head too far ahead moved the pin"
 echo "ok: a head 5000 versions ahead: exit 1, 'too far behind', pin unchanged"
 python3 -c 'import sys; b=bytearray(open(sys.argv[1],"rb").read()); b[-10]^=1; open(sys.argv[1],"wb").write(bytes(b))' "$TMP/far"
 setdir "$FAR" "$TMP/far"
-run 3 B status
+coffer_in B 3 '' --json status
 cmp -s "$TMP/B/directory.pin" "$TMP/pin.before" || fail "a forged far head moved the pin"
 echo "ok: a forged head 5000 versions ahead: exit 3, pin unchanged"
 setdir "$H" "$TMP/head"
-run 0 B status
+coffer_in B 0 --json status
 [ "$(pin_version B)" = "$H" ] || fail "B's pin after the store was put back"
 
 proxy_stop

@@ -19,7 +19,7 @@
 #   chunk written before its removal (found in the store) but not that of
 #   the file pushed after (no id C computes is in the store), and opens
 #   nothing written after.
-. "$(dirname "$0")/devlib.sh"
+. "$(dirname "$0")/lib.sh"
 
 # opens LIST OPENFILE WHAT: every "DRIVE ID" of LIST has an "open" line.
 opens() {
@@ -67,15 +67,15 @@ walk_ids() {
 }
 
 srv_start "$TMP/data"
-dev_account A laptop
-run 0 A drive create docs
+make_account A laptop
+coffer_in A 0 --json drive create docs
 $GEN 851 "$TMP/src" --files 12 >/dev/null
 printf 'a small file, one chunk, written before the removals\n' >"$TMP/src/small-before"
-run 0 A push docs "$TMP/src"
-dev_join B phone; BID=$JOINED
-dev_join C tablet; CID=$JOINED
-run 0 B pull docs "$TMP/pullB"
-$CMP "$TMP/src" "$TMP/pullB" || fail "B's pull differs"
+coffer_in A 0 --json push docs "$TMP/src"
+make_device B phone; BID=$JOINED
+make_device C tablet; CID=$JOINED
+coffer_in B 0 --json pull docs "$TMP/pullB"
+$CMP --ignore-top "$TMP/src" "$TMP/pullB" || fail "B's pull differs"
 objects >"$TMP/before"
 [ -s "$TMP/before" ] || fail "no objects stored"
 
@@ -86,20 +86,20 @@ opens "$TMP/before" "$TMP/open0" "control: a trusted device opens every object o
 grep -q '^epoch 1$' "$TMP/open0" || fail "B has no epoch key"
 
 # ---- A removes B, then writes ----
-run 0 A device remove "$BID"
+coffer_in A 0 --json device remove "$BID"
 [ "$(key epoch)" = 2 ] || fail "the removal does not start epoch 2"
 # C looks at once: a device that misses two directory records in a row
 # is refused today (session.c sync_dir fetches no records in between).
-run 0 C status
+coffer_in C 0 --json status
 printf 'a small file written after B was removed\n' >"$TMP/src/small-after"
 echo "changed after the removal" >>"$(find "$TMP/src" -type f ! -name 'small-*' | sort | head -1)"
 $GEN 852 "$TMP/src/new-after" --files 6 >/dev/null
-run 0 A push docs "$TMP/src"
-run 0 A drive create later
+coffer_in A 0 --json push docs "$TMP/src"
+coffer_in A 0 --json drive create later
 mkdir "$TMP/later"; echo "a drive made after the removal" >"$TMP/later/f"
-run 0 A push later "$TMP/later"
-run 0 C pull docs "$TMP/pullC"
-$CMP "$TMP/src" "$TMP/pullC" || fail "C's pull differs"
+coffer_in A 0 --json push later "$TMP/later"
+coffer_in C 0 --json pull docs "$TMP/pullC"
+$CMP --ignore-top "$TMP/src" "$TMP/pullC" || fail "C's pull differs"
 store_copy "$TMP/copy1"
 objects "$TMP/copy1" >"$TMP/after1"
 comm -13 "$TMP/before" "$TMP/after1" >"$TMP/new1"
@@ -141,12 +141,12 @@ grep -q "^sealed $DOCS $ID key-unknown$" "$TMP/open1" || fail "B opens small-aft
 echo "ok: plain removal: B computes the id of a chunk written after (the documented leak) but cannot open it"
 
 # ---- A removes C with --rekey, then writes ----
-run 0 A device remove "$CID" --rekey
+coffer_in A 0 --json device remove "$CID" --rekey
 [ "$(key rekeyed)" = true ] || fail "not rekeyed"
-run 4 C status
+coffer_in C 4 '' --json status
 objects >"$TMP/before2"
 printf 'a small file written after C was removed with --rekey\n' >"$TMP/src/small-after2"
-run 0 A push docs "$TMP/src"
+coffer_in A 0 --json push docs "$TMP/src"
 store_copy "$TMP/copy2"
 objects "$TMP/copy2" >"$TMP/after2"
 comm -13 "$TMP/before2" "$TMP/after2" >"$TMP/new2"
@@ -170,8 +170,8 @@ awk '{ print $2, $4 }' "$TMP/cid" >"$TMP/cid.ids"
 sort -u "$TMP/cid.ids" | comm -12 - "$TMP/after2" | grep -q . &&
     fail "C computed the id of a chunk pushed after its removal with --rekey"
 echo "ok: --rekey: C computes no id of a chunk pushed after its removal (and does for one before)"
-run 0 A pull docs "$TMP/pullA"
-$CMP "$TMP/src" "$TMP/pullA" || fail "A's pull differs"
+coffer_in A 0 --json pull docs "$TMP/pullA"
+$CMP --ignore-top "$TMP/src" "$TMP/pullA" || fail "A's pull differs"
 
 srv_stop
 echo "85-devices-offline: ok"

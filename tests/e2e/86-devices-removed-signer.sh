@@ -20,40 +20,40 @@
 #   recovery key): refused (exit 3), nothing added to the chain, no
 #   account on the recovering home; with the real chain back, the same
 #   key recovers (so the key and the setup were right).
-. "$(dirname "$0")/devlib.sh"
+. "$(dirname "$0")/lib.sh"
 
 short() { echo "$1" | cut -c1-16; }
 
 srv_start "$TMP/data"
-dev_account A laptop
-AID=$(dev_id A)
-run 0 A drive create docs
+make_account A laptop
+AID=$(device_id A)
+coffer_in A 0 --json drive create docs
 $GEN 861 "$TMP/src" --files 8 >/dev/null
-run 0 A push docs "$TMP/src"
-dev_join B phone; BID=$JOINED
-run 0 B status
-dev_join C tablet; CID=$JOINED
+coffer_in A 0 --json push docs "$TMP/src"
+make_device B phone; BID=$JOINED
+coffer_in B 0 --json status
+make_device C tablet; CID=$JOINED
 
 # ---- notices name the devices ----
-run 0 B status
+coffer_in B 0 --json status
 grep -q "device chain entry 2: device added: 'tablet' ($CID), by 'laptop' ($(short "$AID"))" "$TMP/err" ||
     { cat "$TMP/err"; fail "B's notice does not name the added device and its approver"; }
-run 0 B status
+coffer_in B 0 --json status
 grep -q 'device chain' "$TMP/err" && { cat "$TMP/err"; fail "a notice with nothing changed"; }
 echo "ok: notice: device added, with its name and id and who approved it"
 
 F="$FORGE --server $SRV_URL --account $DEV_ACCOUNT"
 $F --home "$TMP/B" rotate >"$TMP/rot" || fail "forge rotate by B"
 grep -q '^epoch 2$' "$TMP/rot" || fail "B's rotation is not epoch 2"
-run 0 A status
+coffer_in A 0 --json status
 grep -q "device chain entry 3: account key rotated by 'phone' ($(short "$BID")).*(epoch 2)" "$TMP/err" ||
     { cat "$TMP/err"; fail "A's notice does not name the rotation's signer"; }
-run 0 C pull docs "$TMP/pullC"
-$CMP "$TMP/src" "$TMP/pullC" || fail "C's pull differs"
-run 0 A device remove "$BID"
+coffer_in C 0 --json pull docs "$TMP/pullC"
+$CMP --ignore-top "$TMP/src" "$TMP/pullC" || fail "C's pull differs"
+coffer_in A 0 --json device remove "$BID"
 [ "$(key epoch)" = 3 ] || fail "the removal does not start epoch 3"
 REMSEQ=$(($(chain_len) - 1))
-run 0 C status
+coffer_in C 0 --json status
 grep -q "device chain entry $REMSEQ: device removed: 'phone' ($BID), by 'laptop' ($(short "$AID")).*(epoch 3)" "$TMP/err" ||
     { cat "$TMP/err"; fail "C's notice does not name the removed device"; }
 echo "ok: notice: key rotated and device removed, with names and ids"
@@ -66,16 +66,16 @@ sql 'select env from envelopes where account = ? and recipient = ? and epoch = 3
 OLD=$(sql 'select count(*) from envelopes where account = ? and recipient = ? and epoch = 2' "x:$ACCT" "x:$CID")
 [ "$OLD" = 1 ] || fail "no envelope of B's epoch 2 for C"
 mkdir -p "$TMP/pulls"
-dev_snapshot "$TMP/C/drives" "$TMP/snapC"
+snapshot "$TMP/C/drives" "$TMP/snapC"
 cp "$TMP/C/directory.pin" "$TMP/dirpinC"
 # (a) the real one withheld: only B's envelope of epoch 2, signed before
 # B's removal, is left for C.
 sql 'delete from envelopes where account = ? and recipient = ? and epoch = 3' "x:$ACCT" "x:$CID" >/dev/null
-run 3 C status
+coffer_in C 3 '' --json status
 grep -q 'not authentic' "$TMP/out" || fail "C does not say why"
-run 3 C pull docs "$TMP/pulls/c1"
+coffer_in C 3 '' --json pull docs "$TMP/pulls/c1"
 [ ! -e "$TMP/pulls/c1" ] || [ -z "$(ls -A "$TMP/pulls/c1")" ] || fail "C wrote something"
-dev_unchanged "$TMP/C/drives" "$TMP/snapC" "an envelope pre-signed by B"
+assert_unchanged "$TMP/C/drives" "$TMP/snapC" "an envelope pre-signed by B"
 cmp -s "$TMP/C/directory.pin" "$TMP/dirpinC" || fail "C's directory pin changed"
 echo "ok: envelope pre-signed by B before its removal, served after: refused (exit 3), nothing written"
 # (b) an envelope B signs for the removal entry itself (the keys it has,
@@ -84,17 +84,17 @@ echo "ok: envelope pre-signed by B before its removal, served after: refused (ex
 grep -q '^epoch 3$' "$TMP/envb" && grep -q '^known 2$' "$TMP/envb" || { cat "$TMP/envb"; fail "B's envelope"; }
 sql 'insert into envelopes(account, recipient, entry_hash, epoch, env) values (?, ?, ?, 3, ?)' \
     "x:$ACCT" "x:$CID" "x:$REMHASH" "f:$TMP/env.b" >/dev/null
-run 3 C status
-run 3 C pull docs "$TMP/pulls/c2"
+coffer_in C 3 '' --json status
+coffer_in C 3 '' --json pull docs "$TMP/pulls/c2"
 [ ! -e "$TMP/pulls/c2" ] || [ -z "$(ls -A "$TMP/pulls/c2")" ] || fail "C wrote something"
-dev_unchanged "$TMP/C/drives" "$TMP/snapC" "an envelope signed by removed B"
+assert_unchanged "$TMP/C/drives" "$TMP/snapC" "an envelope signed by removed B"
 cmp -s "$TMP/C/directory.pin" "$TMP/dirpinC" || fail "C's directory pin changed"
 echo "ok: envelope signed by B for its own removal entry: refused (exit 3), nothing written"
 # Control: the real envelope back.
 sql 'update envelopes set env = ? where account = ? and recipient = ? and epoch = 3' \
     "f:$TMP/env.real" "x:$ACCT" "x:$CID" >/dev/null
-run 0 C pull docs "$TMP/pulls/c3"
-$CMP "$TMP/src" "$TMP/pulls/c3" || fail "C's pull with the real envelope differs"
+coffer_in C 0 --json pull docs "$TMP/pulls/c3"
+$CMP --ignore-top "$TMP/src" "$TMP/pulls/c3" || fail "C's pull with the real envelope differs"
 
 # ---- a commit by B naming a chain head from before its removal ----
 # OLDSEQ: C's addition (entry 2, epoch 1), where B was trusted; A's
@@ -105,23 +105,23 @@ ROOT=$($FA walk --drive docs | sed -n 's/^root //p')
 [ -n "$ROOT" ] || fail "no root"
 $FA commit --drive docs --root "$ROOT" --chain-seq "$OLDSEQ" >"$TMP/ca" || fail "forge commit by A"
 grep -q '^version 2$' "$TMP/ca" || fail "A's commit is not version 2"
-run 0 C pull docs "$TMP/pulls/c4"
-$CMP "$TMP/src" "$TMP/pulls/c4" || fail "the control commit's pull differs"
-run 0 A pull docs "$TMP/pulls/a4"
-dev_snapshot "$TMP/C/drives" "$TMP/snapC"
-dev_snapshot "$TMP/A/drives" "$TMP/snapA"
+coffer_in C 0 --json pull docs "$TMP/pulls/c4"
+$CMP --ignore-top "$TMP/src" "$TMP/pulls/c4" || fail "the control commit's pull differs"
+coffer_in A 0 --json pull docs "$TMP/pulls/a4"
+snapshot "$TMP/C/drives" "$TMP/snapC"
+snapshot "$TMP/A/drives" "$TMP/snapA"
 $FA commit --drive docs --root "$ROOT" --chain-seq "$OLDSEQ" --sign-key "$TMP/B/device.key" >"$TMP/cb" ||
     fail "forge commit signed by B"
 grep -q '^version 3$' "$TMP/cb" || fail "B's commit is not version 3"
-run 3 C pull docs "$TMP/pulls/c5"
+coffer_in C 3 '' --json pull docs "$TMP/pulls/c5"
 [ ! -e "$TMP/pulls/c5" ] || [ -z "$(ls -A "$TMP/pulls/c5")" ] || fail "C wrote something"
 mkdir "$TMP/pulls/c6"; echo keep >"$TMP/pulls/c6/mine"
-dev_snapshot "$TMP/pulls" "$TMP/snapP"
-run 3 C pull docs "$TMP/pulls/c6" --overwrite
-dev_unchanged "$TMP/pulls" "$TMP/snapP" "B's commit (pull --overwrite)"
-dev_unchanged "$TMP/C/drives" "$TMP/snapC" "B's commit"
-run 3 A pull docs "$TMP/pulls/a5"
-dev_unchanged "$TMP/A/drives" "$TMP/snapA" "B's commit"
+snapshot "$TMP/pulls" "$TMP/snapP"
+coffer_in C 3 '' --json pull docs "$TMP/pulls/c6" --overwrite
+assert_unchanged "$TMP/pulls" "$TMP/snapP" "B's commit (pull --overwrite)"
+assert_unchanged "$TMP/C/drives" "$TMP/snapC" "B's commit"
+coffer_in A 3 '' --json pull docs "$TMP/pulls/a5"
+assert_unchanged "$TMP/A/drives" "$TMP/snapA" "B's commit"
 echo "ok: commit by removed B naming a chain head from before its removal: refused (exit 3), nothing written"
 
 # ---- recover against the server's own chain around the real recovery key ----
@@ -168,11 +168,11 @@ rm -rf "$TMP/R"; mkdir -m 700 "$TMP/R"
 if echo "$RK" | COFFER_HOME="$TMP/R" "$COFFER" --json recover --server "$SRV_URL" "$DEV_ACCOUNT" \
     --name rescued --keep-devices >"$TMP/out" 2>"$TMP/err"; then rc=0; else rc=$?; fi
 [ "$rc" = 0 ] || { cat "$TMP/out" "$TMP/err"; fail "recover from the real chain exited $rc"; }
-run 0 R device list
+coffer_in R 0 --json device list
 grep -q '"rescued"' "$TMP/out" || fail "R is not listed"
 # A's next command names the recovered device, added by the recovery key.
-run 0 A device list
-grep -q "device added: 'rescued' ($(dev_id R)), by the recovery key" "$TMP/err" ||
+coffer_in A 0 --json device list
+grep -q "device added: 'rescued' ($(device_id R)), by the recovery key" "$TMP/err" ||
     { cat "$TMP/err"; fail "A's notice does not name the recovered device and the recovery key"; }
 
 srv_stop

@@ -15,18 +15,17 @@
 #    with a real pull killed while it writes a large file.
 # 3. Two pulls into one folder: the second exits 1 at once, the first
 #    completes.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull ls
-LC_ALL=C; export LC_ALL
 # A refusal exits 1, as a sanitizer report would: look for one.
 no_san() {
-	if grep -q 'Sanitizer\|runtime error' "$TMP/last.err" "$TMP/last.out"; then
-		cat "$TMP/last.err"; fail "sanitizer report"
+	if grep -q 'Sanitizer\|runtime error' "$TMP/err" "$TMP/out"; then
+		cat "$TMP/err"; fail "sanitizer report"
 	fi
 }
 
 srv_proxy_start "$TMP/data"
-adv_account
+proxy_account
 ESCNAME=$(printf 'esc\033[31mred')
 
 # ---- 1. entries of another kind ----
@@ -53,9 +52,9 @@ printf 'keep n\n' >"$T/n/x/keep.txt"
 printf 'old z\n' >"$T/zz.txt"
 snapshot "$T" "$TMP/snap.t"
 
-expect_rc 1 "$COFFER" pull docs "$T" --overwrite
+expect_exit 1 '' "$COFFER" pull docs "$T" --overwrite
 no_san
-E="$TMP/last.err"
+E="$TMP/err"
 for l in "a: a folder here, a file in the version" \
     "b: a file here, a folder in the version" \
     "c: a file here, a symlink in the version" \
@@ -72,14 +71,14 @@ assert_unchanged "$T" "$TMP/snap.t"
 [ "$(cat "$T/a/keep.txt")" = "keep me" ] || fail "keep.txt lost"
 echo "ok: entries of another kind stop the pull before any write, each named"
 
-expect_rc 1 "$COFFER" --json pull docs "$T" --overwrite
+expect_exit 1 '' "$COFFER" --json pull docs "$T" --overwrite
 no_san
-grep -q '"status":1' "$TMP/last.out" && grep -q 'nothing was written' "$TMP/last.out" ||
-    { cat "$TMP/last.out"; fail "the JSON refusal is not status 1 with its reason"; }
+grep -q '"status":1' "$TMP/out" && grep -q 'nothing was written' "$TMP/out" ||
+    { cat "$TMP/out"; fail "the JSON refusal is not status 1 with its reason"; }
 assert_unchanged "$T" "$TMP/snap.t"
 
 # With --delete the version replaces them, and the target is the version.
-expect_rc 0 "$COFFER" pull docs "$T" --overwrite --delete
+expect_exit 0 "$COFFER" pull docs "$T" --overwrite --delete
 $CMP --ignore-top "$SRC" "$T" || fail "--delete did not give the version"
 echo "ok: --delete replaces entries of another kind"
 
@@ -89,7 +88,7 @@ mkdir -p "$S2/sub" "$S2/sub2"
 printf 'one\n' >"$S2/one"
 printf 'two\n' >"$S2/sub/two"
 printf 'three\n' >"$S2/sub2/three"
-expect_rc 0 "$COFFER" --json drive create tmpd
+expect_exit 0 "$COFFER" --json drive create tmpd
 push tmpd "$S2"
 T2="$TMP/pulls/t2"
 pull_ok tmpd "$T2"
@@ -118,14 +117,14 @@ printf 'x\n' >"$T2/sub2/.coffer-tmp-$H2"
 ln -s "$OUT/victim" "$T2/.coffer-tmp-$H-5"
 ln -s "$OUT/victim" "$T2/extra/.coffer-tmp-$H2"
 snapshot "$OUT" "$TMP/snap.out"
-expect_rc 0 "$COFFER" pull tmpd "$T2" --overwrite
+expect_exit 0 "$COFFER" pull tmpd "$T2" --overwrite
 for p in ".coffer-tmp-$H-0" "sub/.coffer-tmp-$H-1f" ".coffer-tmp-$H" \
     "sub/.coffer-tmp-$H2"; do
 	[ ! -e "$T2/$p" ] && [ ! -L "$T2/$p" ] ||
 	    fail "the stale temporary file $p survived --overwrite"
 done
-grep -q 'removed 4 temporary files left by an interrupted pull' "$TMP/last.err" ||
-    { cat "$TMP/last.err"; fail "the removal is not reported"; }
+grep -q 'removed 4 temporary files left by an interrupted pull' "$TMP/err" ||
+    { cat "$TMP/err"; fail "the removal is not reported"; }
 for p in .coffer-tmp-notours .coffer-tmp-0123456789ABCDEF-0 ".coffer-tmp-$H-00" \
     ".coffer-tmp-$H-0.txt" "sub2/.coffer-tmp-$H-2" "extra/.coffer-tmp-$H-3" \
     "sub2/.coffer-tmp-$H2" ".coffer-tmp-$H-5" "extra/.coffer-tmp-$H2"; do
@@ -147,26 +146,26 @@ printf 'stale\n' >"$P/.coffer-tmp-$H-0"
 printf 'stale\n' >"$P/d/.coffer-tmp-$H-a"
 ln -s somewhere "$P/.coffer-tmp-$H"
 printf 'mine\n' >"$P/.coffer-tmp-notours"
-expect_rc 0 "$COFFER" --json drive create pushd
+expect_exit 0 "$COFFER" --json drive create pushd
 push pushd "$P"
 W='a temporary file of an interrupted pull: not pushed (a pull into this folder removes it)'
 for p in ".coffer-tmp-$H-0" "d/.coffer-tmp-$H-a" ".coffer-tmp-$H"; do
-	grep -qF "$p: $W" "$TMP/last.err" ||
-	    { cat "$TMP/last.err"; fail "push does not say it left $p out"; }
+	grep -qF "$p: $W" "$TMP/err" ||
+	    { cat "$TMP/err"; fail "push does not say it left $p out"; }
 done
-[ "$(grep -cF "$W" "$TMP/last.err")" = 3 ] ||
-    { cat "$TMP/last.err"; fail "push warned about something else"; }
-grep -q '"skipped": *0' "$TMP/last.out" ||
-    { cat "$TMP/last.out"; fail "push counted a pull's temporary file as skipped"; }
-expect_rc 0 "$COFFER" --json ls pushd
-grep -q '"name":"real"' "$TMP/last.out" && grep -q '"name":".coffer-tmp-notours"' "$TMP/last.out" ||
-    { cat "$TMP/last.out"; fail "ls does not list what push should keep"; }
-if grep -q "coffer-tmp-$H" "$TMP/last.out"; then
-	cat "$TMP/last.out"; fail "push stored a temporary file of a pull"
+[ "$(grep -cF "$W" "$TMP/err")" = 3 ] ||
+    { cat "$TMP/err"; fail "push warned about something else"; }
+grep -q '"skipped": *0' "$TMP/out" ||
+    { cat "$TMP/out"; fail "push counted a pull's temporary file as skipped"; }
+expect_exit 0 "$COFFER" --json ls pushd
+grep -q '"name":"real"' "$TMP/out" && grep -q '"name":".coffer-tmp-notours"' "$TMP/out" ||
+    { cat "$TMP/out"; fail "ls does not list what push should keep"; }
+if grep -q "coffer-tmp-$H" "$TMP/out"; then
+	cat "$TMP/out"; fail "push stored a temporary file of a pull"
 fi
-expect_rc 0 "$COFFER" --json ls pushd d
-if grep -q "coffer-tmp-$H" "$TMP/last.out"; then
-	cat "$TMP/last.out"; fail "push stored a temporary file of a pull (in d/)"
+expect_exit 0 "$COFFER" --json ls pushd d
+if grep -q "coffer-tmp-$H" "$TMP/out"; then
+	cat "$TMP/out"; fail "push stored a temporary file of a pull (in d/)"
 fi
 echo "ok: push never stores a pull's temporary file"
 
@@ -176,7 +175,7 @@ B="$TMP/src4"
 mkdir -p "$B"
 head -c 67108864 /dev/urandom >"$B/big"
 printf 'small\n' >"$B/small"
-expect_rc 0 "$COFFER" --json drive create big
+expect_exit 0 "$COFFER" --json drive create big
 push big "$B"
 # catch_tmp TARGET: start "pull big TARGET" as $KPID and stop it while a
 # temporary file of it is in TARGET; 1 if it ended before.
@@ -201,10 +200,10 @@ catch_tmp() {
 T4="$TMP/pulls/t4"
 if catch_tmp "$T4"; then
 	snapshot "$T4" "$TMP/snap.t4"
-	expect_rc 1 "$COFFER" pull big "$T4" --overwrite --delete
+	expect_exit 1 '' "$COFFER" pull big "$T4" --overwrite --delete
 	no_san
-	grep -qF "another pull into $T4 is running" "$TMP/last.err" ||
-	    { cat "$TMP/last.err"; kill -KILL "$KPID"; fail "the second pull does not say why"; }
+	grep -qF "another pull into $T4 is running" "$TMP/err" ||
+	    { cat "$TMP/err"; kill -KILL "$KPID"; fail "the second pull does not say why"; }
 	assert_unchanged "$T4" "$TMP/snap.t4"
 	kill -CONT "$KPID"
 	rc=0; wait "$KPID" || rc=$?
@@ -223,11 +222,11 @@ if catch_tmp "$T3"; then
 	kill -KILL "$KPID"
 	wait "$KPID" 2>/dev/null || true
 	find "$T3" -maxdepth 1 -name '.coffer-tmp-*' | grep -q . || fail "the temporary file went away"
-	expect_rc 0 "$COFFER" pull big "$T3" --overwrite
+	expect_exit 0 "$COFFER" pull big "$T3" --overwrite
 	if find "$T3" -maxdepth 1 -name '.coffer-tmp-*' | grep -q .; then
 		ls -A "$T3"; fail "the killed pull's temporary file survived --overwrite"
 	fi
-	grep -q 'temporary files\{0,1\} left by an interrupted pull' "$TMP/last.err" ||
+	grep -q 'temporary files\{0,1\} left by an interrupted pull' "$TMP/err" ||
 	    fail "the removal is not reported"
 	cmp -s "$B/big" "$T3/big" || fail "the big file is not the version's"
 	echo "ok: a killed pull's temporary file is removed by the next pull"

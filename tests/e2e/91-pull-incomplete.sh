@@ -7,9 +7,8 @@
 # leaves no temporary file behind, and ends with its normal result line
 # and exit 6 ("incomplete": true, "skipped", "changed": 0 in JSON).
 # Skipped (with a message) when run as root without setpriv.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull
-LC_ALL=C; export LC_ALL
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root to own the obstacles (run the suite as root)"; exit 77; }
 command -v setpriv >/dev/null || { echo "SKIP: root without setpriv"; exit 77; }
@@ -20,18 +19,15 @@ mkdir -m 777 "$U"
 srv_start "$TMP/data"
 
 # as_nobody WANT ARGS...: coffer ARGS as nobody must exit WANT; output in
-# $TMP/last.out and $TMP/last.err.
+# $TMP/out and $TMP/err.
 as_nobody() {
 	_want=$1; shift
-	if $AS env COFFER_HOME="$U/home" "$COFFER" "$@" >"$TMP/last.out" 2>"$TMP/last.err"
+	if $AS env COFFER_HOME="$U/home" "$COFFER" "$@" >"$TMP/out" 2>"$TMP/err"
 	then _rc=0; else _rc=$?; fi
-	if grep -q 'Sanitizer\|runtime error' "$TMP/last.err"; then
-		cat "$TMP/last.err"; fail "sanitizer report from 'coffer $*'"
+	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
+		cat "$TMP/err"; fail "sanitizer report from 'coffer $*'"
 	fi
-	[ "$_rc" = "$_want" ] || { cat "$TMP/last.out" "$TMP/last.err"; fail "'coffer $*' exited $_rc, want $_want"; }
-}
-key() {
-	tail -1 "$TMP/last.out" | python3 -c 'import json,sys; v=json.load(sys.stdin)[sys.argv[1]]; print(str(v).lower() if isinstance(v,bool) else v)' "$1"
+	[ "$_rc" = "$_want" ] || { cat "$TMP/out" "$TMP/err"; fail "'coffer $*' exited $_rc, want $_want"; }
 }
 
 $AS sh -eu -c '
@@ -58,10 +54,10 @@ chown 65534:65534 "$D"
 
 as_nobody 6 --json pull docs "$D" --overwrite
 [ "$(key incomplete)" = true ] || fail "incomplete is not true"
-[ "$(key skipped)" = 4 ] || { cat "$TMP/last.out" "$TMP/last.err"; fail "skipped is $(key skipped), want 4"; }
+[ "$(key skipped)" = 4 ] || { cat "$TMP/out" "$TMP/err"; fail "skipped is $(key skipped), want 4"; }
 [ "$(key changed)" = 0 ] || fail "changed is not 0"
 [ "$(key files)" = 3 ] || fail "files written: $(key files), want 3"
-E="$TMP/last.err"
+E="$TMP/err"
 grep -q '^coffer: locked/inner.txt: could not be written (Permission denied), skipped$' "$E" &&
 grep -q '^coffer: sticky/theirs.txt: could not be written (Operation not permitted), skipped$' "$E" &&
 grep -q "^coffer: locked: could not set the folder's mode and time (Operation not permitted)$" "$E" &&
@@ -78,10 +74,10 @@ echo "ok: paths that cannot be written are named and skipped, exit 6, no tempora
 
 # The text form: the normal result line, marked incomplete, and the count.
 as_nobody 6 pull docs "$D" --overwrite
-grep -q "^docs version 1: 3 files, 0 folders, 0 symlinks, .* written to $D (incomplete)$" "$TMP/last.out" ||
-    { cat "$TMP/last.out"; fail "no result line"; }
-grep -q '^coffer: 4 paths could not be written (listed above); everything else was$' "$TMP/last.err" ||
-    { cat "$TMP/last.err"; fail "no count of the paths not written"; }
+grep -q "^docs version 1: 3 files, 0 folders, 0 symlinks, .* written to $D (incomplete)$" "$TMP/out" ||
+    { cat "$TMP/out"; fail "no result line"; }
+grep -q '^coffer: 4 paths could not be written (listed above); everything else was$' "$TMP/err" ||
+    { cat "$TMP/err"; fail "no count of the paths not written"; }
 left=$(find "$D" -name '.coffer-tmp-*')
 [ -z "$left" ] || fail "temporary files left behind: $left"
 

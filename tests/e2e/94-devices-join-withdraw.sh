@@ -16,21 +16,11 @@
 # - the race, approval first: the proxy holds the approval back until the
 #   join gives up; the withdrawal gets 409 (the device is in the chain
 #   already) and the join completes instead (exit 0), and works.
-. "$(dirname "$0")/devlib.sh"
-# The proxy too (advlib makes its own TMP: drop devlib's, still empty).
-_devtmp=$TMP
-ADV_E2E=$(dirname "$0")
-. "$ADV_E2E/advlib.sh"
-rmdir "$_devtmp"
+. "$(dirname "$0")/lib.sh"
 
 srv_proxy_start "$TMP/data"
 UP=$SRV_URL
 SRV_URL=$PROXY_URL	# every device talks to the proxy
-rules() {
-	printf '{"upstream": "%s", "rules": %s}\n' "$UP" "$1" >"$RULES.new"
-	mv "$RULES.new" "$RULES"
-	sleep 0.02
-}
 
 # status_is N: the JSON error line of the last 'run' has "status": N.
 status_is() {
@@ -57,7 +47,7 @@ print(c[0:5] + "-" + c[5:10] + "-" + c[10:15] + "-" + c[15:])
 PY
 }
 
-dev_account A laptop
+make_account A laptop
 LEN=$(chain_len)
 
 # ---- a join to an account that does not exist ----
@@ -83,12 +73,12 @@ WID=$(sed -n 's/.*"method":"DELETE","path":"[^"]*\/joins\/\([0-9a-f]*\)".*/\1/p'
 [ -n "$WID" ] && logged DELETE "/joins/$WID" 200 || fail "no withdrawal reached the server"
 [ "$(pending)" = 0 ] || fail "the server kept a withdrawn request"
 [ ! -e "$TMP/W/account" ] || fail "a withdrawn join left an account"
-run 2 A device approve "$CODE"
+coffer_in A 2 '' --json device approve "$CODE"
 grep -q 'no pending join request of this account matches this pairing code' "$TMP/out" ||
     fail "approve of a withdrawn request does not say why"
 status_is 2
 [ "$(chain_len)" = "$LEN" ] || fail "a withdrawn request was approved"
-run 0 A device list
+coffer_in A 0 --json device list
 ! grep -q "$WID" "$TMP/out" || fail "the withdrawn device is listed"
 
 # ---- the race, withdrawal first ----
@@ -97,7 +87,7 @@ run 0 A device list
 join_start J j 15
 JID=$(sql 'select device from joins where account = ?' "x:$ACCT")
 OTHER=$(a_code)
-run 2 A device approve "$OTHER"
+coffer_in A 2 '' --json device approve "$OTHER"
 grep -q 'no pending join request' "$TMP/out" || fail "a code of no request does not say why"
 status_is 2
 [ "$(chain_len)" = "$LEN" ] || fail "a code of no request appended"
@@ -106,7 +96,7 @@ grep -q 'the join request was withdrawn' "$TMP/join.out" || fail "J did not with
 [ "$(pending)" = 0 ] || fail "the server kept J's request"
 # A now sees the list from before the withdrawal, and approves from it.
 rules "[{\"op\": \"replay\", \"path\": \"/joins\$\", \"method\": \"GET\", \"match\": \"$JID\"}]"
-run 2 A device approve "$CODE"
+coffer_in A 2 '' --json device approve "$CODE"
 [ "$(hits)" -ge 1 ] || fail "the proxy did not replay the old list"
 grep -q 'no pending join request' "$TMP/out" || fail "approve of a withdrawn request does not say why"
 status_is 2
@@ -114,7 +104,7 @@ logged POST /chain 404 || fail "the server did not refuse the add-device entry"
 [ "$(chain_len)" = "$LEN" ] || fail "the server appended a device with no pending request"
 [ ! -e "$TMP/J/account" ] || fail "J has an account"
 rules '[]'
-run 0 A device list
+coffer_in A 0 --json device list
 ! grep -q "$JID" "$TMP/out" || fail "a withdrawn device is listed"
 
 # ---- the race, approval first ----
@@ -124,7 +114,7 @@ run 0 A device list
 rules '[{"op": "status", "path": "/joins/[0-9a-f]{64}/approval$", "method": "GET", "code": 200, "body": {"approval": null}}]'
 join_start R r 15
 RID=$(sql 'select device from joins where account = ? and approval is null' "x:$ACCT")
-run 0 A device approve "$CODE"
+coffer_in A 0 --json device approve "$CODE"
 [ "$(key approved)" = "$RID" ] || fail "approved another device"
 [ "$(chain_len)" = $((LEN + 1)) ] || fail "the approval did not append"
 i=0
@@ -134,8 +124,8 @@ done
 rules '[]'
 join_wait 0
 [ "$JOINED" = "$RID" ] || fail "joined as another device"
-run 0 R status
-run 0 R device list
+coffer_in R 0 --json status
+coffer_in R 0 --json device list
 grep -q '"this_device":true' "$TMP/out" || fail "R does not list itself"
 [ "$(chain_len)" = $((LEN + 1)) ] || fail "the chain changed again"
 

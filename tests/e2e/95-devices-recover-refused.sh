@@ -7,21 +7,11 @@
 # - a key that fails its own check (mistyped; another account's): exit 5,
 #   "wrong recovery key", nothing changes;
 # - with the proxy honest again, the same key recovers (it was right).
-. "$(dirname "$0")/devlib.sh"
-# The proxy too (advlib makes its own TMP: drop devlib's, still empty).
-_devtmp=$TMP
-ADV_E2E=$(dirname "$0")
-. "$ADV_E2E/advlib.sh"
-rmdir "$_devtmp"
+. "$(dirname "$0")/lib.sh"
 
 srv_proxy_start "$TMP/data"
 UP=$SRV_URL
 SRV_URL=$PROXY_URL	# every device talks to the proxy
-rules() {
-	printf '{"upstream": "%s", "rules": %s}\n' "$UP" "$1" >"$RULES.new"
-	mv "$RULES.new" "$RULES"
-	sleep 0.02
-}
 
 # recover_rc WANT HOME KEY: 'coffer --json recover' of alice on a fresh HOME
 # with KEY on stdin must exit WANT; stdout in $TMP/out.
@@ -40,10 +30,10 @@ status_is() {
 }
 
 mkdir -m 700 "$TMP/B"
-run 0 B account create --server "$SRV_URL" bob --name b
+coffer_in B 0 --json account create --server "$SRV_URL" bob --name b
 BOBRK=$(key recovery_key)
-dev_account A laptop
-dev_join P phone
+make_account A laptop
+make_device P phone
 LEN=$(chain_len)
 
 # ---- the server refuses the chain to the right key ----
@@ -72,7 +62,7 @@ grep -q "wrong recovery key for account 'alice'" "$TMP/out" || fail "another acc
 # ---- the same right key, with the proxy honest ----
 recover_rc 0 R "$RK"
 [ "$(chain_len)" -gt "$LEN" ] || fail "the recovery did not append"
-run 0 R status
+coffer_in R 0 --json status
 
 proxy_stop
 srv_stop

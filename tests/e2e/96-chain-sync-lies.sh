@@ -15,24 +15,9 @@
 #   on an empty data folder) is not "no account yet: run account create":
 #   exit 3, "the server no longer shows this device's account", nothing
 #   changed; a home with no account still gets "no account yet".
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive status device
 
-# run WANT HOME CMD...: coffer CMD in device HOME must exit WANT; stdout in
-# $TMP/out, stderr in $TMP/err.
-run() {
-	want=$1; home=$2; shift 2
-	if COFFER_HOME="$TMP/$home" "$COFFER" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	then rc=0; else rc=$?; fi
-	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
-		echo "FAIL: sanitizer report from '$home: coffer $*'"; cat "$TMP/err"; exit 1
-	fi
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL: '$home: coffer $*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
-		tail -3 "$HITS" | sed 's/^/  proxy: /'
-		exit 1
-	fi
-}
 # join HOME DEVICE: 'device join' through the proxy in the background;
 # waits for the pairing code into $CODE.  join_wait RC: it must exit RC.
 join() {
@@ -57,9 +42,9 @@ join_wait() {
 }
 
 srv_proxy_start "$TMP/data"
-new_home "$TMP/A"
-run 0 A account create --server "$PROXY_URL" alice --name laptop
-run 0 A drive create docs
+make_home "$TMP/A"
+coffer_in A 0 account create --server "$PROXY_URL" alice --name laptop
+coffer_in A 0 drive create docs
 
 # ---- memory: garbage pages ----
 # The peak RSS bound: 100 MB, for the ASan build too (whose quarantine of
@@ -98,16 +83,16 @@ exhaust "pages of one 1 MiB entry" \
 # page): kept until the end, 40 of them would be 380 MB.
 exhaust "a real page, then pages of entry-sized garbage" \
     "{\"op\": \"chain_pages\", \"path\": \"$CHAIN\", \"count\": 150, \"size\": 64000, \"length\": 1000000, \"from_min\": 1, \"times\": 40}"
-run 0 A status
+coffer_in A 0 status
 
 # ---- notices: reported once, whatever fails after the chain ----
 # C joins; then B is added while C looks away.
 join C tablet
-run 0 A device approve "$CODE"
+coffer_in A 0 device approve "$CODE"
 join_wait 0
-run 0 C status
+coffer_in C 0 status
 join B phone
-run 0 A device approve "$CODE"
+coffer_in A 0 device approve "$CODE"
 join_wait 0
 [ ! -e "$TMP/C/chain.unreported" ] || fail "C holds a report mark before any change"
 # seen_once NAME RUNS...: "device added: 'NAME'" in exactly one of the
@@ -119,11 +104,11 @@ seen_once() {
 }
 rules "[{\"op\": \"status\", \"path\": \"/directory\$\", \"method\": \"GET\", \"code\": 503, \"times\": 1}]"
 arm
-run 4 C status
+coffer_in C 4 '' status
 [ "$(hits)" -gt "$ARMED" ] || fail "the proxy did not fail the directory (test defect)"
 cp "$TMP/err" "$TMP/c1.err"
 rules '[]'
-run 0 C status
+coffer_in C 0 status
 cp "$TMP/err" "$TMP/c2.err"
 seen_once phone "$TMP/c1.err" "$TMP/c2.err"
 grep -q "device added: 'phone'" "$TMP/c1.err" ||
@@ -134,16 +119,16 @@ echo "ok: 'device added' shown once, by the run whose directory request failed (
 # The same with the envelopes refused: the notice cannot name the device
 # (its name is sealed with the epoch keys) but gives its id, once.
 join D desk
-run 0 A device approve "$CODE"
+coffer_in A 0 device approve "$CODE"
 join_wait 0
 DID=$(tail -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["device_id"])')
 rules "[{\"op\": \"status\", \"path\": \"/envelopes\$\", \"method\": \"GET\", \"code\": 503, \"times\": 1}]"
 arm
-run 4 C status
+coffer_in C 4 '' status
 [ "$(hits)" -gt "$ARMED" ] || fail "the proxy did not fail the envelopes (test defect)"
 cp "$TMP/err" "$TMP/c3.err"
 rules '[]'
-run 0 C status
+coffer_in C 0 status
 cat "$TMP/c3.err" "$TMP/err" >"$TMP/c34.err"
 _n=$(grep -c "device added: .*$DID" "$TMP/c34.err" || true)
 [ "$_n" = 1 ] || { cat "$TMP/c34.err"; fail "D's addition shown $_n times, want once"; }
@@ -157,10 +142,10 @@ LEN=$(python3 -c 'import sys,struct; b=open(sys.argv[1],"rb").read(); print(stru
 ACCT=$(COFFER_HOME="$TMP/C" "$COFFER" --json status 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["account_id"])')
 python3 -c 'import sys; open(sys.argv[1],"wb").write(b"CFCU\x01"+bytes.fromhex(sys.argv[2])+(int(sys.argv[3])-1).to_bytes(8,"big"))' \
     "$TMP/C/chain.unreported" "$ACCT" "$LEN"
-run 0 C status
+coffer_in C 0 status
 grep -q "device added: .*$DID" "$TMP/err" || { cat "$TMP/err"; fail "a pending mark was not reported"; }
 [ ! -e "$TMP/C/chain.unreported" ] || fail "the mark stayed after its report"
-run 0 C status
+coffer_in C 0 status
 ! grep -q "device added" "$TMP/err" || fail "reported again"
 echo "ok: a pending report mark is reported on the next run, then dropped"
 
@@ -169,12 +154,12 @@ GONE="no longer shows this device's account"
 snapshot "$TMP/A" "$TMP/home.before"
 rules "[{\"op\": \"status\", \"path\": \"$CHAIN\", \"method\": \"GET\", \"code\": 404, \"body\": {\"error\": \"no such account\"}}]"
 arm
-run 3 A status
+coffer_in A 3 '' status
 [ "$(hits)" -gt "$ARMED" ] || fail "the proxy did not answer 404 (test defect)"
 grep -q "$GONE" "$TMP/err" || { cat "$TMP/err"; fail "404: not told the account is gone"; }
 ! grep -q "no account yet\|account create" "$TMP/err" || fail "404: told to create an account"
 assert_unchanged "$TMP/A" "$TMP/home.before"
-run 3 A --json pull docs "$TMP/nowhere"
+coffer_in A 3 '' --json pull docs "$TMP/nowhere"
 grep -q "$GONE" "$TMP/out" || fail "404 (pull --json): not told the account is gone"
 grep -q '"status":3' "$TMP/out" || fail "404 (pull --json): status not 3"
 echo "ok: a 404 on the chain of a pinned account: exit 3, 'no longer shows', nothing changed"
@@ -187,15 +172,15 @@ srv_start "$TMP/empty" --origin "$PROXY_URL"
 rules '[]'
 for h in A C; do
 	snapshot "$TMP/$h" "$TMP/home.before"
-	run 3 "$h" status
+	coffer_in "$h" 3 '' status
 	grep -q "$GONE" "$TMP/err" || { cat "$TMP/err"; fail "$h on an empty server: not told the account is gone"; }
 	! grep -q "no account yet" "$TMP/err" || fail "$h on an empty server: told it has no account"
 	assert_unchanged "$TMP/$h" "$TMP/home.before"
 done
 echo "ok: a server restarted empty: exit 3, 'no longer shows', nothing changed"
 # A home with no account still gets the advice to create one.
-new_home "$TMP/N"
-run 1 N status
+make_home "$TMP/N"
+coffer_in N 1 '' status
 grep -q "no account yet" "$TMP/err" || { cat "$TMP/err"; fail "a new home is not told to create an account"; }
 echo "ok: a home without an account: 'no account yet' (exit 1)"
 srv_stop

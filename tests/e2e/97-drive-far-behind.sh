@@ -11,24 +11,9 @@
 # a server that drops or reorders a commit of a page fetch, at the
 # boundary between two pages or inside one, or swaps in another commit,
 # is refused: exit 3, the device's drive pin unchanged.
-. "$(dirname "$0")/advlib.sh"
+. "$(dirname "$0")/lib.sh"
 need_client account drive push pull device
 
-# run WANT HOME CMD...: coffer CMD in device HOME must exit WANT; stdout in
-# $TMP/out, stderr in $TMP/err.
-run() {
-	want=$1; home=$2; shift 2
-	if COFFER_HOME="$TMP/$home" "$COFFER" --json "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
-	then rc=0; else rc=$?; fi
-	if grep -q 'Sanitizer\|runtime error' "$TMP/err"; then
-		echo "FAIL: sanitizer report from '$home: coffer $*'"; cat "$TMP/err"; exit 1
-	fi
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL: '$home: coffer $*' exited $rc, want $want"; cat "$TMP/out" "$TMP/err"
-		tail -3 "$HITS" | sed 's/^/  proxy: /'
-		exit 1
-	fi
-}
 # drive_pin HOME: the version of HOME's only drive pin (FORMAT §19.3; not the
 # last-looked mark beside it, §19.7).
 drive_pin() {
@@ -36,35 +21,35 @@ drive_pin() {
 }
 
 srv_proxy_start "$TMP/data"
-new_home "$TMP/A"
-run 0 A account create --server "$PROXY_URL" alice --name laptop
-run 0 A drive create docs
+make_home "$TMP/A"
+coffer_in A 0 --json account create --server "$PROXY_URL" alice --name laptop
+coffer_in A 0 --json drive create docs
 mkdir "$TMP/src"
 echo 1 >"$TMP/src/v"
-run 0 A push docs "$TMP/src"
+coffer_in A 0 --json push docs "$TMP/src"
 
 # B joins and pulls version 1.
 mkdir -m 700 "$TMP/B"
 ( COFFER_HOME="$TMP/B" "$COFFER" --json device join --server "$PROXY_URL" alice \
     --name phone --timeout 60 >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
-  echo $rc >"$TMP/join.rc" ) &
+  echo "$rc" >"$TMP/join.rc" ) &
 JOIN_PID=$!
 i=0
 while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
 	i=$((i + 1)); [ $i -le 600 ] || fail "no pairing code"; sleep 0.1
 done
 CODE=$(head -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pairing_code"])')
-run 0 A device approve "$CODE"
+coffer_in A 0 --json device approve "$CODE"
 wait "$JOIN_PID" || true
 [ "$(cat "$TMP/join.rc")" = 0 ] || { cat "$TMP/join.out" "$TMP/join.err"; fail "join failed"; }
-run 0 B pull docs "$TMP/b1"
+coffer_in B 0 --json pull docs "$TMP/b1"
 [ "$(drive_pin B)" = 1 ] || fail "B's pin: $(drive_pin B), want 1"
 
 # A makes 40 more versions while B looks away.
 v=2
 while [ $v -le 41 ]; do
 	echo $v >"$TMP/src/v"
-	run 0 A push docs "$TMP/src"
+	coffer_in A 0 --json push docs "$TMP/src"
 	v=$((v + 1))
 done
 rm -rf "$TMP/B.behind"
@@ -80,7 +65,7 @@ refused() {
 	rules "[$3]"
 	arm
 	rm -rf "$TMP/bt"
-	COFFER_TEST_LINE_PAGE=$2 run 3 B pull docs "$TMP/bt"
+	COFFER_TEST_LINE_PAGE=$2 coffer_in B 3 '' --json pull docs "$TMP/bt"
 	[ "$(hits)" -gt "$ARMED" ] || fail "$1: the proxy never tampered (test defect)"
 	grep -q "not authentic" "$TMP/out" || { cat "$TMP/out"; fail "$1: no reason given"; }
 	assert_unchanged "$TMP/B" "$TMP/b.before"
@@ -107,12 +92,12 @@ refused "the two commits of a page of 2 swapped" 2 \
 for page in 16 1 1000000; do
 	behind
 	rm -rf "$TMP/bp"
-	COFFER_TEST_LINE_PAGE=$page run 0 B pull docs "$TMP/bp"
+	COFFER_TEST_LINE_PAGE=$page coffer_in B 0 --json pull docs "$TMP/bp"
 	[ "$(drive_pin B)" = 41 ] || fail "page $page: B's pin is $(drive_pin B), want 41"
 	[ "$(cat "$TMP/bp/v")" = 41 ] || fail "page $page: pulled the wrong version"
 	# The pinned line is the real one: version 30 pulls.
 	rm -rf "$TMP/b30"
-	run 0 B pull docs "$TMP/b30" --version 30
+	coffer_in B 0 --json pull docs "$TMP/b30" --version 30
 	[ "$(cat "$TMP/b30/v")" = 30 ] || fail "page $page: version 30 is wrong"
 	echo "ok: 40 versions behind, pages of $page: synced to 41, verified"
 done

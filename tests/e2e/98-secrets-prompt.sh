@@ -9,8 +9,6 @@
 # in coffer: RLIMIT_CORE 0 and not dumpable (its /proc files are root's,
 # unreadable to its own user).
 . "$(dirname "$0")/lib.sh"
-TESTS=$(cd "$(dirname "$0")/.." && pwd)
-COFFER="$COFFER_BUILD/cli/coffer"
 PTY="python3 $TESTS/pty_run.py"
 fail() { echo "FAIL: $*"; [ ! -f "$TMP/t" ] || { echo "--- terminal:"; cat -v "$TMP/t"; }; exit 1; }
 rc() { if "$@" >"$TMP/out" 2>"$TMP/err"; then echo 0; else echo $?; fi; }

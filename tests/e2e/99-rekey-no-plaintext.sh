@@ -9,7 +9,7 @@
 # chunker's window), and the drive's ids all change, while the removed
 # device is refused.  Past the delta cap it is split into versions that
 # each read back as the same folder.
-. "$(dirname "$0")/devlib.sh"
+. "$(dirname "$0")/lib.sh"
 
 MARK="coffer-plaintext-marker-$$-q7Zx"
 
@@ -48,9 +48,9 @@ PY
 }
 
 srv_start "$TMP/data"
-dev_account A A
-run 0 A drive create docs
-run 0 A drive create empty
+make_account A A
+coffer_in A 0 --json drive create docs
+coffer_in A 0 --json drive create empty
 $GEN 991 "$TMP/src" --files 20 >/dev/null
 # The marker in small files, in a file of several chunks, and at both ends
 # of a file larger than the window (CF_CHUNK_MAX, 8 MiB) -- between random
@@ -69,13 +69,13 @@ with open(os.path.join(d, "several-chunks.bin"), "wb") as f:
 with open(os.path.join(d, "deep", "past-window.bin"), "wb") as f:
     f.write(mark + rnd(19 * 1024 * 1024 + 123) + mark)
 PY
-run 0 A push docs "$TMP/src"
+coffer_in A 0 --json push docs "$TMP/src"
 "$FORGE" --server "$SRV_URL" --home "$TMP/A" --account alice walk --drive docs |
     sed -n 's/^\(chunk\|tree\|list\) \([0-9a-f]*\).*/\1 \2/p' | sort -u >"$TMP/ids.before"
 [ -s "$TMP/ids.before" ] || fail "no ids listed"
-dev_join B; BID=$JOINED
-dev_join C
-run 0 B pull docs "$TMP/pullB"
+make_device B; BID=$JOINED
+make_device C
+coffer_in B 0 --json pull docs "$TMP/pullB"
 
 # The home holds no plaintext before (the check can see nothing else).
 watch_dirs 0 "$TMP/A"
@@ -84,7 +84,7 @@ watch_dirs 0 "$TMP/A"
 mkdir -m 700 "$TMP/tmpdir"
 ( COFFER_HOME="$TMP/A" TMPDIR="$TMP/tmpdir" "$COFFER" --json device remove "$BID" --rekey \
     >"$TMP/rekey.out" 2>"$TMP/rekey.err" </dev/null && rc=0 || rc=$?
-  echo $rc >"$TMP/rekey.rc" ) &
+  echo "$rc" >"$TMP/rekey.rc" ) &
 REKEY=$!
 # Its pid: the coffer child of the subshell.
 i=0
@@ -102,7 +102,7 @@ grep -q '"rekeyed":true' "$TMP/rekey.out" || fail "not rekeyed: $(cat "$TMP/reke
 [ -z "$(find "$TMP/A" "$TMP/tmpdir" -name 'rekey-*')" ] || fail "a rekey folder was made"
 
 # A new version, with none of the old ids (same content, new secret).
-run 0 A log docs
+coffer_in A 0 --json log docs
 [ "$(key version)" = 2 ] || fail "the re-sealed version is not version 2"
 "$FORGE" --server "$SRV_URL" --home "$TMP/A" --account alice walk --drive docs |
     sed -n 's/^\(chunk\|tree\|list\) \([0-9a-f]*\).*/\1 \2/p' | sort -u >"$TMP/ids.after"
@@ -110,37 +110,37 @@ run 0 A log docs
 [ -z "$(comm -12 "$TMP/ids.before" "$TMP/ids.after")" ] || fail "an id survived the rekey: $(comm -12 "$TMP/ids.before" "$TMP/ids.after" | head -3; cat "$TMP/scans")"
 
 # Another device pulls it back exactly; version 1 still reads; B is refused.
-run 0 C pull docs "$TMP/pullC"
-$CMP "$TMP/src" "$TMP/pullC" || fail "C's pull of the re-sealed version differs"
+coffer_in C 0 --json pull docs "$TMP/pullC"
+$CMP --ignore-top "$TMP/src" "$TMP/pullC" || fail "C's pull of the re-sealed version differs"
 cmp "$TMP/src/deep/past-window.bin" "$TMP/pullC/deep/past-window.bin" || fail "the large file differs"
-run 0 C pull docs "$TMP/pullC1" --version 1
-$CMP "$TMP/src" "$TMP/pullC1" || fail "version 1 is no longer readable"
-run 0 C log empty
+coffer_in C 0 --json pull docs "$TMP/pullC1" --version 1
+$CMP --ignore-top "$TMP/src" "$TMP/pullC1" || fail "version 1 is no longer readable"
+coffer_in C 0 --json log empty
 [ ! -s "$TMP/out" ] || fail "the empty drive got a version"
-run 4 B pull docs "$TMP/pullB2"
+coffer_in B 4 '' --json pull docs "$TMP/pullB2"
 # A push of the same folder after the rekey uploads no chunk: the
 # re-sealed version was cut by the new secret's chunker, as a push cuts.
-run 0 C push docs "$TMP/src"
+coffer_in C 0 --json push docs "$TMP/src"
 [ "$(key chunks_uploaded)" = 0 ] || fail "a push after the rekey uploaded $(key chunks_uploaded) chunks"
 
 # Past the server's cap on one reference delta (lowered for the test), the
 # re-sealed head goes up as several versions, each a whole snapshot; the
 # last is the folder exactly.
-run 0 A log docs
+coffer_in A 0 --json log docs
 before=$(key version)
-CID=$(dev_id C)
+CID=$(device_id C)
 COFFER_TEST_DELTA_CAP=100; export COFFER_TEST_DELTA_CAP
-run 0 A device remove "$CID" --rekey
+coffer_in A 0 --json device remove "$CID" --rekey
 unset COFFER_TEST_DELTA_CAP
-run 0 A log docs
+coffer_in A 0 --json log docs
 after=$(key version); echo "split into $((after - before)) versions"
 [ "$after" -gt $((before + 1)) ] || fail "no split: version $before to $after"
-run 0 A pull docs "$TMP/pullA2"
-$CMP "$TMP/src" "$TMP/pullA2" || fail "the split re-sealed version differs"
+coffer_in A 0 --json pull docs "$TMP/pullA2"
+$CMP --ignore-top "$TMP/src" "$TMP/pullA2" || fail "the split re-sealed version differs"
 v=$((before + 1))
 while [ $v -lt "$after" ]; do
-	run 0 A pull docs "$TMP/pullA2.$v" --version $v
-	$CMP "$TMP/src" "$TMP/pullA2.$v" || fail "re-sealed version $v (a step of the split) differs"
+	coffer_in A 0 --json pull docs "$TMP/pullA2.$v" --version $v
+	$CMP --ignore-top "$TMP/src" "$TMP/pullA2.$v" || fail "re-sealed version $v (a step of the split) differs"
 	v=$((v + 1))
 done
 
