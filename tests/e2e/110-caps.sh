@@ -6,12 +6,12 @@
 # 400 "malformed directory record" and nothing of it reaches the store
 # (tried first: forge reads the directory head, and a filler record does
 # not verify as one).
-. "$(dirname "$0")/devlib.sh"
+. "$(dirname "$0")/lib.sh"
 
 CAP=16777216
 
 srv_start "$TMP/data"
-dev_account A laptop
+make_account A laptop
 V0=$(sql 'select dir_version from accounts where name = ?' alice)
 
 forge() {
