@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "coffer/coffer.h"	/* the ids, sizes and callbacks */
+
 struct coffer_ctx;
 struct coffer_session;
 
