@@ -297,7 +297,7 @@ load_drive_keys(struct rd *x, int print)
 			struct dsec *s = &x->secs[x->nsecs];
 
 			if (unwrap(x, d, v->drive_id, v->secrets[j].id,
-			    v->secrets[j].epoch, CF_DIR_PURPOSE_SECRET,
+			    v->secrets[j].epoch, CF_LABEL_WRAP_SECRET,
 			    v->secrets[j].wrapped, k) != 0) {
 				if (print)
 					printf("secret-sealed %s %" PRIu64 "\n",
@@ -316,7 +316,7 @@ load_drive_keys(struct rd *x, int print)
 			struct dkey *e = &x->keys[x->nkeys];
 
 			if (unwrap(x, d, v->drive_id, v->keys[j].key_id,
-			    v->keys[j].epoch, CF_DIR_PURPOSE_EPOCH,
+			    v->keys[j].epoch, CF_LABEL_WRAP_EPOCH,
 			    v->keys[j].wrapped, k) != 0) {
 				if (print)
 					printf("key-sealed %s %" PRIu64 "\n",
