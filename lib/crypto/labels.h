@@ -19,6 +19,10 @@
  *   a length prefix, so only distinctness and CF_WRAP_PURPOSE_MAX matter.
  * - crypto_kdf contexts: BLAKE2b's personalisation, 8 bytes each.
  *
+ * Not a label: the account file's first line (FORMAT §19.1, CF_ACCOUNT_HEADER
+ * in client/state.h) has the text of CF_LABEL_ACCOUNT but is a text file's
+ * magic, never hashed or signed.
+ *
  * Adding a label: define it here, add it to CF_LABELS_SIGN, CF_LABELS_HASH
  * CF_LABELS_WRAP or CF_LABELS_KDF below (test_labels refuses a CF_LABEL_ define missing
  * from the lists) and to FORMAT.md.
