@@ -29,6 +29,7 @@
 #include "tree/history.h"
 #include "tree/tree.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "idhash.h"
 #include "ops.h"
 
@@ -368,8 +369,7 @@ cf_version_collect(struct cf_session *s, const struct cf_drive_keys *dk,
 	v.keep = 1;
 	if ((r = preload(&v, root)) == 0)
 		r = cf_walk_collect(root, vload_cb, &v, out);
-	if (r != 0 && r != COFFER_ENOMEM && r != COFFER_EIO)
-		r = COFFER_ENOTAUTHENTIC;
+	r = cf_err_from_server(r);
 	vload_free(&v);
 	return r;
 }
@@ -385,8 +385,7 @@ folder_load(cf_walk_load_fn *load, void *ctx, const uint8_t id[static CF_ID_BYTE
 	int r;
 
 	r = cf_folder_load(load, ctx, id, f);
-	if (r != 0 && r != COFFER_ENOMEM && r != COFFER_EIO)
-		r = COFFER_ENOTAUTHENTIC;
+	r = cf_err_from_server(r);
 	return r;
 }
 
@@ -1819,8 +1818,7 @@ cf_pull(struct cf_session *s, const char *drive, uint64_t version,
 	wp.ctx = &v;
 	if ((r = preload(&v, c.root_id)) != 0 ||
 	    (r = cf_walk(c.root_id, &wp)) != 0) {
-		if (r != COFFER_ENOMEM && r != COFFER_EIO)
-			r = COFFER_ENOTAUTHENTIC;
+		r = cf_err_from_server(r);
 		goto out;
 	}
 	/* 2. Only now touch the target: a non-empty one needs --overwrite. */
@@ -2334,8 +2332,7 @@ check_drive(struct cf_session *s, const struct cf_dir_drive *dd, int read_data,
 		wp.ctx = &v;
 		if ((r = preload(&v, c.root_id)) != 0 ||
 		    (r = cf_walk(c.root_id, &wp)) != 0) {
-			if (r != COFFER_ENOMEM && r != COFFER_EIO)
-				r = COFFER_ENOTAUTHENTIC;
+			r = cf_err_from_server(r);
 			goto out;
 		}
 		res->versions++;
