@@ -153,7 +153,8 @@ forge_setrk(struct fix *f, const uint8_t *signer_id, const uint8_t *sk,
 
 	rand_cmt(cmt);
 	cf_rkreg_msg(f->account_id, rk_seq, rk->sign_pk, rk->box_pk, msg);
-	if (cf_sign_purpose(rk_sig_sk, CF_LABEL_RKREG, msg, sizeof(msg), sig) != 0)
+	if (cf_sign_purpose(rk_sig_sk, CF_LABEL_RKREG, msg, sizeof(msg),
+	    sig) != 0)
 		fix_die("rk sig");
 	cf_wr_init(&w, CF_ENTRY_BODY_MAX, 0);
 	cf_wr_bytes(&w, rk->sign_pk, CF_SIGN_PK_BYTES);

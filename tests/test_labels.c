@@ -18,11 +18,11 @@
 struct label {
 	const char *name;		/* the macro's name */
 	const char *s;			/* its string */
-	int prefix;			/* used as the first bytes hashed/signed */
 };
 
-#define PREFIXED(x)	{ #x, x, 1 },
-#define BOUND(x)	{ #x, x, 0 },
+/* Used as the first bytes hashed or signed, or bound some other way. */
+#define PREFIXED(x)	{ #x, x },
+#define BOUND(x)	{ #x, x },
 
 static const struct label sign_hash[] = {
 	CF_LABELS_SIGN(PREFIXED)
@@ -70,7 +70,8 @@ prefix_free(void)
 
 	for (i = 0; i < NLABELS(sign_hash); i++)
 		for (j = 0; j < NLABELS(sign_hash); j++) {
-			if (i == j || !is_prefix(sign_hash[i].s, sign_hash[j].s))
+			if (i == j ||
+			    !is_prefix(sign_hash[i].s, sign_hash[j].s))
 				continue;
 			fprintf(stderr, "%s is a prefix of %s\n",
 			    sign_hash[i].name, sign_hash[j].name);

@@ -56,7 +56,8 @@ cf_entry_encode(const struct cf_entry_hdr *h, const uint8_t *body,
 	cf_wr_lstr(&w, body, bodylen);
 	if ((r = w.err) != 0)
 		goto out;
-	if ((r = cf_sign_purpose(sign_sk, CF_LABEL_ENTRY, w.p, w.len, sig)) != 0)
+	if ((r = cf_sign_purpose(sign_sk, CF_LABEL_ENTRY, w.p, w.len,
+	    sig)) != 0)
 		goto out;
 	cf_wr_bytes(&w, sig, CF_SIG_BYTES);
 	r = cf_wr_finish(&w, entryp, lenp);

@@ -9,9 +9,9 @@
 #include "keys.h"
 #include "labels.h"
 
-/* crypto_kdf contexts (8 bytes each; the strings in labels.h). */
-#define CF_KDF_CTX_DRIVE	CF_LABEL_KDF_DRIVE	/* from a drive secret */
-#define CF_KDF_CTX_EPOCH	CF_LABEL_KDF_EPOCH	/* from a drive epoch key */
+/* crypto_kdf contexts: from a drive secret, from a drive epoch key. */
+#define CF_KDF_CTX_DRIVE	CF_LABEL_KDF_DRIVE
+#define CF_KDF_CTX_EPOCH	CF_LABEL_KDF_EPOCH
 
 /* Subkey ids under CF_KDF_CTX_DRIVE. */
 #define CF_KDF_CHUNK_ID		1	/* chunk-id key */

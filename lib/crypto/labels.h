@@ -23,9 +23,9 @@
  * in client/state.h) has the text of CF_LABEL_ACCOUNT but is a text file's
  * magic, never hashed or signed.
  *
- * Adding a label: define it here, add it to CF_LABELS_SIGN, CF_LABELS_HASH
- * CF_LABELS_WRAP or CF_LABELS_KDF below (test_labels refuses a CF_LABEL_ define missing
- * from the lists) and to FORMAT.md.
+ * Adding a label: define it here, add it to one of the lists below
+ * (test_labels refuses a CF_LABEL_ define missing from them) and to
+ * FORMAT.md.
  */
 #ifndef CF_LABELS_H
 #define CF_LABELS_H
