@@ -5,6 +5,9 @@
 #include <sodium.h>
 
 #include "coffer/err.h"
+#include "chain/chain_internal.h"
+#include "crypto/labels.h"
+#include "crypto/sign.h"
 #include "records.h"
 #include "util/buf.h"
 
@@ -20,24 +23,12 @@
 
 static const uint8_t zero32[CF_ID_BYTES];
 
-/* Verify an Ed25519 signature over purpose || msg. */
+/* 1 if ${sig} is ${pk}'s signature over purpose || msg (crypto/sign.h). */
 static int
 sig_ok(const char *purpose, const uint8_t *msg, size_t len,
     const uint8_t *sig, const uint8_t pk[static CF_SIGN_PK_BYTES])
 {
-	uint8_t *m = NULL;
-	size_t pl = strlen(purpose);
-	int ok = 0;
-
-	if (len > SIZE_MAX - pl || (m = malloc(pl + len + 1)) == NULL)
-		goto out;
-	memcpy(m, purpose, pl);
-	if (len > 0)
-		memcpy(m + pl, msg, len);
-	ok = crypto_sign_verify_detached(sig, m, pl + len, pk) == 0;
-out:
-	free(m);
-	return ok;
+	return cf_verify_purpose(pk, purpose, msg, len, sig) == 0;
 }
 
 static void
@@ -64,19 +55,15 @@ static void
 read_rk_reg(struct cf_rd *r, struct srv_entry *e)
 {
 	const uint8_t *rsig;
-	uint8_t msg[CF_ID_BYTES + 8 + CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES];
+	uint8_t msg[CF_RKREG_MSG_BYTES];
 
 	cf_rd_copy(r, e->rk_sign_pk, CF_SIGN_PK_BYTES);
 	cf_rd_copy(r, e->rk_box_pk, CF_BOX_PK_BYTES);
 	rsig = cf_rd_bytes(r, CF_SIG_BYTES);
 	if (r->err != 0)
 		return;
-	memcpy(msg, e->account_id, CF_ID_BYTES);
-	cf_be64enc(msg + CF_ID_BYTES, e->seq);
-	memcpy(msg + CF_ID_BYTES + 8, e->rk_sign_pk, CF_SIGN_PK_BYTES);
-	memcpy(msg + CF_ID_BYTES + 8 + CF_SIGN_PK_BYTES, e->rk_box_pk,
-	    CF_BOX_PK_BYTES);
-	if (!sig_ok("coffer-rkreg-v1", msg, sizeof(msg), rsig, e->rk_sign_pk))
+	cf_rkreg_msg(e->account_id, e->seq, e->rk_sign_pk, e->rk_box_pk, msg);
+	if (!sig_ok(CF_LABEL_RKREG, msg, sizeof(msg), rsig, e->rk_sign_pk))
 		cf_rd_fail(r);
 	cf_device_id(e->rk_sign_pk, e->rk_box_pk, e->rk_id);
 	e->has_rk = 1;
@@ -86,14 +73,9 @@ static void
 pop_check(struct cf_rd *r, const uint8_t *account_id, const uint8_t *spk,
     const uint8_t *bpk, const uint8_t *pop)
 {
-	uint8_t msg[CF_ID_BYTES + CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES];
-
 	if (r->err != 0)
 		return;
-	memcpy(msg, account_id, CF_ID_BYTES);
-	memcpy(msg + CF_ID_BYTES, spk, CF_SIGN_PK_BYTES);
-	memcpy(msg + CF_ID_BYTES + CF_SIGN_PK_BYTES, bpk, CF_BOX_PK_BYTES);
-	if (!sig_ok("coffer-pop-v1", msg, sizeof(msg), pop, spk))
+	if (cf_pop_verify(account_id, spk, bpk, pop) != 0)
 		cf_rd_fail(r);
 }
 
@@ -104,7 +86,6 @@ parse_body(struct srv_entry *e, const uint8_t *body, size_t len)
 	const uint8_t *rnd, *pop;
 	uint32_t nl, n, i;
 	uint8_t acct[CF_ID_BYTES];
-	crypto_generichash_state st;
 
 	cf_rd_init(&r, body, len, COFFER_EFORMAT);
 	switch (e->type) {
@@ -117,13 +98,7 @@ parse_body(struct srv_entry *e, const uint8_t *body, size_t len)
 		read_epoch_block(&r);
 		if (r.err != 0)
 			break;
-		crypto_generichash_init(&st, NULL, 0, CF_ID_BYTES);
-		crypto_generichash_update(&st,
-		    (const uint8_t *)"coffer-account-v1", 17);
-		crypto_generichash_update(&st, e->dev_sign_pk, CF_SIGN_PK_BYTES);
-		crypto_generichash_update(&st, e->dev_box_pk, CF_BOX_PK_BYTES);
-		crypto_generichash_update(&st, rnd, CF_ID_BYTES);
-		crypto_generichash_final(&st, acct, CF_ID_BYTES);
+		cf_chain_account_id(e->dev_sign_pk, e->dev_box_pk, rnd, acct);
 		cf_device_id(e->dev_sign_pk, e->dev_box_pk, e->dev_id);
 		if (memcmp(acct, e->account_id, CF_ID_BYTES) != 0 ||
 		    memcmp(e->dev_id, e->signer_id, CF_ID_BYTES) != 0 ||
@@ -173,7 +148,6 @@ srv_entry_parse(const uint8_t *buf, size_t len, struct srv_entry *e)
 	struct cf_rd r;
 	const uint8_t *body;
 	uint32_t blen;
-	crypto_generichash_state st;
 	int rc;
 
 	memset(e, 0, sizeof(*e));
@@ -201,11 +175,7 @@ srv_entry_parse(const uint8_t *buf, size_t len, struct srv_entry *e)
 	if (e->type == SRV_ENTRY_GENESIS &&
 	    (rc = srv_entry_verify(buf, e, e->dev_sign_pk)) != 0)
 		goto out;
-	crypto_generichash_init(&st, NULL, 0, CF_ID_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)"coffer-entry-hash-v1",
-	    20);
-	crypto_generichash_update(&st, buf, len);
-	crypto_generichash_final(&st, e->hash, CF_ID_BYTES);
+	cf_entry_hash(buf, len, e->hash);
 out:
 	return rc;
 }
@@ -214,7 +184,7 @@ int
 srv_entry_verify(const uint8_t *buf, const struct srv_entry *e,
     const uint8_t sign_pk[static CF_SIGN_PK_BYTES])
 {
-	return sig_ok("coffer-entry-v1", buf, e->signed_len, e->sig, sign_pk) ?
+	return sig_ok(CF_LABEL_ENTRY, buf, e->signed_len, e->sig, sign_pk) ?
 	    0 : COFFER_EFORMAT;
 }
 
@@ -258,32 +228,16 @@ srv_envelope_verify(const uint8_t *buf, size_t len,
 {
 	struct srv_envelope v;
 	const uint8_t *sealed, *sig;
-	uint8_t *m = NULL;
 	uint32_t sl;
-	size_t off = 0;
 	int rc;
 
 	if ((rc = envelope_read(buf, len, &v, &sealed, &sl, &sig)) != 0)
 		goto out;
-	if ((m = malloc(CF_ID_BYTES * 3 + 8 + (size_t)sl + 1)) == NULL) {
-		rc = COFFER_ENOMEM;
-		goto out;
-	}
-	memcpy(m + off, v.account_id, CF_ID_BYTES);
-	off += CF_ID_BYTES;
-	memcpy(m + off, v.entry_hash, CF_ID_BYTES);
-	off += CF_ID_BYTES;
-	cf_be64enc(m + off, v.epoch);
-	off += 8;
-	memcpy(m + off, v.recipient_id, CF_ID_BYTES);
-	off += CF_ID_BYTES;
-	if (sl > 0)
-		memcpy(m + off, sealed, sl);
-	off += sl;
-	if (!sig_ok("coffer-env-v1", m, off, sig, sign_pk))
+	/* purpose || account_id .. recipient_id || sealed (FORMAT §15). */
+	if (cf_verify_purpose2(sign_pk, CF_LABEL_ENV, buf + CF_ENV_SIGNED_OFF,
+	    CF_ENV_SIGNED_HEAD_BYTES, sealed, sl, sig) != 0)
 		rc = COFFER_EFORMAT;
 out:
-	free(m);
 	return rc;
 }
 
@@ -355,7 +309,7 @@ srv_approval_verify(const uint8_t *buf, size_t len,
 	int rc;
 
 	if ((rc = approval_read(buf, len, &a, &sl, &sig)) == 0 &&
-	    !sig_ok("coffer-approve-v1", buf, sl, sig, sign_pk))
+	    !sig_ok(CF_LABEL_APPROVE, buf, sl, sig, sign_pk))
 		rc = COFFER_EFORMAT;
 	return rc;
 }
@@ -459,7 +413,7 @@ srv_dir_verify(const uint8_t *buf, size_t len,
 	int rc;
 
 	if ((rc = dir_read(buf, len, &d, 0, &sl, &sig)) == 0 &&
-	    !sig_ok("coffer-dir-v1", buf, sl, sig, sign_pk))
+	    !sig_ok(CF_LABEL_DIR, buf, sl, sig, sign_pk))
 		rc = COFFER_EFORMAT;
 	return rc;
 }

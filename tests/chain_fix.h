@@ -261,7 +261,7 @@ fix_dup(const uint8_t *p, size_t n)
 static inline void
 fix_resign(uint8_t *e, size_t len, const uint8_t *sk)
 {
-	if (cf_sign_purpose(sk, CF_PURPOSE_ENTRY, e, len - CF_SIG_BYTES,
+	if (cf_sign_purpose(sk, CF_LABEL_ENTRY, e, len - CF_SIG_BYTES,
 	    e + len - CF_SIG_BYTES) != 0)
 		fix_die("sign");
 }

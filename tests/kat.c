@@ -84,13 +84,13 @@ kat_kdf(void)
 	inputs(k32, a, b);
 	cf_key_id(k32, out);
 	emit_hex("key-id", out, 32);
-	cf_kdf_derive(out, k32, CF_KDF_CHUNK_ID, CF_KDF_CTX_DRIVE);
+	cf_kdf_derive(out, k32, CF_KDF_CHUNK_ID, CF_LABEL_KDF_DRIVE);
 	emit_hex("kdf-chunk-id-key", out, 32);
-	cf_kdf_derive(out, k32, CF_KDF_CHUNKER, CF_KDF_CTX_DRIVE);
+	cf_kdf_derive(out, k32, CF_KDF_CHUNKER, CF_LABEL_KDF_DRIVE);
 	emit_hex("kdf-chunker-key", out, 32);
-	cf_kdf_derive(out, k32, CF_KDF_CONTENT, CF_KDF_CTX_EPOCH);
+	cf_kdf_derive(out, k32, CF_KDF_CONTENT, CF_LABEL_KDF_EPOCH);
 	emit_hex("kdf-content-key", out, 32);
-	cf_kdf_derive(out, k32, CF_KDF_META_ID, CF_KDF_CTX_EPOCH);
+	cf_kdf_derive(out, k32, CF_KDF_META_ID, CF_LABEL_KDF_EPOCH);
 	emit_hex("kdf-meta-id-key", out, 32);
 	return 0;
 }
@@ -155,9 +155,9 @@ kat_objects(void)
 	int r;
 
 	inputs(k32, a, b);
-	cf_kdf_derive(key.enc_key, k32, CF_KDF_CONTENT, CF_KDF_CTX_EPOCH);
+	cf_kdf_derive(key.enc_key, k32, CF_KDF_CONTENT, CF_LABEL_KDF_EPOCH);
 	cf_key_id(key.enc_key, key.key_id);
-	cf_kdf_derive(key.id_key, k32, CF_KDF_CHUNK_ID, CF_KDF_CTX_DRIVE);
+	cf_kdf_derive(key.id_key, k32, CF_KDF_CHUNK_ID, CF_LABEL_KDF_DRIVE);
 
 	detrng_reset();
 	if ((r = cf_object_seal(&key, CF_OBJ_CHUNK, b, (const uint8_t *)chunk,
@@ -184,7 +184,7 @@ kat_objects(void)
 	free(blob);
 	blob = NULL;
 
-	cf_kdf_derive(key.id_key, k32, CF_KDF_META_ID, CF_KDF_CTX_EPOCH);
+	cf_kdf_derive(key.id_key, k32, CF_KDF_META_ID, CF_LABEL_KDF_EPOCH);
 	detrng_reset();
 	if ((r = cf_object_seal(&key, CF_OBJ_TREE, b, (const uint8_t *)tree,
 	    sizeof(tree) - 1, 0, id, &blob, &bloblen)) != 0)
@@ -208,7 +208,7 @@ kat_chunker(void)
 	int r;
 
 	inputs(k32, a, b);
-	cf_kdf_derive(ck, k32, CF_KDF_CHUNKER, CF_KDF_CTX_DRIVE);
+	cf_kdf_derive(ck, k32, CF_KDF_CHUNKER, CF_LABEL_KDF_DRIVE);
 	if ((r = cf_chunker_new(ck, &c)) != 0)
 		goto out;
 	if ((data = malloc(len)) == NULL) {
@@ -760,7 +760,7 @@ kat_tree_index(void)
 	int r;
 
 	inputs(k32, a, b);
-	cf_kdf_derive(idkey, k32, CF_KDF_META_ID, CF_KDF_CTX_EPOCH);
+	cf_kdf_derive(idkey, k32, CF_KDF_META_ID, CF_LABEL_KDF_EPOCH);
 	if ((e = calloc(n, sizeof(*e))) == NULL ||
 	    (names = calloc(n, sizeof(*names))) == NULL) {
 		r = COFFER_ENOMEM;

@@ -297,7 +297,7 @@ load_drive_keys(struct rd *x, int print)
 			struct dsec *s = &x->secs[x->nsecs];
 
 			if (unwrap(x, d, v->drive_id, v->secrets[j].id,
-			    v->secrets[j].epoch, CF_DIR_PURPOSE_SECRET,
+			    v->secrets[j].epoch, CF_LABEL_WRAP_SECRET,
 			    v->secrets[j].wrapped, k) != 0) {
 				if (print)
 					printf("secret-sealed %s %" PRIu64 "\n",
@@ -307,7 +307,7 @@ load_drive_keys(struct rd *x, int print)
 			memcpy(s->drive, v->drive_id, CF_ID_BYTES);
 			s->epoch = v->secrets[j].epoch;
 			cf_kdf_derive(s->chunk_id, k, CF_KDF_CHUNK_ID,
-			    CF_KDF_CTX_DRIVE);
+			    CF_LABEL_KDF_DRIVE);
 			x->nsecs++;
 			if (print)
 				printf("secret %s %" PRIu64 "\n", h, s->epoch);
@@ -316,7 +316,7 @@ load_drive_keys(struct rd *x, int print)
 			struct dkey *e = &x->keys[x->nkeys];
 
 			if (unwrap(x, d, v->drive_id, v->keys[j].key_id,
-			    v->keys[j].epoch, CF_DIR_PURPOSE_EPOCH,
+			    v->keys[j].epoch, CF_LABEL_WRAP_EPOCH,
 			    v->keys[j].wrapped, k) != 0) {
 				if (print)
 					printf("key-sealed %s %" PRIu64 "\n",
@@ -326,9 +326,9 @@ load_drive_keys(struct rd *x, int print)
 			memcpy(e->drive, v->drive_id, CF_ID_BYTES);
 			e->epoch = v->keys[j].epoch;
 			cf_kdf_derive(e->content, k, CF_KDF_CONTENT,
-			    CF_KDF_CTX_EPOCH);
+			    CF_LABEL_KDF_EPOCH);
 			cf_kdf_derive(e->meta_id, k, CF_KDF_META_ID,
-			    CF_KDF_CTX_EPOCH);
+			    CF_LABEL_KDF_EPOCH);
 			cf_key_id(e->content, e->key_id);
 			x->nkeys++;
 			if (print)

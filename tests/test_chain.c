@@ -99,7 +99,7 @@ forge_add(struct fix *f, const uint8_t *signer_id, const uint8_t *sk,
 
 	cf_pop_msg(pop_account ? pop_account : f->account_id, newdev->sign_pk,
 	    newdev->box_pk, msg);
-	if (cf_sign_purpose(pop_sk ? pop_sk : newdev->sign_sk, CF_PURPOSE_POP,
+	if (cf_sign_purpose(pop_sk ? pop_sk : newdev->sign_sk, CF_LABEL_POP,
 	    msg, sizeof(msg), pop) != 0)
 		fix_die("pop");
 	if (cf_name_box_seal(f->keys[f->nkeys - 1], f->account_id, f->nkeys,
@@ -153,7 +153,8 @@ forge_setrk(struct fix *f, const uint8_t *signer_id, const uint8_t *sk,
 
 	rand_cmt(cmt);
 	cf_rkreg_msg(f->account_id, rk_seq, rk->sign_pk, rk->box_pk, msg);
-	if (cf_sign_purpose(rk_sig_sk, CF_PURPOSE_RKREG, msg, sizeof(msg), sig) != 0)
+	if (cf_sign_purpose(rk_sig_sk, CF_LABEL_RKREG, msg, sizeof(msg),
+	    sig) != 0)
 		fix_die("rk sig");
 	cf_wr_init(&w, CF_ENTRY_BODY_MAX, 0);
 	cf_wr_bytes(&w, rk->sign_pk, CF_SIGN_PK_BYTES);
@@ -219,7 +220,7 @@ forge_genesis(const struct gen *g, size_t *lenp)
 	if (cf_name_box_seal(k1, h.account_id, 1, "A", 1, &box, &boxlen) != 0)
 		fix_die("name box");
 	cf_rkreg_msg(h.account_id, g->rk_seq, g->rk->sign_pk, g->rk->box_pk, msg);
-	if (cf_sign_purpose(g->rk_sig_sk, CF_PURPOSE_RKREG, msg, sizeof(msg),
+	if (cf_sign_purpose(g->rk_sig_sk, CF_LABEL_RKREG, msg, sizeof(msg),
 	    sig) != 0)
 		fix_die("rk sig");
 	cf_device_id(g->rk->sign_pk, g->rk->box_pk, rk_id);
@@ -523,7 +524,7 @@ genesis_only_first(void)
 		nblen = (uint32_t)cf_be32dec(body + 96);
 		rk_sig = body + 96 + 4 + nblen + 64;
 		cf_rkreg_msg(f.account_id, 1, f.rk[0].sign_pk, f.rk[0].box_pk, msg);
-		if (cf_sign_purpose(f.rk[0].sign_sk, CF_PURPOSE_RKREG, msg,
+		if (cf_sign_purpose(f.rk[0].sign_sk, CF_LABEL_RKREG, msg,
 		    sizeof(msg), rk_sig) != 0)
 			fix_die("rk sig");
 		cf_be64enc(e + OFF_SEQ, 1);
@@ -658,7 +659,7 @@ entry_signature_rules(void)
 	}
 	/* The right key, another purpose. */
 	m = fix_dup(e, len);
-	if (cf_sign_purpose(f.dev[A]->sign_sk, CF_PURPOSE_POP, m,
+	if (cf_sign_purpose(f.dev[A]->sign_sk, CF_LABEL_POP, m,
 	    len - CF_SIG_BYTES, m + len - CF_SIG_BYTES) != 0)
 		fix_die("sign");
 	REFUSED(f.c, m, len);
@@ -828,7 +829,7 @@ add_pop(void)
 		    f.dev[C], NULL, NULL, 1, &len);
 		p = e + len - CF_SIG_BYTES - CF_SIG_BYTES;	/* the pop */
 		cf_pop_msg(f.account_id, f.dev[C]->sign_pk, f.dev[C]->box_pk, msg);
-		if (cf_sign_purpose(f.dev[C]->sign_sk, CF_PURPOSE_ENTRY, msg,
+		if (cf_sign_purpose(f.dev[C]->sign_sk, CF_LABEL_ENTRY, msg,
 		    sizeof(msg), p) != 0)
 			fix_die("sign");
 		fix_resign(e, len, f.dev[A]->sign_sk);
@@ -952,7 +953,7 @@ add_key_and_name_box_rules(void)
 	/* A name box of nonce and tag only: an empty name. */
 	h = fix_hdr(&f, CF_ENTRY_ADD, f.dev[A]->device_id);
 	cf_pop_msg(f.account_id, f.dev[C]->sign_pk, f.dev[C]->box_pk, msg);
-	if (cf_sign_purpose(f.dev[C]->sign_sk, CF_PURPOSE_POP, msg,
+	if (cf_sign_purpose(f.dev[C]->sign_sk, CF_LABEL_POP, msg,
 	    sizeof(msg), pop) != 0)
 		fix_die("pop");
 	randombytes_buf(nb, sizeof(nb));
@@ -1492,8 +1493,8 @@ raw_name_box(const uint8_t k[static CF_KEY_BYTES],
 {
 	uint8_t key[CF_KEY_BYTES], ad[CF_ID_BYTES + 8];
 
-	crypto_generichash(key, sizeof(key), (const uint8_t *)CF_NAME_PERSONAL,
-	    strlen(CF_NAME_PERSONAL), k, CF_KEY_BYTES);
+	crypto_generichash(key, sizeof(key), (const uint8_t *)CF_LABEL_NAME,
+	    strlen(CF_LABEL_NAME), k, CF_KEY_BYTES);
 	memcpy(ad, acct, CF_ID_BYTES);
 	cf_be64enc(ad + CF_ID_BYTES, epoch);
 	randombytes_buf(box, CF_NAME_NONCE_BYTES);

@@ -196,7 +196,7 @@ reseal_keys(struct fix *f, struct cf_dir *d, const struct cf_dir_entry *e,
 			memcpy(ctx + 2 * CF_ID_BYTES, s->id, CF_ID_BYTES);
 			cf_be64enc(ctx + 3 * CF_ID_BYTES, s->epoch);
 			if (cf_wrap_seal(f->keys[s->epoch - 1],
-			    CF_DIR_PURPOSE_SECRET, ctx, sizeof(ctx),
+			    CF_LABEL_WRAP_SECRET, ctx, sizeof(ctx),
 			    dk->secrets[j].secret, CF_KEY_BYTES, s->wrapped) != 0)
 				fix_die("wrap");
 		}
@@ -206,7 +206,7 @@ reseal_keys(struct fix *f, struct cf_dir *d, const struct cf_dir_entry *e,
 			memcpy(ctx + 2 * CF_ID_BYTES, k->key_id, CF_ID_BYTES);
 			cf_be64enc(ctx + 3 * CF_ID_BYTES, k->epoch);
 			if (cf_wrap_seal(f->keys[k->epoch - 1],
-			    CF_DIR_PURPOSE_EPOCH, ctx, sizeof(ctx),
+			    CF_LABEL_WRAP_EPOCH, ctx, sizeof(ctx),
 			    dk->epochs[j].dkey, CF_KEY_BYTES, k->wrapped) != 0)
 				fix_die("wrap");
 		}
@@ -774,13 +774,13 @@ dir_wrong_epoch_wrap(void)
 	memcpy(ctx + 2 * CF_ID_BYTES, k->key_id, CF_ID_BYTES);
 	cf_be64enc(ctx + 3 * CF_ID_BYTES, 2);
 	/* Everything right but the wrapping key: K_1. */
-	CHECK_RC(cf_wrap_seal(w.f.keys[0], CF_DIR_PURPOSE_EPOCH, ctx,
+	CHECK_RC(cf_wrap_seal(w.f.keys[0], CF_LABEL_WRAP_EPOCH, ctx,
 	    sizeof(ctx), w.dk[0]->epochs[1].dkey, CF_KEY_BYTES, k->wrapped), 0);
 	resign(&w.f, d, A, &x);
 	CHECK_RC(accept(&w.f, NULL, &x, NULL), NOTAUTH);
 	rec_free(&x);
 	/* Control: the same, under K_2. */
-	CHECK_RC(cf_wrap_seal(w.f.keys[1], CF_DIR_PURPOSE_EPOCH, ctx,
+	CHECK_RC(cf_wrap_seal(w.f.keys[1], CF_LABEL_WRAP_EPOCH, ctx,
 	    sizeof(ctx), w.dk[0]->epochs[1].dkey, CF_KEY_BYTES, k->wrapped), 0);
 	resign(&w.f, d, A, &x);
 	CHECK_RC(accept(&w.f, NULL, &x, NULL), 0);
@@ -788,7 +788,7 @@ dir_wrong_epoch_wrap(void)
 	/* Listed under another key id than its own. */
 	k->key_id[3] ^= 8;
 	memcpy(ctx + 2 * CF_ID_BYTES, k->key_id, CF_ID_BYTES);
-	CHECK_RC(cf_wrap_seal(w.f.keys[1], CF_DIR_PURPOSE_EPOCH, ctx,
+	CHECK_RC(cf_wrap_seal(w.f.keys[1], CF_LABEL_WRAP_EPOCH, ctx,
 	    sizeof(ctx), w.dk[0]->epochs[1].dkey, CF_KEY_BYTES, k->wrapped), 0);
 	resign(&w.f, d, A, &x);
 	CHECK_RC(accept(&w.f, NULL, &x, NULL), NOTAUTH);
@@ -796,12 +796,12 @@ dir_wrong_epoch_wrap(void)
 	/* The same key listed twice in a drive (each wrapped right). */
 	k->key_id[3] ^= 8;
 	memcpy(ctx + 2 * CF_ID_BYTES, k->key_id, CF_ID_BYTES);
-	CHECK_RC(cf_wrap_seal(w.f.keys[1], CF_DIR_PURPOSE_EPOCH, ctx,
+	CHECK_RC(cf_wrap_seal(w.f.keys[1], CF_LABEL_WRAP_EPOCH, ctx,
 	    sizeof(ctx), w.dk[0]->epochs[1].dkey, CF_KEY_BYTES, k->wrapped), 0);
 	d->drives[i].keys[0].epoch = 1;
 	memcpy(d->drives[i].keys[0].key_id, k->key_id, CF_ID_BYTES);
 	cf_be64enc(ctx + 3 * CF_ID_BYTES, 1);
-	CHECK_RC(cf_wrap_seal(w.f.keys[0], CF_DIR_PURPOSE_EPOCH, ctx,
+	CHECK_RC(cf_wrap_seal(w.f.keys[0], CF_LABEL_WRAP_EPOCH, ctx,
 	    sizeof(ctx), w.dk[0]->epochs[1].dkey, CF_KEY_BYTES,
 	    d->drives[i].keys[0].wrapped), 0);
 	resign(&w.f, d, A, &x);
@@ -1153,7 +1153,7 @@ dir_secret_id(void)
 		memcpy(ctx + 2 * CF_ID_BYTES, s->id, CF_ID_BYTES);
 		cf_be64enc(ctx + 3 * CF_ID_BYTES, s->epoch);
 		CHECK_RC(cf_wrap_seal(w.f.keys[s->epoch - 1],
-		    CF_DIR_PURPOSE_SECRET, ctx, sizeof(ctx),
+		    CF_LABEL_WRAP_SECRET, ctx, sizeof(ctx),
 		    w.dk[0]->secrets[0].secret, CF_KEY_BYTES, s->wrapped), 0);
 		resign(&w.f, d, A, &x);
 		CHECK_RC(accept(&w.f, NULL, &x, NULL), k == 0 ? 0 : NOTAUTH);
@@ -1200,7 +1200,7 @@ dir_key_before_secret(void)
 	memcpy(ctx + CF_ID_BYTES, late->drive_id, CF_ID_BYTES);
 	memcpy(ctx + 2 * CF_ID_BYTES, dkey->key_id, CF_ID_BYTES);
 	cf_be64enc(ctx + 3 * CF_ID_BYTES, 1);
-	CHECK_RC(cf_wrap_seal(w.f.keys[0], CF_DIR_PURPOSE_EPOCH, ctx,
+	CHECK_RC(cf_wrap_seal(w.f.keys[0], CF_LABEL_WRAP_EPOCH, ctx,
 	    sizeof(ctx), late->epochs[0].dkey, CF_KEY_BYTES, dkey->wrapped), 0);
 	resign(&w.f, d, A, &x);
 	CHECK_RC(accept(&w.f, NULL, &x, NULL), NOTAUTH);

@@ -100,13 +100,13 @@ static void
 env_resign(uint8_t *env, size_t len, const uint8_t *sk)
 {
 	uint32_t slen = cf_be32dec(env + ENV_OFF_SLEN);
-	size_t plen = sizeof(CF_PURPOSE_ENV) - 1;
+	size_t plen = sizeof(CF_LABEL_ENV) - 1;
 	size_t mlen = plen + 32 + 32 + 8 + 32 + slen;
 	uint8_t *m = malloc(mlen);
 
 	if (m == NULL || ENV_OFF_SEALED + slen + 32 + 64 != len)
 		fix_die("resign");
-	memcpy(m, CF_PURPOSE_ENV, plen);
+	memcpy(m, CF_LABEL_ENV, plen);
 	memcpy(m + plen, env + ENV_OFF_ACCOUNT, 32 + 32 + 8 + 32);
 	memcpy(m + plen + 104, env + ENV_OFF_SEALED, slen);
 	crypto_sign_detached(env + len - 64, NULL, m, mlen, sk);

@@ -776,13 +776,13 @@ kdf_and_key_id(void)
 
 	for (i = 0; i < sizeof(master); i++)
 		master[i] = (uint8_t)i;
-	cf_kdf_derive(a, master, CF_KDF_CHUNK_ID, CF_KDF_CTX_DRIVE);
+	cf_kdf_derive(a, master, CF_KDF_CHUNK_ID, CF_LABEL_KDF_DRIVE);
 	CHECK(crypto_kdf_derive_from_key(b, sizeof(b), 1, "cfdrive1",
 	    master) == 0);
 	CHECK(memcmp(a, b, sizeof(a)) == 0);
-	cf_kdf_derive(b, master, CF_KDF_CHUNKER, CF_KDF_CTX_DRIVE);
+	cf_kdf_derive(b, master, CF_KDF_CHUNKER, CF_LABEL_KDF_DRIVE);
 	CHECK(memcmp(a, b, sizeof(a)) != 0);
-	cf_kdf_derive(b, master, CF_KDF_CONTENT, CF_KDF_CTX_EPOCH);
+	cf_kdf_derive(b, master, CF_KDF_CONTENT, CF_LABEL_KDF_EPOCH);
 	CHECK(memcmp(a, b, sizeof(a)) != 0);	/* same id, other context */
 
 	cf_key_id(master, id);

@@ -22,8 +22,6 @@
 #include "chain_internal.h"
 
 #define NOTAUTH			COFFER_ENOTAUTHENTIC
-/* Purpose strings shorter than this are signed from a stack buffer. */
-#define SIGN_STACK_BYTES	256
 
 _Static_assert(CF_ENTRY_HDR_BYTES == 118, "FORMAT §14 entry header");
 _Static_assert(CF_ENTRY_MIN_BYTES + CF_ENTRY_BODY_MAX <= CF_ENTRY_MAX,
@@ -40,8 +38,8 @@ cf_entry_hash(const uint8_t *entry, size_t len, uint8_t hash[static CF_ID_BYTES]
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, NULL, 0, CF_ID_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)CF_ENTRY_HASH_PERSONAL,
-	    sizeof(CF_ENTRY_HASH_PERSONAL) - 1);
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_ENTRY_HASH,
+	    sizeof(CF_LABEL_ENTRY_HASH) - 1);
 	crypto_generichash_update(&st, entry, len);
 	crypto_generichash_final(&st, hash, CF_ID_BYTES);
 }
@@ -55,8 +53,8 @@ cf_chain_account_id(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, NULL, 0, CF_ID_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)CF_ACCOUNT_PERSONAL,
-	    sizeof(CF_ACCOUNT_PERSONAL) - 1);
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_ACCOUNT,
+	    sizeof(CF_LABEL_ACCOUNT) - 1);
 	crypto_generichash_update(&st, sign_pk, CF_SIGN_PK_BYTES);
 	crypto_generichash_update(&st, box_pk, CF_BOX_PK_BYTES);
 	crypto_generichash_update(&st, rand, CF_GENESIS_RAND_BYTES);
@@ -73,8 +71,8 @@ cf_epoch_cmt(const uint8_t ke[static CF_KEY_BYTES],
 
 	cf_be64enc(e, epoch);
 	crypto_generichash_init(&st, ke, CF_KEY_BYTES, CF_ID_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)CF_EPOCH_PERSONAL,
-	    sizeof(CF_EPOCH_PERSONAL) - 1);
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_EPOCH,
+	    sizeof(CF_LABEL_EPOCH) - 1);
 	crypto_generichash_update(&st, account_id, CF_ID_BYTES);
 	crypto_generichash_update(&st, e, sizeof(e));
 	crypto_generichash_final(&st, cmt, CF_ID_BYTES);
@@ -105,78 +103,16 @@ cf_pop_msg(const uint8_t account_id[static CF_ID_BYTES],
 	memcpy(msg + CF_ID_BYTES + CF_SIGN_PK_BYTES, box_pk, CF_BOX_PK_BYTES);
 }
 
-/*
- * purpose_msg(purpose, msg, len, stack, bufp, mlenp):
- * Lay out purpose || msg in ${stack} if it fits, else in malloc'd memory
- * (${*bufp}, to be freed).  Returns the start, or NULL if out of memory.
- */
-static uint8_t *
-purpose_msg(const char *purpose, const uint8_t *msg, size_t len,
-    uint8_t stack[static SIGN_STACK_BYTES], uint8_t **bufp, size_t *mlenp)
-{
-	size_t plen = strlen(purpose);
-	uint8_t *m = NULL;
-
-	*bufp = NULL;
-	*mlenp = 0;
-	if (len > SIZE_MAX - plen)
-		goto out;
-	if (plen + len <= SIGN_STACK_BYTES)
-		m = stack;
-	else if ((m = *bufp = malloc(plen + len)) == NULL)
-		goto out;
-	memcpy(m, purpose, plen);
-	if (len > 0)
-		memcpy(m + plen, msg, len);
-	*mlenp = plen + len;
-out:
-	return m;
-}
-
 int
-cf_sign_purpose(const uint8_t sign_sk[static CF_SIGN_SK_BYTES],
-    const char *purpose, const uint8_t *msg, size_t len,
-    uint8_t sig[static CF_SIG_BYTES])
+cf_pop_verify(const uint8_t account_id[static CF_ID_BYTES],
+    const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
+    const uint8_t box_pk[static CF_BOX_PK_BYTES],
+    const uint8_t pop[static CF_SIG_BYTES])
 {
-	uint8_t stack[SIGN_STACK_BYTES];
-	uint8_t *buf = NULL, *m;
-	size_t mlen;
-	int r;
+	uint8_t msg[CF_POP_MSG_BYTES];
 
-	memset(sig, 0, CF_SIG_BYTES);
-	if ((m = purpose_msg(purpose, msg, len, stack, &buf, &mlen)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	if (crypto_sign_detached(sig, NULL, m, mlen, sign_sk) != 0) {
-		r = COFFER_EINTERNAL;
-		goto out;
-	}
-	r = 0;
-out:
-	free(buf);
-	return r;
-}
-
-int
-cf_verify_purpose(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
-    const char *purpose, const uint8_t *msg, size_t len,
-    const uint8_t sig[static CF_SIG_BYTES])
-{
-	uint8_t stack[SIGN_STACK_BYTES];
-	uint8_t *buf = NULL, *m;
-	size_t mlen;
-	int r;
-
-	if ((m = purpose_msg(purpose, msg, len, stack, &buf, &mlen)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	r = (crypto_sign_verify_detached(sig, m, mlen, sign_pk) == 0) ? 0 :
-	    NOTAUTH;
-out:
-	free(buf);
-	return r;
+	cf_pop_msg(account_id, sign_pk, box_pk, msg);
+	return cf_verify_purpose(sign_pk, CF_LABEL_POP, msg, sizeof(msg), pop);
 }
 
 int
@@ -563,7 +499,7 @@ check_rk_reg(const struct cf_entry_view *v, const uint8_t *rk_sig)
 	if (!cf_box_pk_ok(v->rk_box_pk))
 		goto out;
 	cf_rkreg_msg(v->h.account_id, v->h.seq, v->rk_sign_pk, v->rk_box_pk, msg);
-	r = cf_verify_purpose(v->rk_sign_pk, CF_PURPOSE_RKREG, msg, sizeof(msg),
+	r = cf_verify_purpose(v->rk_sign_pk, CF_LABEL_RKREG, msg, sizeof(msg),
 	    rk_sig);
 out:
 	return r;
@@ -628,7 +564,6 @@ verify_add(const struct cf_chain *c, struct cf_entry_view *v)
 {
 	struct cf_rd rd;
 	const uint8_t *pop;
-	uint8_t msg[CF_POP_MSG_BYTES];
 	int r;
 
 	cf_rd_init(&rd, v->body, v->bodylen, NOTAUTH);
@@ -654,8 +589,7 @@ verify_add(const struct cf_chain *c, struct cf_entry_view *v)
 		goto out;
 	}
 	/* Proof of possession by the new key itself. */
-	cf_pop_msg(v->h.account_id, v->sign_pk, v->box_pk, msg);
-	r = cf_verify_purpose(v->sign_pk, CF_PURPOSE_POP, msg, sizeof(msg), pop);
+	r = cf_pop_verify(v->h.account_id, v->sign_pk, v->box_pk, pop);
 out:
 	return r;
 }
@@ -880,7 +814,7 @@ cf_chain_verify_entry(const struct cf_chain *c, const uint8_t *entry,
 		goto out;
 	/* Over every byte before sig (FORMAT §14); the reader refused any
 	 * byte after it. */
-	r = cf_verify_purpose(pk, CF_PURPOSE_ENTRY, entry,
+	r = cf_verify_purpose(pk, CF_LABEL_ENTRY, entry,
 	    (size_t)(v->sig - entry), v->sig);
 out:
 	if (r != 0)

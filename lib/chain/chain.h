@@ -251,9 +251,18 @@ void cf_epoch_cmt(const uint8_t ke[static CF_KEY_BYTES],
 int cf_chain_check_epoch_key(const struct cf_chain *c, uint64_t epoch,
     const uint8_t ke[static CF_KEY_BYTES]);
 
-/* The new device's proof of possession over ${account_id}. */
+/*
+ * The new device's proof of possession over ${account_id} (FORMAT §14.2):
+ * its signature, purpose "coffer-pop-v1", of account_id || sign_pk ||
+ * box_pk.  The one builder of that message (cf_pop_msg) serves both.
+ */
 void cf_pop_sign(const struct cf_device_keys *dev,
     const uint8_t account_id[static CF_ID_BYTES], uint8_t pop[static CF_SIG_BYTES]);
+/* 0 if ${pop} proves possession of ${sign_pk}, else COFFER_ENOTAUTHENTIC. */
+int cf_pop_verify(const uint8_t account_id[static CF_ID_BYTES],
+    const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
+    const uint8_t box_pk[static CF_BOX_PK_BYTES],
+    const uint8_t pop[static CF_SIG_BYTES]);
 
 /**
  * cf_entry_add(c, signer, sign_pk, box_pk, pop, name, namelen, ke, time, entryp, lenp):

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "chain.h"
+#include "crypto/labels.h"
+#include "crypto/sign.h"
 #include "util/buf.h"
 
 /* Format tags and versions (FORMAT §14, §15). */
@@ -23,19 +25,6 @@
 #define CF_ENVKEYS_TAG		"CFEK"
 #define CF_ENVKEYS_VERSION	1
 #define CF_TAG_BYTES		4
-
-/* Signature purposes (FORMAT §11). */
-#define CF_PURPOSE_ENTRY	"coffer-entry-v1"
-#define CF_PURPOSE_POP		"coffer-pop-v1"
-#define CF_PURPOSE_RKREG	"coffer-rkreg-v1"
-#define CF_PURPOSE_ENV		"coffer-env-v1"
-#define CF_PURPOSE_WITHDRAW	"coffer-withdraw-v1"	/* FORMAT §17 */
-
-/* Hash personalisations (FORMAT §14). */
-#define CF_ENTRY_HASH_PERSONAL	"coffer-entry-hash-v1"
-#define CF_ACCOUNT_PERSONAL	"coffer-account-v1"
-#define CF_EPOCH_PERSONAL	"coffer-epoch-v1"
-#define CF_NAME_PERSONAL	"coffer-name-v1"
 
 /* Sizes. */
 #define CF_ENTRY_HDR_BYTES	(CF_TAG_BYTES + 1 + CF_ID_BYTES + 8 + CF_ID_BYTES + \
@@ -57,6 +46,10 @@
 #define CF_ENV_EPOCHS_MAX	CF_CHAIN_MAX_ENTRIES
 #define CF_ENV_SEALED_MAX	(48 + CF_ENVKEYS_HDR_BYTES + \
 				 (size_t)CF_ENV_EPOCHS_MAX * CF_ENVKEY_REC_BYTES)
+/* An envelope signs purpose || its bytes account_id .. recipient_id (from
+ * offset CF_ENV_SIGNED_OFF) || sealed (FORMAT §15). */
+#define CF_ENV_SIGNED_OFF	(CF_TAG_BYTES + 1)
+#define CF_ENV_SIGNED_HEAD_BYTES (3 * CF_ID_BYTES + 8)
 #define CF_ENV_MAX		(CF_TAG_BYTES + 1 + 3 * CF_ID_BYTES + 8 + 4 + \
 				 CF_ENV_SEALED_MAX + CF_ID_BYTES + CF_SIG_BYTES)
 
@@ -123,14 +116,6 @@ int cf_entry_encode(const struct cf_entry_hdr *h, const uint8_t *body,
     size_t bodylen, const uint8_t sign_sk[static CF_SIGN_SK_BYTES],
     uint8_t **entryp, size_t *lenp);
 
-/* Ed25519 over purpose || msg.  0, or COFFER_ENOMEM / COFFER_EINTERNAL. */
-int cf_sign_purpose(const uint8_t sign_sk[static CF_SIGN_SK_BYTES],
-    const char *purpose, const uint8_t *msg, size_t len,
-    uint8_t sig[static CF_SIG_BYTES]);
-/* 0 if ${sig} is a valid signature over purpose || msg, else COFFER_ENOTAUTHENTIC. */
-int cf_verify_purpose(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
-    const char *purpose, const uint8_t *msg, size_t len,
-    const uint8_t sig[static CF_SIG_BYTES]);
 
 /* account_id = H("coffer-account-v1" || sign_pk || box_pk || rand). */
 void cf_chain_account_id(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],

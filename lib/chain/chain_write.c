@@ -56,7 +56,8 @@ cf_entry_encode(const struct cf_entry_hdr *h, const uint8_t *body,
 	cf_wr_lstr(&w, body, bodylen);
 	if ((r = w.err) != 0)
 		goto out;
-	if ((r = cf_sign_purpose(sign_sk, CF_PURPOSE_ENTRY, w.p, w.len, sig)) != 0)
+	if ((r = cf_sign_purpose(sign_sk, CF_LABEL_ENTRY, w.p, w.len,
+	    sig)) != 0)
 		goto out;
 	cf_wr_bytes(&w, sig, CF_SIG_BYTES);
 	r = cf_wr_finish(&w, entryp, lenp);
@@ -93,7 +94,7 @@ cf_rkreg_write(struct cf_wr *w, const uint8_t account_id[static CF_ID_BYTES],
 	int r;
 
 	cf_rkreg_msg(account_id, seq, rk->sign_pk, rk->box_pk, msg);
-	if ((r = cf_sign_purpose(rk->sign_sk, CF_PURPOSE_RKREG, msg, sizeof(msg),
+	if ((r = cf_sign_purpose(rk->sign_sk, CF_LABEL_RKREG, msg, sizeof(msg),
 	    sig)) != 0)
 		goto out;
 	cf_wr_bytes(w, rk->sign_pk, CF_SIGN_PK_BYTES);
@@ -112,7 +113,7 @@ cf_pop_sign(const struct cf_device_keys *dev,
 
 	cf_pop_msg(account_id, dev->sign_pk, dev->box_pk, msg);
 	/* A short message: signed from the stack, so this cannot fail. */
-	if (cf_sign_purpose(dev->sign_sk, CF_PURPOSE_POP, msg, sizeof(msg),
+	if (cf_sign_purpose(dev->sign_sk, CF_LABEL_POP, msg, sizeof(msg),
 	    pop) != 0)
 		sodium_misuse();
 }
@@ -126,7 +127,7 @@ name_key(const uint8_t ke[static CF_KEY_BYTES],
     uint8_t key[static CF_KEY_BYTES], uint8_t ad[static NAME_AD_BYTES])
 {
 	if (crypto_generichash(key, CF_KEY_BYTES,
-	    (const uint8_t *)CF_NAME_PERSONAL, sizeof(CF_NAME_PERSONAL) - 1,
+	    (const uint8_t *)CF_LABEL_NAME, sizeof(CF_LABEL_NAME) - 1,
 	    ke, CF_KEY_BYTES) != 0)
 		sodium_misuse();
 	memcpy(ad, account_id, CF_ID_BYTES);

@@ -19,14 +19,12 @@
 
 #include "coffer/err.h"
 #include "crypto/kdf.h"
+#include "crypto/labels.h"
+#include "crypto/sign.h"
 #include "crypto/wrap.h"
 #include "util/buf.h"
 #include "dir.h"
 
-#define DIR_HASH_PERSONAL	"coffer-dir-hash-v1"
-#define DIR_SIG_PURPOSE		"coffer-dir-v1"
-#define DIR_NAME_PERSONAL	"coffer-dirname-v1"
-#define PERSONAL_LEN(s)		(sizeof(s) - 1)
 
 #define DIR_NONCE_BYTES		crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define DIR_MAC_BYTES		crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -57,8 +55,8 @@ cf_dir_hash(const uint8_t *rec, size_t len, uint8_t hash[static CF_ID_BYTES])
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, NULL, 0, CF_ID_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)DIR_HASH_PERSONAL,
-	    PERSONAL_LEN(DIR_HASH_PERSONAL));
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_DIR_HASH,
+	    CF_LABEL_LEN(CF_LABEL_DIR_HASH));
 	if (len > 0)
 		crypto_generichash_update(&st, rec, len);
 	crypto_generichash_final(&st, hash, CF_ID_BYTES);
@@ -73,8 +71,8 @@ name_key_ad(const uint8_t ke[static CF_KEY_BYTES],
     const uint8_t drive_id[static CF_ID_BYTES], uint8_t key[static CF_KEY_BYTES],
     uint8_t ad[static DIR_NAME_AD_BYTES])
 {
-	crypto_generichash(key, CF_KEY_BYTES, (const uint8_t *)DIR_NAME_PERSONAL,
-	    PERSONAL_LEN(DIR_NAME_PERSONAL), ke, CF_KEY_BYTES);
+	crypto_generichash(key, CF_KEY_BYTES, (const uint8_t *)CF_LABEL_DIRNAME,
+	    CF_LABEL_LEN(CF_LABEL_DIRNAME), ke, CF_KEY_BYTES);
 	memcpy(ad, account_id, CF_ID_BYTES);
 	cf_be64enc(ad + CF_ID_BYTES, epoch);
 	memcpy(ad + CF_ID_BYTES + 8, drive_id, CF_ID_BYTES);
@@ -336,7 +334,7 @@ unwrap_secret(const uint8_t account_id[static CF_ID_BYTES],
 		goto out;
 	}
 	wrap_ctx(account_id, drive_id, s->id, s->epoch, ctx);
-	if ((r = cf_wrap_open(ks[s->epoch - 1], CF_DIR_PURPOSE_SECRET, ctx,
+	if ((r = cf_wrap_open(ks[s->epoch - 1], CF_LABEL_WRAP_SECRET, ctx,
 	    sizeof(ctx), s->wrapped, CF_DIR_WRAPPED_BYTES, out,
 	    CF_KEY_BYTES)) != 0)
 		goto out;
@@ -374,11 +372,11 @@ unwrap_key(const uint8_t account_id[static CF_ID_BYTES],
 		goto out;
 	}
 	wrap_ctx(account_id, drive_id, k->key_id, k->epoch, ctx);
-	if ((r = cf_wrap_open(ks[k->epoch - 1], CF_DIR_PURPOSE_EPOCH, ctx,
+	if ((r = cf_wrap_open(ks[k->epoch - 1], CF_LABEL_WRAP_EPOCH, ctx,
 	    sizeof(ctx), k->wrapped, CF_DIR_WRAPPED_BYTES, dkey,
 	    CF_KEY_BYTES)) != 0)
 		goto out;
-	cf_kdf_derive(content, dkey, CF_KDF_CONTENT, CF_KDF_CTX_EPOCH);
+	cf_kdf_derive(content, dkey, CF_KDF_CONTENT, CF_LABEL_KDF_EPOCH);
 	cf_key_id(content, id);
 	if (memcmp(id, k->key_id, CF_ID_BYTES) != 0) {
 		r = COFFER_ENOTAUTHENTIC;
@@ -394,34 +392,6 @@ out:
 }
 
 /* ---- Verification ---- */
-
-/* "coffer-dir-v1" || raw[0 .. rawlen - 64], malloc'd. */
-static int
-sig_message(const uint8_t *raw, size_t rawlen, uint8_t **msgp, size_t *lenp)
-{
-	size_t plen = PERSONAL_LEN(DIR_SIG_PURPOSE), blen;
-	uint8_t *msg = NULL;
-	int r;
-
-	*msgp = NULL;
-	*lenp = 0;
-	if (rawlen < CF_SIG_BYTES) {
-		r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	blen = rawlen - CF_SIG_BYTES;
-	if ((msg = malloc(plen + blen)) == NULL) {
-		r = COFFER_ENOMEM;
-		goto out;
-	}
-	memcpy(msg, DIR_SIG_PURPOSE, plen);
-	memcpy(msg + plen, raw, blen);
-	*msgp = msg;
-	*lenp = plen + blen;
-	r = 0;
-out:
-	return r;
-}
 
 /* For qsort of drive indices by name (raw bytes, shorter first on a tie). */
 static int
@@ -528,15 +498,13 @@ int
 cf_dir_check_signed(const struct cf_chain *c, const struct cf_dir *d)
 {
 	const struct cf_chain_device *author;
-	uint8_t *msg = NULL;
-	size_t msglen = 0;
 	int r;
 
 	if (c == NULL || d == NULL) {
 		r = COFFER_EINVAL;
 		goto out;
 	}
-	if (d->raw == NULL || c->n == 0 ||
+	if (d->raw == NULL || d->rawlen < CF_SIG_BYTES || c->n == 0 ||
 	    memcmp(d->account_id, c->account_id, CF_ID_BYTES) != 0) {
 		r = COFFER_ENOTAUTHENTIC;
 		goto out;
@@ -555,16 +523,10 @@ cf_dir_check_signed(const struct cf_chain *c, const struct cf_dir *d)
 		r = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
-	if ((r = sig_message(d->raw, d->rawlen, &msg, &msglen)) != 0)
-		goto out;
-	if (crypto_sign_verify_detached(d->sig, msg, msglen,
-	    author->sign_pk) != 0) {
-		r = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
-	r = 0;
+	/* "coffer-dir-v1" || every byte before sig. */
+	r = cf_verify_purpose(author->sign_pk, CF_LABEL_DIR, d->raw,
+	    d->rawlen - CF_SIG_BYTES, d->sig);
 out:
-	free(msg);
 	return r;
 }
 
@@ -820,17 +782,17 @@ secret_derive(struct cf_drive_secret *s)
 {
 	cf_key_id(s->secret, s->id);
 	cf_kdf_derive(s->chunk_id_key, s->secret, CF_KDF_CHUNK_ID,
-	    CF_KDF_CTX_DRIVE);
+	    CF_LABEL_KDF_DRIVE);
 	cf_kdf_derive(s->chunker_key, s->secret, CF_KDF_CHUNKER,
-	    CF_KDF_CTX_DRIVE);
+	    CF_LABEL_KDF_DRIVE);
 }
 
 /* Fill an epoch's subkeys and key id from ${e->dkey}. */
 static void
 epoch_derive(struct cf_drive_epoch *e)
 {
-	cf_kdf_derive(e->content_key, e->dkey, CF_KDF_CONTENT, CF_KDF_CTX_EPOCH);
-	cf_kdf_derive(e->meta_id_key, e->dkey, CF_KDF_META_ID, CF_KDF_CTX_EPOCH);
+	cf_kdf_derive(e->content_key, e->dkey, CF_KDF_CONTENT, CF_LABEL_KDF_EPOCH);
+	cf_kdf_derive(e->meta_id_key, e->dkey, CF_KDF_META_ID, CF_LABEL_KDF_EPOCH);
 	cf_key_id(e->content_key, e->key_id);
 }
 
@@ -1143,23 +1105,20 @@ int
 cf_dir_encode(const struct cf_dir *d, const struct cf_device_keys *author,
     uint8_t **recp, size_t *lenp)
 {
-	const size_t plen = PERSONAL_LEN(DIR_SIG_PURPOSE);
 	const struct cf_dir_drive *v;
 	struct cf_wr w;
-	uint8_t *buf = NULL, *sig;
-	size_t len = 0, i, j;
+	uint8_t *sig;
+	size_t i, j;
 	int r;
 
 	*recp = NULL;
 	*lenp = 0;
-	/* The purpose goes first so that the signed bytes are contiguous. */
-	cf_wr_init(&w, plen + CF_DIR_MAX, 0);
+	cf_wr_init(&w, CF_DIR_MAX, 0);
 	if (d == NULL || author == NULL || d->ndrives > CF_DIR_DRIVES_MAX ||
 	    (d->ndrives > 0 && d->drives == NULL)) {
 		r = COFFER_EINVAL;
 		goto out;
 	}
-	cf_wr_bytes(&w, DIR_SIG_PURPOSE, plen);
 	cf_wr_bytes(&w, CF_DIR_TAG, CF_DIR_TAG_BYTES);
 	cf_wr_u8(&w, CF_DIR_VERSION);
 	cf_wr_bytes(&w, d->account_id, CF_ID_BYTES);
@@ -1196,19 +1155,13 @@ cf_dir_encode(const struct cf_dir *d, const struct cf_device_keys *author,
 			    CF_DIR_WRAPPED_BYTES);
 		}
 	}
-	if ((sig = cf_wr_reserve(&w, CF_SIG_BYTES)) != NULL)
-		crypto_sign_detached(sig, NULL, w.p, w.len - CF_SIG_BYTES,
-		    author->sign_sk);
-	if ((r = cf_wr_finish(&w, &buf, &len)) != 0)
+	if ((sig = cf_wr_reserve(&w, CF_SIG_BYTES)) != NULL &&
+	    (r = cf_sign_purpose(author->sign_sk, CF_LABEL_DIR, w.p,
+	    w.len - CF_SIG_BYTES, sig)) != 0)
 		goto out;
-	memmove(buf, buf + plen, len - plen);
-	*recp = buf;
-	*lenp = len - plen;
-	buf = NULL;
-	r = 0;
+	r = cf_wr_finish(&w, recp, lenp);
 out:
 	cf_wr_free(&w);
-	free(buf);
 	return r;
 }
 
@@ -1262,7 +1215,7 @@ build_drive(const uint8_t acct[static CF_ID_BYTES], const struct cf_dir_entry *e
 		memcpy(v->secrets[i].id, s->id, CF_ID_BYTES);
 		v->secrets[i].epoch = s->epoch;
 		wrap_ctx(acct, dk->drive_id, s->id, s->epoch, ctx);
-		if ((r = cf_wrap_seal(ks[s->epoch - 1], CF_DIR_PURPOSE_SECRET,
+		if ((r = cf_wrap_seal(ks[s->epoch - 1], CF_LABEL_WRAP_SECRET,
 		    ctx, sizeof(ctx), s->secret, CF_KEY_BYTES,
 		    v->secrets[i].wrapped)) != 0)
 			goto out;
@@ -1284,7 +1237,7 @@ build_drive(const uint8_t acct[static CF_ID_BYTES], const struct cf_dir_entry *e
 		v->keys[i].epoch = k->epoch;
 		memcpy(v->keys[i].key_id, k->key_id, CF_ID_BYTES);
 		wrap_ctx(acct, dk->drive_id, k->key_id, k->epoch, ctx);
-		if ((r = cf_wrap_seal(ks[k->epoch - 1], CF_DIR_PURPOSE_EPOCH,
+		if ((r = cf_wrap_seal(ks[k->epoch - 1], CF_LABEL_WRAP_EPOCH,
 		    ctx, sizeof(ctx), k->dkey, CF_KEY_BYTES,
 		    v->keys[i].wrapped)) != 0)
 			goto out;

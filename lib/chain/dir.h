@@ -26,6 +26,7 @@
 
 #include "chain/chain.h"
 #include "crypto/keys.h"
+#include "crypto/labels.h"
 #include "crypto/wrap.h"
 #include "object/object.h"
 
@@ -47,10 +48,6 @@
 #define CF_DIR_NAME_BOX_BYTES	(24 + CF_DIR_NAME_PLAIN_BYTES + 16)
 /* A wrapped 32-byte key (FORMAT §4). */
 #define CF_DIR_WRAPPED_BYTES	(CF_KEY_BYTES + CF_WRAP_OVERHEAD)
-
-/* Wrap purposes (FORMAT §16). */
-#define CF_DIR_PURPOSE_SECRET	"drive-secret"
-#define CF_DIR_PURPOSE_EPOCH	"drive-epoch"
 
 /* ---- The record as decoded (FORMAT §16) ---- */
 

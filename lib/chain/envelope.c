@@ -35,41 +35,6 @@ keys_len(uint64_t epoch)
 	return CF_ENVKEYS_HDR_BYTES + (size_t)epoch * CF_ENVKEY_REC_BYTES;
 }
 
-/*
- * env_msg(account_id, entry_hash, epoch, recipient_id, sealed, len, mlenp):
- * purpose || account_id || entry_hash || u64 epoch || recipient_id ||
- * sealed, in malloc'd memory (FORMAT §15), or NULL.
- */
-static uint8_t *
-env_msg(const uint8_t *account_id, const uint8_t *entry_hash, uint64_t epoch,
-    const uint8_t *recipient_id, const uint8_t *sealed, size_t len,
-    size_t *mlenp)
-{
-	static const size_t plen = sizeof(CF_PURPOSE_ENV) - 1;
-	uint8_t *m, *p;
-
-	*mlenp = 0;
-	if (len > CF_ENV_SEALED_MAX)
-		return NULL;
-	if ((m = malloc(plen + 3 * CF_ID_BYTES + 8 + len)) == NULL)
-		return NULL;
-	p = m;
-	memcpy(p, CF_PURPOSE_ENV, plen);
-	p += plen;
-	memcpy(p, account_id, CF_ID_BYTES);
-	p += CF_ID_BYTES;
-	memcpy(p, entry_hash, CF_ID_BYTES);
-	p += CF_ID_BYTES;
-	cf_be64enc(p, epoch);
-	p += 8;
-	memcpy(p, recipient_id, CF_ID_BYTES);
-	p += CF_ID_BYTES;
-	if (len > 0)
-		memcpy(p, sealed, len);
-	*mlenp = plen + 3 * CF_ID_BYTES + 8 + len;
-	return m;
-}
-
 int
 cf_envelope_make(const uint8_t account_id[static CF_ID_BYTES],
     const uint8_t entry_hash[static CF_ID_BYTES], const struct cf_signer *signer,
@@ -79,9 +44,9 @@ cf_envelope_make(const uint8_t account_id[static CF_ID_BYTES],
     size_t *lenp)
 {
 	struct cf_wr w;
-	uint8_t *pt = NULL, *sealed, *m = NULL, *p;
+	uint8_t *pt = NULL, *sealed, *p;
 	uint8_t sig[CF_SIG_BYTES];
-	size_t ptlen = 0, mlen, sealed_off;
+	size_t ptlen = 0, sealed_off;
 	uint64_t i;
 	int r;
 
@@ -134,21 +99,16 @@ cf_envelope_make(const uint8_t account_id[static CF_ID_BYTES],
 		r = COFFER_EINVAL;
 		goto out;
 	}
-	if ((m = env_msg(account_id, entry_hash, epoch, recipient_id, sealed,
-	    ptlen + SEAL_BYTES, &mlen)) == NULL) {
-		r = COFFER_ENOMEM;
+	/* Signed: purpose || account_id .. recipient_id || sealed. */
+	if ((r = cf_sign_purpose2(signer->sign_sk, CF_LABEL_ENV,
+	    w.p + CF_ENV_SIGNED_OFF, CF_ENV_SIGNED_HEAD_BYTES, sealed,
+	    ptlen + SEAL_BYTES, sig)) != 0)
 		goto out;
-	}
-	if (crypto_sign_detached(sig, NULL, m, mlen, signer->sign_sk) != 0) {
-		r = COFFER_EINTERNAL;
-		goto out;
-	}
 	cf_wr_bytes(&w, signer->id, CF_ID_BYTES);
 	cf_wr_bytes(&w, sig, CF_SIG_BYTES);
 	r = cf_wr_finish(&w, envp, lenp);
 out:
 	cf_wr_free(&w);
-	free(m);
 	if (pt != NULL)
 		sodium_free(pt);	/* wipes */
 	return r;
@@ -204,10 +164,10 @@ cf_envelope_open(const struct cf_chain *c,
 	const uint8_t *signer_id, *sig, *pk;
 	struct cf_rd rd, kr;
 	uint8_t (*keys)[CF_KEY_BYTES] = NULL;
-	uint8_t *pt = NULL, *m = NULL;
+	uint8_t *pt = NULL;
 	uint32_t sealed_len;
 	uint64_t epoch, seq, i;
-	size_t ptlen = 0, mlen;
+	size_t ptlen = 0;
 	int r = NOTAUTH;
 
 	*keysp = NULL;
@@ -246,13 +206,11 @@ cf_envelope_open(const struct cf_chain *c,
 	if (memcmp(signer_id, c->entry_signer[seq], CF_ID_BYTES) != 0 ||
 	    (pk = cf_chain_sign_pk(c, signer_id)) == NULL)
 		goto out;
-	if ((m = env_msg(account_id, entry_hash, epoch, recipient_id, sealed,
-	    sealed_len, &mlen)) == NULL) {
-		r = COFFER_ENOMEM;
+	/* Signed: purpose || account_id .. recipient_id || sealed. */
+	if ((r = cf_verify_purpose2(pk, CF_LABEL_ENV, env + CF_ENV_SIGNED_OFF,
+	    CF_ENV_SIGNED_HEAD_BYTES, sealed, sealed_len, sig)) != 0)
 		goto out;
-	}
-	if (crypto_sign_verify_detached(sig, m, mlen, pk) != 0)
-		goto out;
+	r = NOTAUTH;
 
 	/* Open, in guarded memory; exactly the size for ${epoch} keys. */
 	ptlen = keys_len(epoch);
@@ -290,7 +248,6 @@ cf_envelope_open(const struct cf_chain *c,
 	keys = NULL;
 	r = 0;
 out:
-	free(m);
 	if (pt != NULL)
 		sodium_free(pt);
 	if (keys != NULL)

@@ -33,10 +33,6 @@
 #include "chain_internal.h"
 #include "pair.h"
 
-#define PAIR_T_PERSONAL		"coffer-pair-v1"
-#define APPROVE_PURPOSE		"coffer-approve-v1"
-#define SAFETY_PERSONAL		"coffer-safety-v1"
-#define PERSONAL_LEN(s)		(sizeof(s) - 1)
 
 #define PAIR_HASH_BYTES		32
 #define PAIR_N24_BYTES		crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
@@ -95,10 +91,7 @@ static int
 pop_ok(const struct cf_join_request *req,
     const uint8_t account_id[static CF_ID_BYTES])
 {
-	uint8_t msg[CF_POP_MSG_BYTES];
-
-	cf_pop_msg(account_id, req->sign_pk, req->box_pk, msg);
-	return cf_verify_purpose(req->sign_pk, CF_PURPOSE_POP, msg, sizeof(msg),
+	return cf_pop_verify(account_id, req->sign_pk, req->box_pk,
 	    req->pop) == 0;
 }
 
@@ -125,8 +118,8 @@ cf_pair_t(const uint8_t r[static CF_PAIR_R_BYTES],
 
 	crypto_generichash(hr, sizeof(hr), r, CF_PAIR_R_BYTES, NULL, 0);
 	crypto_generichash_init(&st, hr, sizeof(hr), sizeof(h));
-	crypto_generichash_update(&st, (const uint8_t *)PAIR_T_PERSONAL,
-	    PERSONAL_LEN(PAIR_T_PERSONAL));
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_PAIR_T,
+	    CF_LABEL_LEN(CF_LABEL_PAIR_T));
 	crypto_generichash_update(&st, account_id, CF_ID_BYTES);
 	cf_be32enc(len, (uint32_t)req->account_name_len);
 	crypto_generichash_update(&st, len, sizeof(len));
@@ -229,7 +222,7 @@ cf_join_withdraw_sign(const struct cf_device_keys *dev,
 
 	withdraw_msg(account_id, dev->device_id, msg);
 	/* A short message: signed from the stack, so this cannot fail. */
-	if (cf_sign_purpose(dev->sign_sk, CF_PURPOSE_WITHDRAW, msg, sizeof(msg),
+	if (cf_sign_purpose(dev->sign_sk, CF_LABEL_WITHDRAW, msg, sizeof(msg),
 	    sig) != 0)
 		sodium_misuse();
 }
@@ -243,7 +236,7 @@ cf_join_withdraw_verify(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
 	uint8_t msg[2 * CF_ID_BYTES];
 
 	withdraw_msg(account_id, device_id, msg);
-	return cf_verify_purpose(sign_pk, CF_PURPOSE_WITHDRAW, msg, sizeof(msg),
+	return cf_verify_purpose(sign_pk, CF_LABEL_WITHDRAW, msg, sizeof(msg),
 	    sig) == 0 ? 0 : COFFER_ENOTAUTHENTIC;
 }
 
@@ -595,16 +588,13 @@ cf_approval_make_raw(const struct cf_device_keys *approver,
     const uint8_t recipient_box_pk[static CF_BOX_PK_BYTES],
     const uint8_t *grant, size_t grantlen, uint8_t **outp, size_t *lenp)
 {
-	const size_t plen = PERSONAL_LEN(APPROVE_PURPOSE);
 	struct cf_wr w;
-	uint8_t *sealed = NULL, *buf = NULL, *sig;
-	size_t len = 0;
+	uint8_t *sealed = NULL, *sig;
 	int r;
 
 	*outp = NULL;
 	*lenp = 0;
-	/* The purpose goes first so that the signed bytes are contiguous. */
-	cf_wr_init(&w, plen + CF_APPROVAL_MAX, 0);
+	cf_wr_init(&w, CF_APPROVAL_MAX, 0);
 	if (approver == NULL || (grant == NULL && grantlen > 0) ||
 	    grantlen > CF_GRANT_MAX) {
 		r = COFFER_EINVAL;
@@ -619,27 +609,20 @@ cf_approval_make_raw(const struct cf_device_keys *approver,
 		r = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
-	cf_wr_bytes(&w, APPROVE_PURPOSE, plen);
 	cf_wr_bytes(&w, CF_APPROVAL_TAG, CF_PAIR_TAG_BYTES);
 	cf_wr_u8(&w, CF_PAIR_VERSION);
 	cf_wr_bytes(&w, account_id, CF_ID_BYTES);
 	cf_wr_bytes(&w, recipient_id, CF_ID_BYTES);
 	cf_wr_lstr(&w, sealed, grantlen + crypto_box_SEALBYTES);
 	cf_wr_bytes(&w, approver->device_id, CF_ID_BYTES);
-	if ((sig = cf_wr_reserve(&w, CF_SIG_BYTES)) != NULL)
-		crypto_sign_detached(sig, NULL, w.p, w.len - CF_SIG_BYTES,
-		    approver->sign_sk);
-	if ((r = cf_wr_finish(&w, &buf, &len)) != 0)
+	if ((sig = cf_wr_reserve(&w, CF_SIG_BYTES)) != NULL &&
+	    (r = cf_sign_purpose(approver->sign_sk, CF_LABEL_APPROVE, w.p,
+	    w.len - CF_SIG_BYTES, sig)) != 0)
 		goto out;
-	memmove(buf, buf + plen, len - plen);
-	*outp = buf;
-	*lenp = len - plen;
-	buf = NULL;
-	r = 0;
+	r = cf_wr_finish(&w, outp, lenp);
 out:
 	cf_wr_free(&w);
 	free(sealed);
-	free(buf);
 	return r;
 }
 
@@ -752,11 +735,9 @@ cf_approval_open(const struct cf_chain *c, const struct cf_device_keys *me,
     const uint8_t r[static CF_PAIR_R_BYTES], const uint8_t *buf, size_t len,
     struct cf_grant **gp)
 {
-	const size_t plen = PERSONAL_LEN(APPROVE_PURPOSE);
 	const struct cf_chain_device *approver, *self;
 	struct cf_approval *a = NULL;
 	struct cf_grant *g = NULL;
-	uint8_t *msg = NULL;
 	int rc;
 
 	*gp = NULL;
@@ -778,17 +759,10 @@ cf_approval_open(const struct cf_chain *c, const struct cf_device_keys *me,
 		rc = COFFER_ENOTAUTHENTIC;
 		goto out;
 	}
-	if ((msg = malloc(plen + len - CF_SIG_BYTES)) == NULL) {
-		rc = COFFER_ENOMEM;
+	/* Decoded, so len holds at least the signature. */
+	if ((rc = cf_verify_purpose(approver->sign_pk, CF_LABEL_APPROVE, buf,
+	    len - CF_SIG_BYTES, a->sig)) != 0)
 		goto out;
-	}
-	memcpy(msg, APPROVE_PURPOSE, plen);
-	memcpy(msg + plen, buf, len - CF_SIG_BYTES);
-	if (crypto_sign_verify_detached(a->sig, msg, plen + len - CF_SIG_BYTES,
-	    approver->sign_pk) != 0) {
-		rc = COFFER_ENOTAUTHENTIC;
-		goto out;
-	}
 	/* The grant: sealed to us, carrying our r and our account. */
 	if ((rc = cf_approval_open_grant(a, me->box_pk, me->box_sk, &g)) != 0)
 		goto out;
@@ -817,7 +791,6 @@ cf_approval_open(const struct cf_chain *c, const struct cf_device_keys *me,
 	g = NULL;
 	rc = 0;
 out:
-	free(msg);
 	cf_grant_free(g);
 	cf_approval_free(a);
 	return rc;
@@ -844,8 +817,8 @@ cf_safety_code(const uint8_t account_id[static CF_ID_BYTES],
 		goto out;
 	}
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const uint8_t *)SAFETY_PERSONAL,
-	    PERSONAL_LEN(SAFETY_PERSONAL));
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_SAFETY,
+	    CF_LABEL_LEN(CF_LABEL_SAFETY));
 	crypto_generichash_update(&st, account_id, CF_ID_BYTES);
 	cf_be64enc(b, chain_seq);
 	crypto_generichash_update(&st, b, 8);

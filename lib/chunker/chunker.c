@@ -59,16 +59,16 @@ cf_chunker_new(const uint8_t chunker_key[static CF_KEY_BYTES],
 
 	/* gear_key = H_Kc("coffer-gear-v1"); G = XChaCha20(gear_key, 0). */
 	crypto_generichash(gear_key, sizeof(gear_key),
-	    (const uint8_t *)CF_CHUNKER_GEAR_LABEL,
-	    sizeof(CF_CHUNKER_GEAR_LABEL) - 1, chunker_key, CF_KEY_BYTES);
+	    (const uint8_t *)CF_LABEL_GEAR,
+	    sizeof(CF_LABEL_GEAR) - 1, chunker_key, CF_KEY_BYTES);
 	crypto_stream_xchacha20(g, sizeof(g), zero_nonce, gear_key);
 	for (i = 0; i < CF_CHUNKER_GEAR_N; i++)
 		c->gear[i] = cf_be64dec(&g[8 * i]);
 
 	/* cut_key = first 16 bytes of H_Kc("coffer-cut-v1"). */
 	crypto_generichash(cut_full, sizeof(cut_full),
-	    (const uint8_t *)CF_CHUNKER_CUT_LABEL,
-	    sizeof(CF_CHUNKER_CUT_LABEL) - 1, chunker_key, CF_KEY_BYTES);
+	    (const uint8_t *)CF_LABEL_CUT,
+	    sizeof(CF_LABEL_CUT) - 1, chunker_key, CF_KEY_BYTES);
 	memcpy(c->cut_key, cut_full, sizeof(c->cut_key));
 
 	*cp = c;

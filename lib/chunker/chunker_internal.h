@@ -8,16 +8,13 @@
 #include <stdint.h>
 
 #include "chunker.h"
+#include "crypto/labels.h"
 
 #define CF_CHUNKER_WINDOW	64	/* bytes that h depends on */
 #define CF_CHUNKER_GEAR_N	256	/* entries of the gear table */
 #define CF_CHUNKER_CUT_KEY_BYTES 16	/* = crypto_shorthash_KEYBYTES */
 #define CF_CHUNKER_PRE_SHIFT	51	/* candidate iff (h >> 51) == 0 */
 #define CF_CHUNKER_PRF_SHIFT	58	/* cut iff (s >> 58) == 0 */
-
-/* Derivation labels (ASCII, no NUL). */
-#define CF_CHUNKER_GEAR_LABEL	"coffer-gear-v1"
-#define CF_CHUNKER_CUT_LABEL	"coffer-cut-v1"
 
 /* cf_chunker_gear(c, i): the gear table entry G[${i}], ${i} < 256. */
 uint64_t cf_chunker_gear(const struct cf_chunker *c, unsigned i);

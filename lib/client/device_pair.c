@@ -21,6 +21,7 @@
 #include "chain/pair.h"
 #include "crypto/recovery.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "device_internal.h"
 #include "ops.h"
 
@@ -71,8 +72,7 @@ fetch_verify_chain(struct cf_client *net, struct cf_chain **cp)
 		}
 		for (i = 0; i < page.n; i++) {
 			if ((r = cf_chain_append(c, page.p[i], page.len[i])) != 0) {
-				if (r != COFFER_ENOMEM)
-					r = COFFER_ENOTAUTHENTIC;
+				r = cf_err_from_server(r);
 				goto out;
 			}
 		}
@@ -370,8 +370,7 @@ check_granted_heads(struct cf_session *s, const struct cf_grant *g)
 		}
 		if ((r = cf_dir_drive_keys(s->dir, g->drives[i].drive_id,
 		    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, &dk)) != 0) {
-			if (r != COFFER_ENOMEM)
-				r = COFFER_ENOTAUTHENTIC;
+			r = cf_err_from_server(r);
 			goto out;
 		}
 		if ((r = cf_session_load_pin(s, dk->drive_id, &pin)) != 0)
@@ -420,8 +419,7 @@ approval_precheck(const struct cf_device_keys *me,
 	if (sodium_memcmp(g->r, r, CF_PAIR_R_BYTES) != 0)
 		rc = COFFER_ENOTAUTHENTIC;
 out:
-	if (rc != 0 && rc != COFFER_ENOMEM)
-		rc = COFFER_ENOTAUTHENTIC;
+	rc = cf_err_from_server(rc);
 	cf_grant_free(g);
 	cf_approval_free(a);
 	return rc;
@@ -562,8 +560,7 @@ cf_device_join(const char *url, const char *name, const char *device,
 		goto out;
 	}
 	if ((r = cf_approval_open(c, keys, rr, ap, aplen, &g)) != 0) {
-		if (r != COFFER_ENOMEM)
-			r = COFFER_ENOTAUTHENTIC;
+		r = cf_err_from_server(r);
 		goto out;
 	}
 	/* Adopt the approver's pins: chain up to the add entry, directory. */
@@ -668,8 +665,7 @@ adopt_dir(struct cf_session *s)
 	if ((r = cf_dir_accept(s->chain, NULL,
 	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, rec, reclen, NULL,
 	    NULL, 0, &d)) != 0) {
-		if (r != COFFER_ENOMEM)
-			r = COFFER_ENOTAUTHENTIC;
+		r = cf_err_from_server(r);
 		goto out;
 	}
 	if (d->version != version) {

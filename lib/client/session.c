@@ -21,6 +21,7 @@
 #include "tree/history.h"
 #include "tree/tree.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "session.h"
 
 #define FETCH_BATCH		256	/* ids per get-many request */
@@ -455,8 +456,7 @@ sync_dir(struct cf_session *s)
 	    (const uint8_t *const *)between.p, between.len, between.n,
 	    &d)) != 0) {
 		/* A head too far ahead is only an error; the rest is a lie. */
-		if (r != COFFER_ENOMEM && r != COFFER_ETOOBIG)
-			r = COFFER_ENOTAUTHENTIC;
+		r = cf_err_from_server(r);
 		goto out;
 	}
 	cf_dir_pin_of(d, &np);
@@ -586,8 +586,7 @@ cf_session_drive(struct cf_session *s, const char *name,
 		return r;
 	r = cf_dir_drive_keys(s->dir, drive_id,
 	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, dkp);
-	if (r != 0 && r != COFFER_ENOMEM)
-		r = COFFER_ENOTAUTHENTIC;
+	r = cf_err_from_server(r);
 	return r;
 }
 
@@ -838,8 +837,7 @@ fetch_objects(struct cf_client *net, const struct cf_drive_keys *dk,
 			    &plain, &plen)) != 0 ||
 			    (r = cf_object_header(items[j].data, items[j].len,
 			    &h)) != 0) {
-				if (r != COFFER_ENOMEM)
-					r = COFFER_ENOTAUTHENTIC;
+				r = cf_err_from_server(r);
 				goto out;
 			}
 			if ((r = fn(ctx, done + k, plain, plen,
@@ -938,8 +936,7 @@ cf_session_fetch_one(struct cf_session *s, const struct cf_drive_keys *dk,
 	}
 	if ((r = cf_object_open(items[0].data, items[0].len, type, dk->drive_id,
 	    id, cf_dir_lookup, &lk, plainp, lenp)) != 0) {
-		if (r != COFFER_ENOMEM)
-			r = COFFER_ENOTAUTHENTIC;
+		r = cf_err_from_server(r);
 		goto out;
 	}
 	if (epochp != NULL) {
@@ -1157,8 +1154,7 @@ line_verify(struct cf_session *s, const struct cf_drive_keys *dk,
 		    cf_history_accept_part(s->chain, dk->drive_id, &ph,
 		    pin->head_chain_seq, l->step, k, &acc);
 		if (r != 0) {
-			if (r != COFFER_ENOMEM)
-				r = COFFER_ENOTAUTHENTIC;
+			r = cf_err_from_server(r);
 			goto out;
 		}
 		if (k > 0) {

@@ -247,8 +247,8 @@ cf_statcache_mac_key(const uint8_t chunk_id_key[static CF_KEY_BYTES],
     uint8_t mac_key[static CF_KEY_BYTES])
 {
 	crypto_generichash(mac_key, CF_KEY_BYTES,
-	    (const uint8_t *)CF_STATCACHE_MAC_PERSONAL,
-	    strlen(CF_STATCACHE_MAC_PERSONAL), chunk_id_key, CF_KEY_BYTES);
+	    (const uint8_t *)CF_LABEL_STATCACHE,
+	    strlen(CF_LABEL_STATCACHE), chunk_id_key, CF_KEY_BYTES);
 }
 
 int
@@ -477,8 +477,8 @@ cf_known_mac_key(const uint8_t chunk_id_key[static CF_KEY_BYTES],
     uint8_t mac_key[static CF_KEY_BYTES])
 {
 	crypto_generichash(mac_key, CF_KEY_BYTES,
-	    (const uint8_t *)CF_KNOWN_MAC_PERSONAL,
-	    strlen(CF_KNOWN_MAC_PERSONAL), chunk_id_key, CF_KEY_BYTES);
+	    (const uint8_t *)CF_LABEL_KNOWNIDS,
+	    strlen(CF_LABEL_KNOWNIDS), chunk_id_key, CF_KEY_BYTES);
 }
 
 int

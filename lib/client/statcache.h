@@ -15,13 +15,13 @@
 #include <stdint.h>
 
 #include "crypto/keys.h"
+#include "crypto/labels.h"
 #include "tree/tree.h"
 
 #define CF_STATCACHE_TAG	"CFSC"
 #define CF_STATCACHE_VERSION	1
 #define CF_STATCACHE_MAX	((size_t)1 << 30)	/* bytes in the file */
 #define CF_STATCACHE_PATH_MAX	65536		/* bytes in one path */
-#define CF_STATCACHE_MAC_PERSONAL "coffer-statcache-v1"
 
 struct cf_sc_entry {
 	uint8_t *path;			/* relative path, '/'-separated */
@@ -142,7 +142,6 @@ const struct cf_sc_entry *cf_statcache_find(struct cf_statcache *sc,
 #define CF_KNOWN_TAG		"CFKI"
 #define CF_KNOWN_VERSION	1
 #define CF_KNOWN_IDS_MAX	((size_t)1 << 25)
-#define CF_KNOWN_MAC_PERSONAL	"coffer-knownids-v1"
 
 /* The known-ids cache's MAC key from a drive's chunk-id key. */
 void cf_known_mac_key(const uint8_t chunk_id_key[static CF_KEY_BYTES],

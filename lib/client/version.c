@@ -11,6 +11,7 @@
 
 #include "coffer/err.h"
 #include "util/buf.h"
+#include "util/err.h"
 #include "pull_internal.h"
 
 #define MAP_MIN			256
@@ -299,18 +300,6 @@ out:
 	return r == COFFER_ETOOBIG ? 0 : r;
 }
 
-/*
- * ${r} as the result of a check of what the server gave: an error other
- * than a local one (out of memory, I/O) is COFFER_ENOTAUTHENTIC.
- */
-static int
-checked(int r)
-{
-	if (r != 0 && r != COFFER_ENOMEM && r != COFFER_EIO)
-		r = COFFER_ENOTAUTHENTIC;
-	return r;
-}
-
 int
 cf_version_collect(struct cf_session *s, const struct cf_drive_keys *dk,
     uint64_t max_epoch, const uint8_t root[static CF_ID_BYTES],
@@ -327,7 +316,7 @@ cf_version_collect(struct cf_session *s, const struct cf_drive_keys *dk,
 	if ((r = preload(&v, root)) == 0)
 		r = cf_walk_collect(root, cf_version_load_cb, &v, out);
 	cf_version_free(&v);
-	return checked(r);
+	return cf_err_from_server(r);
 }
 
 int
@@ -342,7 +331,7 @@ cf_version_walk(struct vload *v, const uint8_t root[static CF_ID_BYTES])
 	wp.ctx = v;
 	if ((r = preload(v, root)) == 0)
 		r = cf_walk(root, &wp);
-	return checked(r);
+	return cf_err_from_server(r);
 }
 
 /*
@@ -354,7 +343,7 @@ cf_version_folder(cf_walk_load_fn *load, void *ctx,
     const uint8_t id[static CF_ID_BYTES], struct cf_folder *f)
 {
 
-	return checked(cf_folder_load(load, ctx, id, f));
+	return cf_err_from_server(cf_folder_load(load, ctx, id, f));
 }
 
 /* Resolve a drive, sync its head, and pick a verified version's commit. */

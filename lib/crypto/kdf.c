@@ -6,10 +6,7 @@
 #include <sodium.h>
 
 #include "kdf.h"
-
-/* key_id(K) = H_K("coffer-keyid-v1") */
-#define KEY_ID_PERSONAL		"coffer-keyid-v1"
-#define KEY_ID_PERSONAL_LEN	(sizeof(KEY_ID_PERSONAL) - 1)
+#include "labels.h"
 
 _Static_assert(crypto_kdf_KEYBYTES == CF_KEY_BYTES, "kdf master size");
 _Static_assert(crypto_kdf_CONTEXTBYTES == 8, "kdf context size");
@@ -28,7 +25,7 @@ cf_key_id(const uint8_t key[static CF_KEY_BYTES],
     uint8_t id[static CF_ID_BYTES])
 {
 	if (crypto_generichash(id, CF_ID_BYTES,
-	    (const uint8_t *)KEY_ID_PERSONAL, KEY_ID_PERSONAL_LEN,
+	    (const uint8_t *)CF_LABEL_KEYID, CF_LABEL_LEN(CF_LABEL_KEYID),
 	    key, CF_KEY_BYTES) != 0)
 		sodium_misuse();
 }

@@ -7,16 +7,18 @@
 #include <stdint.h>
 
 #include "keys.h"
+#include "labels.h"
 
-/* crypto_kdf contexts (8 bytes each). */
-#define CF_KDF_CTX_DRIVE	"cfdrive1"	/* from a drive secret */
-#define CF_KDF_CTX_EPOCH	"cfepoch1"	/* from a drive epoch key */
+/*
+ * crypto_kdf contexts (labels.h): CF_LABEL_KDF_DRIVE from a drive secret,
+ * CF_LABEL_KDF_EPOCH from a drive epoch key.
+ */
 
-/* Subkey ids under CF_KDF_CTX_DRIVE. */
+/* Subkey ids under CF_LABEL_KDF_DRIVE. */
 #define CF_KDF_CHUNK_ID		1	/* chunk-id key */
 #define CF_KDF_CHUNKER		2	/* chunker key */
 
-/* Subkey ids under CF_KDF_CTX_EPOCH. */
+/* Subkey ids under CF_LABEL_KDF_EPOCH. */
 #define CF_KDF_CONTENT		1	/* content (sealing) key */
 #define CF_KDF_META_ID		2	/* tree/commit id key */
 

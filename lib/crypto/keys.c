@@ -10,10 +10,7 @@
 
 #include "coffer/err.h"
 #include "keys.h"
-
-/* Domain separation for the device id (FORMAT §2). */
-#define DEVICE_ID_PERSONAL	"coffer-device-v1"
-#define DEVICE_ID_PERSONAL_LEN	(sizeof(DEVICE_ID_PERSONAL) - 1)
+#include "labels.h"
 
 /* Argon2id parameters for new key files (FORMAT §2). */
 const struct cf_pwhash_params cf_pwhash_default = {
@@ -30,8 +27,8 @@ cf_device_id(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, NULL, 0, CF_ID_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)DEVICE_ID_PERSONAL,
-	    DEVICE_ID_PERSONAL_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_DEVICE,
+	    CF_LABEL_LEN(CF_LABEL_DEVICE));
 	crypto_generichash_update(&st, sign_pk, CF_SIGN_PK_BYTES);
 	crypto_generichash_update(&st, box_pk, CF_BOX_PK_BYTES);
 	crypto_generichash_final(&st, id, CF_ID_BYTES);

@@ -16,6 +16,7 @@
 #include "coffer/err.h"
 #include "util/base32.h"
 #include "util/buf.h"
+#include "labels.h"
 #include "recovery.h"
 
 #define RK_TAG_BYTES		4
@@ -25,11 +26,6 @@
 #define RK_GROUP_CHARS		5
 #define RK_GROUPS		(RK_CHARS / RK_GROUP_CHARS)		/* 8 */
 #define RK_SEP			'-'
-
-#define RK_ACCT_PERSONAL	"coffer-rk-acct-v1"
-#define RK_SUM_PERSONAL		"coffer-rk-sum-v1"
-#define RK_SIGN_PERSONAL	"coffer-rk-sign-v1"
-#define RK_BOX_PERSONAL		"coffer-rk-box-v1"
 
 /* raw = secret || tag || checksum, as a structure without padding. */
 struct rk_raw {
@@ -74,7 +70,7 @@ rk_tag(const uint8_t secret[static CF_RECOVERY_SECRET_BYTES],
 {
 	uint8_t h[RK_HASH_BYTES];
 
-	rk_keyed(secret, RK_ACCT_PERSONAL, account_id, h);
+	rk_keyed(secret, CF_LABEL_RK_ACCT, account_id, h);
 	memcpy(tag, h, RK_TAG_BYTES);
 	sodium_memzero(h, sizeof(h));
 }
@@ -88,8 +84,8 @@ rk_sum(const uint8_t secret[static CF_RECOVERY_SECRET_BYTES],
 	uint8_t h[RK_HASH_BYTES];
 
 	crypto_generichash_init(&st, NULL, 0, RK_HASH_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)RK_SUM_PERSONAL,
-	    sizeof(RK_SUM_PERSONAL) - 1);
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_RK_SUM,
+	    sizeof(CF_LABEL_RK_SUM) - 1);
 	crypto_generichash_update(&st, secret, CF_RECOVERY_SECRET_BYTES);
 	crypto_generichash_update(&st, tag, RK_TAG_BYTES);
 	crypto_generichash_final(&st, h, RK_HASH_BYTES);
@@ -224,12 +220,12 @@ cf_recovery_derive(const uint8_t secret[static CF_RECOVERY_SECRET_BYTES],
 	_Static_assert(RK_HASH_BYTES == crypto_scalarmult_SCALARBYTES, "box sk");
 
 	sodium_memzero(rk, sizeof(*rk));
-	rk_keyed(secret, RK_SIGN_PERSONAL, account_id, seed);
+	rk_keyed(secret, CF_LABEL_RK_SIGN, account_id, seed);
 	if (crypto_sign_seed_keypair(rk->sign_pk, rk->sign_sk, seed) != 0) {
 		r = COFFER_EINTERNAL;
 		goto out;
 	}
-	rk_keyed(secret, RK_BOX_PERSONAL, account_id, rk->box_sk);
+	rk_keyed(secret, CF_LABEL_RK_BOX, account_id, rk->box_sk);
 	/* Refuse an all-zero public key (checked X25519 output, DESIGN §2). */
 	if (crypto_scalarmult_base(rk->box_pk, rk->box_sk) != 0 ||
 	    sodium_is_zero(rk->box_pk, CF_BOX_PK_BYTES)) {

@@ -6,10 +6,9 @@
 #include <sodium.h>
 
 #include "coffer/err.h"
+#include "crypto/sign.h"
 #include "net/reqsig.h"
 #include "util/buf.h"
-
-#define PURPOSE_LEN	(sizeof(CF_REQ_PURPOSE) - 1)
 
 static int
 field_ok(const char *s)
@@ -51,8 +50,8 @@ cf_req_digest(const struct cf_req *r, uint8_t d[static CF_REQ_DIGEST_BYTES])
 		crypto_generichash(bh, sizeof(bh), r->body, r->body_len,
 		    NULL, 0);
 	crypto_generichash_init(&st, NULL, 0, CF_REQ_DIGEST_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)CF_REQ_PURPOSE,
-	    PURPOSE_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_REQ,
+	    CF_LABEL_LEN(CF_LABEL_REQ));
 	hash_lstr(&st, r->origin);
 	crypto_generichash_update(&st, r->account_id, CF_ID_BYTES);
 	crypto_generichash_update(&st, r->device_id, CF_ID_BYTES);
@@ -71,26 +70,18 @@ out:
 	return rc;
 }
 
-static int
-signed_message(const struct cf_req *r,
-    uint8_t m[static PURPOSE_LEN + CF_REQ_DIGEST_BYTES])
-{
-	memcpy(m, CF_REQ_PURPOSE, PURPOSE_LEN);
-	return cf_req_digest(r, m + PURPOSE_LEN);
-}
-
 int
 cf_req_sign(const struct cf_req *r,
     const uint8_t sign_sk[static CF_SIGN_SK_BYTES],
     uint8_t sig[static CF_SIG_BYTES])
 {
-	uint8_t m[PURPOSE_LEN + CF_REQ_DIGEST_BYTES];
+	uint8_t d[CF_REQ_DIGEST_BYTES];
 	int rc;
 
 	memset(sig, 0, CF_SIG_BYTES);
-	if ((rc = signed_message(r, m)) != 0)
+	if ((rc = cf_req_digest(r, d)) != 0)
 		goto out;
-	crypto_sign_detached(sig, NULL, m, sizeof(m), sign_sk);
+	rc = cf_sign_purpose(sign_sk, CF_LABEL_REQ, d, sizeof(d), sig);
 out:
 	return rc;
 }
@@ -100,13 +91,12 @@ cf_req_verify(const struct cf_req *r,
     const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
     const uint8_t sig[static CF_SIG_BYTES])
 {
-	uint8_t m[PURPOSE_LEN + CF_REQ_DIGEST_BYTES];
+	uint8_t d[CF_REQ_DIGEST_BYTES];
 	int rc;
 
-	if ((rc = signed_message(r, m)) != 0)
+	if ((rc = cf_req_digest(r, d)) != 0)
 		goto out;
-	if (crypto_sign_verify_detached(sig, m, sizeof(m), sign_pk) != 0)
-		rc = COFFER_ENOTAUTHENTIC;
+	rc = cf_verify_purpose(sign_pk, CF_LABEL_REQ, d, sizeof(d), sig);
 out:
 	return rc;
 }

@@ -15,8 +15,8 @@
 #include <stdint.h>
 
 #include "crypto/keys.h"
+#include "crypto/labels.h"
 
-#define CF_REQ_PURPOSE		"coffer-req-v1"
 #define CF_REQ_NONCE_BYTES	16
 #define CF_REQ_DIGEST_BYTES	64
 #define CF_REQ_SKEW_MAX		300	/* seconds either way */

@@ -22,13 +22,11 @@
 
 #include "coffer/err.h"
 #include "crypto/kdf.h"
+#include "crypto/labels.h"
 #include "util/buf.h"
 #include "object.h"
 #include "object_internal.h"
 
-#define ENC_PERSONAL		"coffer-enc-v1"
-#define CMT_PERSONAL		"coffer-cmt-v1"
-#define PERSONAL_LEN(s)		(sizeof(s) - 1)
 
 /* AD = tag || version || type || drive_id || object_id || hdr' */
 #define AD_BYTES	(CF_OBJ_TAG_BYTES + 1 + 1 + CF_ID_BYTES + CF_ID_BYTES + \
@@ -111,8 +109,8 @@ obj_kenc(const uint8_t key[static CF_KEY_BYTES],
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, key, CF_KEY_BYTES, CF_KEY_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)ENC_PERSONAL,
-	    PERSONAL_LEN(ENC_PERSONAL));
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_ENC,
+	    CF_LABEL_LEN(CF_LABEL_ENC));
 	crypto_generichash_update(&st, nonce, CF_OBJ_NONCE_BYTES);
 	crypto_generichash_final(&st, kenc, CF_KEY_BYTES);
 	sodium_memzero(&st, sizeof(st));
@@ -129,8 +127,8 @@ obj_commitment(const uint8_t key[static CF_KEY_BYTES],
 
 	crypto_generichash(had, sizeof(had), ad, AD_BYTES, NULL, 0);
 	crypto_generichash_init(&st, key, CF_KEY_BYTES, CF_OBJ_CMT_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)CMT_PERSONAL,
-	    PERSONAL_LEN(CMT_PERSONAL));
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_CMT,
+	    CF_LABEL_LEN(CF_LABEL_CMT));
 	crypto_generichash_update(&st, nonce, CF_OBJ_NONCE_BYTES);
 	crypto_generichash_update(&st, had, sizeof(had));
 	crypto_generichash_final(&st, c, CF_OBJ_CMT_BYTES);

@@ -21,15 +21,13 @@
 #include <sodium.h>
 
 #include "coffer/err.h"
+#include "crypto/sign.h"
 #include "util/buf.h"
 #include "tree.h"
 
 #define NOTAUTH		COFFER_ENOTAUTHENTIC
-#define MSG_BYTES	(CF_COMMIT_PURPOSE_BYTES + CF_COMMIT_SIGNED_BYTES)
 #define TAG_FORMAT_BYTES	(CF_COMMIT_TAG_BYTES + 1)
 
-_Static_assert(sizeof(CF_COMMIT_PURPOSE) - 1 == CF_COMMIT_PURPOSE_BYTES,
-    "purpose length");
 _Static_assert(CF_COMMIT_V1_BYTES == 285, "FORMAT §13, format 1");
 _Static_assert(CF_COMMIT_BYTES == 301, "FORMAT §13, format 2");
 _Static_assert(crypto_sign_BYTES == CF_SIG_BYTES, "signature size");
@@ -107,18 +105,6 @@ out:
 	return r;
 }
 
-/*
- * The signed message of a commit of ${len} bytes: purpose || every byte
- * before sig.  Its length.
- */
-static size_t
-commit_msg(const uint8_t *enc, size_t len, uint8_t msg[static MSG_BYTES])
-{
-	memcpy(msg, CF_COMMIT_PURPOSE, CF_COMMIT_PURPOSE_BYTES);
-	memcpy(msg + CF_COMMIT_PURPOSE_BYTES, enc, signed_len(len));
-	return CF_COMMIT_PURPOSE_BYTES + signed_len(len);
-}
-
 int
 cf_commit_encode(const struct cf_commit *c, uint8_t out[static CF_COMMIT_BYTES])
 {
@@ -133,9 +119,9 @@ cf_commit_sign(struct cf_commit *c,
     const uint8_t sign_sk[static CF_SIGN_SK_BYTES],
     uint8_t out[static CF_COMMIT_BYTES])
 {
-	uint8_t enc[CF_COMMIT_BYTES], msg[MSG_BYTES], sig[CF_SIG_BYTES];
+	uint8_t enc[CF_COMMIT_BYTES], sig[CF_SIG_BYTES];
 	struct cf_commit tmp;
-	size_t len, mlen;
+	size_t len;
 	int r;
 
 	memset(out, 0, CF_COMMIT_BYTES);
@@ -148,11 +134,10 @@ cf_commit_sign(struct cf_commit *c,
 	if ((r = commit_write(&tmp, enc)) != 0)
 		goto out;
 	len = cf_commit_len(c);
-	mlen = commit_msg(enc, len, msg);
-	if (crypto_sign_detached(sig, NULL, msg, mlen, sign_sk) != 0) {
-		r = COFFER_EINTERNAL;
+	/* The signed message: purpose || every byte before sig. */
+	if ((r = cf_sign_purpose(sign_sk, CF_LABEL_COMMIT, enc, signed_len(len),
+	    sig)) != 0)
 		goto out;
-	}
 	memcpy(enc + signed_len(len), sig, sizeof(sig));
 	memcpy(c->sig, sig, sizeof(sig));
 	memcpy(out, enc, len);
@@ -222,18 +207,14 @@ cf_commit_verify(const uint8_t *buf, size_t len,
     const uint8_t sign_pk[static CF_SIGN_PK_BYTES], struct cf_commit *c)
 {
 	struct cf_commit tmp;
-	uint8_t msg[MSG_BYTES];
-	size_t mlen;
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	if ((r = cf_commit_decode(buf, len, &tmp)) != 0)
 		goto out;
-	mlen = commit_msg(buf, len, msg);
-	if (crypto_sign_verify_detached(tmp.sig, msg, mlen, sign_pk) != 0) {
-		r = NOTAUTH;
+	if ((r = cf_verify_purpose(sign_pk, CF_LABEL_COMMIT, buf,
+	    signed_len(len), tmp.sig)) != 0)
 		goto out;
-	}
 	*c = tmp;
 	r = 0;
 out:

@@ -232,8 +232,8 @@ cf_delta_hash(const uint8_t *buf, size_t len, uint8_t out[static CF_ID_BYTES])
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, NULL, 0, CF_ID_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)CF_DELTA_PERSONAL,
-	    sizeof(CF_DELTA_PERSONAL) - 1);
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_DELTA,
+	    sizeof(CF_LABEL_DELTA) - 1);
 	if (len > 0)
 		crypto_generichash_update(&st, buf, len);
 	crypto_generichash_final(&st, out, CF_ID_BYTES);

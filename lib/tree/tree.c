@@ -44,7 +44,7 @@ _Static_assert(CF_TREE_SPLIT_MIN <= CF_TREE_LEAF_MAX, "split minimum");
 /* The symlink ref (lstr of at least one byte) is no shorter than a file's. */
 _Static_assert(4 + 1 >= CF_TREE_FILE_REF_FIXED && CF_ID_BYTES >=
     CF_TREE_FILE_REF_FIXED, "TREE_ENTRY_MIN is a lower bound");
-_Static_assert(sizeof(CF_TREE_SPLIT_PERSONAL) - 1 == 15, "split personal");
+_Static_assert(sizeof(CF_LABEL_SPLIT) - 1 == 15, "split personal");
 /* A file's size cannot overflow: 2^30 chunks of at most 2^23 bytes. */
 _Static_assert(CF_FILE_CHUNKS_MAX <= UINT64_MAX / CF_CHUNK_MAX, "file size");
 
@@ -176,8 +176,8 @@ cf_tree_split_mark(const uint8_t *name, size_t len)
 	uint8_t h[crypto_generichash_BYTES];
 
 	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const uint8_t *)CF_TREE_SPLIT_PERSONAL,
-	    sizeof(CF_TREE_SPLIT_PERSONAL) - 1);
+	crypto_generichash_update(&st, (const uint8_t *)CF_LABEL_SPLIT,
+	    sizeof(CF_LABEL_SPLIT) - 1);
 	if (len > 0)
 		crypto_generichash_update(&st, name, len);
 	crypto_generichash_final(&st, h, sizeof(h));

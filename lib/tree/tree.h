@@ -26,6 +26,7 @@
 
 #include "chunker/chunker.h"
 #include "crypto/keys.h"
+#include "crypto/labels.h"
 #include "object/object.h"
 
 /* ---- Trees (FORMAT §12) ---- */
@@ -63,7 +64,6 @@ enum cf_file_how {
 #define CF_TREE_BYTES_MAX	CF_OBJ_PLAIN_MAX
 
 /* The canonical split (FORMAT §12). */
-#define CF_TREE_SPLIT_PERSONAL	"coffer-split-v1"
 #define CF_TREE_SPLIT_MIN	1024	/* a part is cut by hash only from here */
 #define CF_TREE_SPLIT_BELOW	8	/* cut if H(personal || name)[0] < this */
 
@@ -169,7 +169,7 @@ size_t cf_tree_entry_size(const struct cf_tree_entry *e);
 /**
  * cf_tree_split_mark(name, len):
  * 1 if a part may be cut after the entry ${name} by the hash rule:
- * H(CF_TREE_SPLIT_PERSONAL || name)[0] < CF_TREE_SPLIT_BELOW.  Else 0.
+ * H(CF_LABEL_SPLIT || name)[0] < CF_TREE_SPLIT_BELOW.  Else 0.
  */
 int cf_tree_split_mark(const uint8_t *name, size_t len);
 
@@ -396,8 +396,6 @@ int cf_list_check(const struct cf_tree_entry *e,
  */
 #define CF_COMMIT_VERSION	2
 #define CF_COMMIT_VERSION_V1	1
-#define CF_COMMIT_PURPOSE	"coffer-commit-v1"
-#define CF_COMMIT_PURPOSE_BYTES	16
 /* Every byte before the signature, format version 1. */
 #define CF_COMMIT_V1_SIGNED_BYTES (CF_COMMIT_TAG_BYTES + 1 + CF_ID_BYTES + 8 + \
 				 CF_ID_BYTES + CF_ID_BYTES + CF_ID_BYTES + 8 + \
@@ -439,7 +437,7 @@ size_t cf_commit_len(const struct cf_commit *c);
 /**
  * cf_commit_sign(c, sign_sk, out):
  * Sign ${c} with the author's Ed25519 secret key (purpose
- * CF_COMMIT_PURPOSE), store the signature in ${c}->sig and the encoding,
+ * CF_LABEL_COMMIT), store the signature in ${c}->sig and the encoding,
  * cf_commit_len(${c}) bytes, in ${out}.  The client always sets
  * has_root_meta (format version 2); a commit without it is written in
  * format version 1 (a re-signed old head, the known-answer vectors).
@@ -486,7 +484,6 @@ int cf_commit_verify(const uint8_t *buf, size_t len,
 #define CF_DELTA_TAG		"CFRD"
 #define CF_DELTA_TAG_BYTES	4
 #define CF_DELTA_VERSION	1
-#define CF_DELTA_PERSONAL	"coffer-delta-v1"
 /* Ids in each of start and stop; a larger change needs several commits. */
 #define CF_DELTA_IDS_MAX	(1U << 28)
 #define CF_DELTA_BYTES_MAX	(CF_DELTA_TAG_BYTES + 1 + 4 + 4 + \
@@ -539,7 +536,7 @@ int cf_delta_decode(const uint8_t *buf, size_t len, struct cf_delta **dp);
 
 /**
  * cf_delta_hash(buf, len, out):
- * delta_hash = H(CF_DELTA_PERSONAL || the encoded delta).
+ * delta_hash = H(CF_LABEL_DELTA || the encoded delta).
  */
 void cf_delta_hash(const uint8_t *buf, size_t len,
     uint8_t out[static CF_ID_BYTES]);

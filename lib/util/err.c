@@ -1,4 +1,5 @@
 #include "coffer/err.h"
+#include "util/err.h"
 
 const char *
 coffer_strerror(int err)
@@ -29,4 +30,21 @@ int
 coffer_init(void)
 {
 	return sodium_init() < 0 ? COFFER_EINTERNAL : 0;
+}
+
+int
+cf_err_from_server(int r)
+{
+	switch (r) {
+	case 0:
+	case COFFER_ENOMEM:
+	case COFFER_EIO:
+	case COFFER_EINTERNAL:
+	case COFFER_EUNREACHABLE:
+	case COFFER_EDENIED:
+	case COFFER_ETOOBIG:
+		return r;
+	default:
+		return COFFER_ENOTAUTHENTIC;
+	}
 }
