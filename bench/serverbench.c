@@ -267,12 +267,11 @@ main(int argc, char **argv)
 	if (snprintf(paths.cache, sizeof(paths.cache), "%s/cache",
 	    paths.data) >= (int)sizeof(paths.cache))
 		return 1;
-	cf_state_paths_use(&paths);
 	randombytes_buf(tag, sizeof(tag));
 	snprintf(name, sizeof(name), "bench-%02x%02x%02x%02x", tag[0], tag[1],
 	    tag[2], tag[3]);
-	if ((r = cf_account_create(url, name, NULL, "serverbench", rtext,
-	    acct)) != 0 || (r = cf_session_open(&s)) != 0) {
+	if ((r = cf_account_create(&paths, url, name, NULL, "serverbench",
+	    rtext, acct)) != 0 || (r = cf_session_open(&paths, &s)) != 0) {
 		fprintf(stderr, "serverbench: account: %s\n",
 		    coffer_strerror(r));
 		goto out;

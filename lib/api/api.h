@@ -1,7 +1,8 @@
 /*
  * The public API's handles (include/coffer/): a configuration and a
- * session over the internal ones.  Every entry point that may touch the
- * device's folders brackets its work with cf_api_enter / cf_api_leave.
+ * session over the internal ones.  The ctx's folders are passed to the
+ * internal calls that load or make a device (the library reads no
+ * environment and keeps no global state of its own).
  */
 #ifndef CF_API_H
 #define CF_API_H
@@ -30,12 +31,6 @@ struct coffer_session {
 	struct coffer_ctx *ctx;
 	struct cf_session *s;
 };
-
-/* cf_api_enter(ctx): the calling thread uses ${ctx}'s folders. */
-void cf_api_enter(const struct coffer_ctx *ctx);
-
-/* cf_api_leave(): ... and no longer. */
-void cf_api_leave(void);
 
 /**
  * cf_api_change(in, me, out):

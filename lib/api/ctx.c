@@ -149,19 +149,6 @@ coffer_passphrase_free(char *pass, size_t len)
 }
 
 void
-cf_api_enter(const struct coffer_ctx *ctx)
-{
-	cf_state_paths_use(ctx != NULL && ctx->paths.data[0] != '\0' ?
-	    &ctx->paths : NULL);
-}
-
-void
-cf_api_leave(void)
-{
-	cf_state_paths_use(NULL);
-}
-
-void
 cf_api_change(const struct cf_chain_change *in, const uint8_t *me,
     struct coffer_chain_change *out)
 {

@@ -37,10 +37,8 @@ coffer_account_create(struct coffer_ctx *ctx, const char *url,
 {
 	int r;
 
-	cf_api_enter(ctx);
-	r = cf_account_create(url, name, invite, device, recovery_text,
-	    account_id);
-	cf_api_leave();
+	r = cf_account_create(&ctx->paths, url, name, invite, device,
+	    recovery_text, account_id);
 	return r;
 }
 
@@ -53,10 +51,8 @@ coffer_device_join(struct coffer_ctx *ctx, const char *url,
 	enum cf_join_end end = CF_JOIN_END_NONE;
 	int r;
 
-	cf_api_enter(ctx);
-	r = cf_device_join(url, name, device, timeout, codefn, arg, device_id,
-	    &end);
-	cf_api_leave();
+	r = cf_device_join(&ctx->paths, url, name, device, timeout, codefn,
+	    arg, device_id, &end);
 	*endp = (enum coffer_join_end)end;
 	return r;
 }
@@ -68,9 +64,7 @@ coffer_device_approve(struct coffer_session *s, const char *code,
 {
 	int r;
 
-	cf_api_enter(s->ctx);
 	r = cf_device_approve(s->s, code, strlen(code), device_id, name);
-	cf_api_leave();
 	return r;
 }
 
@@ -111,9 +105,7 @@ coffer_device_remove(struct coffer_session *s,
 {
 	int r;
 
-	cf_api_enter(s->ctx);
 	r = cf_device_remove(s->s, id, rekey);
-	cf_api_leave();
 	return r;
 }
 
@@ -123,9 +115,7 @@ coffer_recovery_key_rotate(struct coffer_session *s,
 {
 	int r;
 
-	cf_api_enter(s->ctx);
 	r = cf_recovery_key_rotate(s->s, text);
-	cf_api_leave();
 	return r;
 }
 
@@ -161,9 +151,7 @@ coffer_recover(struct coffer_ctx *ctx, const char *url, const char *name,
 	struct hist_arg ha = { histfn, arg };
 	int r;
 
-	cf_api_enter(ctx);
-	r = cf_recover(url, name, key, keylen, device, remove_others, history,
-	    &ha, device_id);
-	cf_api_leave();
+	r = cf_recover(&ctx->paths, url, name, key, keylen, device,
+	    remove_others, history, &ha, device_id);
 	return r;
 }

@@ -18,10 +18,8 @@ coffer_push(struct coffer_session *s, const char *drive, const char *dir,
 
 	memset(&in, 0, sizeof(in));
 	memset(res, 0, sizeof(*res));
-	cf_api_enter(s->ctx);
 	r = cf_push(s->s, drive, dir, flags, s->ctx->warn, s->ctx->warn_arg,
 	    &in);
-	cf_api_leave();
 	res->version = in.version;
 	res->unchanged = in.unchanged;
 	res->files = in.files;
@@ -54,10 +52,8 @@ coffer_pull(struct coffer_session *s, const char *drive, uint64_t version,
 
 	memset(&in, 0, sizeof(in));
 	memset(res, 0, sizeof(*res));
-	cf_api_enter(s->ctx);
 	r = cf_pull(s->s, drive, version, dir, flags, s->ctx->warn,
 	    s->ctx->warn_arg, &in);
-	cf_api_leave();
 	res->version = in.version;
 	res->files = in.files;
 	res->dirs = in.dirs;
@@ -98,9 +94,7 @@ coffer_log(struct coffer_session *s, const char *drive, coffer_log_fn *fn,
 	struct log_arg la = { fn, arg };
 	int r;
 
-	cf_api_enter(s->ctx);
 	r = cf_log(s->s, drive, log_item, &la);
-	cf_api_leave();
 	return r;
 }
 
@@ -139,9 +133,7 @@ coffer_ls(struct coffer_session *s, const char *drive, uint64_t version,
 	uint64_t got = 0;
 	int r;
 
-	cf_api_enter(s->ctx);
 	r = cf_ls(s->s, drive, version, path, pathlen, ls_entry, &la, &got);
-	cf_api_leave();
 	if (versionp != NULL)
 		*versionp = got;
 	return r;
@@ -159,9 +151,7 @@ coffer_status(struct coffer_session *s,
 
 	*drivesp = NULL;
 	*np = 0;
-	cf_api_enter(s->ctx);
 	r = cf_status(s->s, &d, &n, safety_code);
-	cf_api_leave();
 	if (r != 0)
 		goto out;
 	if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL) {
@@ -188,9 +178,7 @@ coffer_check(struct coffer_session *s, int read_data,
 	int r;
 
 	memset(&in, 0, sizeof(in));
-	cf_api_enter(s->ctx);
 	r = cf_check(s->s, read_data, &in);
-	cf_api_leave();
 	res->drives = in.drives;
 	res->versions = in.versions;
 	res->trees = in.trees;

@@ -59,9 +59,7 @@ coffer_session_open(struct coffer_ctx *ctx, struct coffer_session **sp,
 	/* No notice callback: nothing is reported, and the mark stays. */
 	o.report = ctx->notice != NULL ? report : NULL;
 	o.ctx = ctx;
-	cf_api_enter(ctx);
-	r = cf_session_open_with(&cs->s, &o);
-	cf_api_leave();
+	r = cf_session_open_with(&ctx->paths, &cs->s, &o);
 	if (info != NULL) {
 		info->account_gone = o.account_gone;
 		info->removed = o.removed;
@@ -197,8 +195,6 @@ coffer_drive_create(struct coffer_session *s, const char *name,
 
 	if (n < 1 || n > CF_DIR_NAME_MAX)
 		return COFFER_EINVAL;
-	cf_api_enter(s->ctx);
 	r = cf_session_drive_create(s->s, name, id);
-	cf_api_leave();
 	return r;
 }

@@ -208,8 +208,8 @@ out:
 }
 
 int
-cf_account_create(const char *url, const char *name, const char *invite,
-    const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
+cf_account_create(const struct cf_state_paths *paths, const char *url,
+    const char *name, const char *invite, const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
     uint8_t account_id[static CF_ID_BYTES])
 {
 	struct cf_session *s = NULL;
@@ -232,7 +232,7 @@ cf_account_create(const char *url, const char *name, const char *invite,
 		return COFFER_EINVAL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return COFFER_ENOMEM;
-	if ((r = cf_state_paths_get(&s->paths)) != 0)
+	if ((r = cf_state_paths_set(&s->paths, paths)) != 0)
 		goto out;
 	if ((r = cf_state_mkdirs(s->paths.data)) != 0)
 		goto out;

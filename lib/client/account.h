@@ -22,6 +22,8 @@
 #define CF_ACCOUNT_ANAME_MAX	64
 #define CF_ACCOUNT_HEADER	"coffer-account-v1"
 
+struct cf_state_paths;
+
 struct cf_account {
 	char server[CF_ACCOUNT_URL_MAX + 1];
 	char name[CF_ACCOUNT_ANAME_MAX + 1];
@@ -44,14 +46,15 @@ int cf_account_encode(const struct cf_account *a, uint8_t **bufp, size_t *lenp);
 int cf_account_decode(const uint8_t *buf, size_t len, struct cf_account *a);
 
 /**
- * cf_account_create(url, name, invite, device, recovery_text, account_id):
+ * cf_account_create(paths, url, name, invite, device, recovery_text,
+ *     account_id):
  * Make a new device and account on the server at ${url}: keys, recovery
  * key, genesis entry and envelopes, and an empty drive directory; save
- * the device's files.  COFFER_EEXIST if this device already has an
+ * the device's files in the folders ${paths} (COFFER_EINVAL if unset).  COFFER_EEXIST if this device already has an
  * account.  ${recovery_text} receives the recovery key (shown once).
  */
-int cf_account_create(const char *url, const char *name, const char *invite,
-    const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
+int cf_account_create(const struct cf_state_paths *paths, const char *url,
+    const char *name, const char *invite, const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
     uint8_t account_id[static CF_ID_BYTES]);
 
 #endif /* !CF_ACCOUNT_H */

@@ -80,9 +80,10 @@ enum cf_join_end {
 typedef void cf_code_fn(void *ctx, const char *code);
 
 /**
- * cf_device_join(url, name, device, timeout, codefn, ctx, device_id, endp):
+ * cf_device_join(paths, url, name, device, timeout, codefn, ctx, device_id,
+ *     endp):
  * Join the account ${name} on the server at ${url} as a new device named
- * ${device}: make keys, post a join request, hand the pairing code to
+ * ${device}, its files in the folders ${paths} (COFFER_EINVAL if unset): make keys, post a join request, hand the pairing code to
  * ${codefn}, and wait up to ${timeout} seconds for an approval.  The
  * approval is accepted only if it carries this attempt's r and verifies
  * against the chain verified from genesis; the device then adopts the
@@ -97,8 +98,8 @@ typedef void cf_code_fn(void *ctx, const char *code);
  * COFFER_ENOTAUTHENTIC for an approval or chain that fails a check
  * (nothing is saved then).
  */
-int cf_device_join(const char *url, const char *name, const char *device,
-    uint64_t timeout, cf_code_fn *codefn, void *ctx,
+int cf_device_join(const struct cf_state_paths *paths, const char *url,
+    const char *name, const char *device, uint64_t timeout, cf_code_fn *codefn, void *ctx,
     uint8_t device_id[static CF_ID_BYTES], enum cf_join_end *endp);
 
 /**
@@ -146,10 +147,11 @@ int cf_recovery_key_rotate(struct cf_session *s,
 typedef void cf_history_fn(void *ctx, const struct cf_chain_change *ch, size_t n);
 
 /**
- * cf_recover(url, name, keytext, keylen, device, remove_others, histfn, ctx,
- *     device_id):
- * Recover the account ${name} with the recovery key ${keytext}: derive
- * its key pairs, verify the chain from genesis and accept it only if its
+ * cf_recover(paths, url, name, keytext, keylen, device, remove_others,
+ *     histfn, ctx, device_id):
+ * Recover the account ${name} with the recovery key ${keytext} as a new
+ * device whose files go in the folders ${paths} (COFFER_EINVAL if
+ * unset): derive its key pairs, verify the chain from genesis and accept it only if its
  * current recovery registration holds exactly those keys
  * (cf_recovery_check_chain), hand its history to ${histfn}, add this
  * device signed by the recovery key, save this device's files and, if
@@ -160,8 +162,8 @@ typedef void cf_history_fn(void *ctx, const struct cf_chain_change *ch, size_t n
  * which the client cannot tell apart without the chain); the server is
  * left unchanged then.  COFFER_EEXIST if this device has an account.
  */
-int cf_recover(const char *url, const char *name, const char *keytext,
-    size_t keylen, const char *device, int remove_others,
+int cf_recover(const struct cf_state_paths *paths, const char *url,
+    const char *name, const char *keytext, size_t keylen, const char *device, int remove_others,
     cf_history_fn *histfn, void *ctx, uint8_t device_id[static CF_ID_BYTES]);
 
 #endif /* !CF_DEVICE_H */

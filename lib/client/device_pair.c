@@ -313,15 +313,18 @@ out:
 	return r;
 }
 
-/* Paths, folders, and COFFER_EEXIST if this device already has an account. */
+/*
+ * The folders ${from} into ${p}, made; COFFER_EEXIST if this device
+ * already has an account there.
+ */
 static int
-new_device_paths(struct cf_state_paths *p)
+new_device_paths(struct cf_state_paths *p, const struct cf_state_paths *from)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	int r;
 
-	if ((r = cf_state_paths_get(p)) != 0)
+	if ((r = cf_state_paths_set(p, from)) != 0)
 		return r;
 	if ((r = cf_state_mkdirs(p->data)) != 0)
 		return r;
@@ -491,8 +494,8 @@ join_wait(struct cf_client *net, const struct cf_device_keys *keys,
 }
 
 int
-cf_device_join(const char *url, const char *name, const char *device,
-    uint64_t timeout, cf_code_fn *codefn, void *ctx,
+cf_device_join(const struct cf_state_paths *from, const char *url,
+    const char *name, const char *device, uint64_t timeout, cf_code_fn *codefn, void *ctx,
     uint8_t device_id[static CF_ID_BYTES], enum cf_join_end *endp)
 {
 	struct cf_state_paths paths;
@@ -518,7 +521,7 @@ cf_device_join(const char *url, const char *name, const char *device,
 	    !cf_account_name_ok(name, strlen(name)) ||
 	    !cf_account_device_ok(device, strlen(device)))
 		return COFFER_EINVAL;
-	if ((r = new_device_paths(&paths)) != 0)
+	if ((r = new_device_paths(&paths, from)) != 0)
 		goto out;
 	if ((r = cf_client_new(url, &net)) != 0)
 		goto out;
@@ -581,7 +584,7 @@ cf_device_join(const char *url, const char *name, const char *device,
 	if ((r = save_account(&paths, &acct)) != 0)
 		goto out;
 	/* Open the session: chain synced past the pin, envelope, directory. */
-	if ((r = cf_session_open(&s)) != 0)
+	if ((r = cf_session_open(&paths, &s)) != 0)
 		goto out;
 	if ((r = check_granted_heads(s, g)) != 0)
 		goto out;
@@ -684,8 +687,8 @@ out:
 }
 
 int
-cf_recover(const char *url, const char *name, const char *keytext,
-    size_t keylen, const char *device, int remove_others,
+cf_recover(const struct cf_state_paths *from, const char *url,
+    const char *name, const char *keytext, size_t keylen, const char *device, int remove_others,
     cf_history_fn *histfn, void *ctx, uint8_t device_id[static CF_ID_BYTES])
 {
 	struct cf_recovery_keys *rk = NULL;
@@ -710,7 +713,7 @@ cf_recover(const char *url, const char *name, const char *keytext,
 		return COFFER_EINVAL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return COFFER_ENOMEM;
-	if ((r = new_device_paths(&s->paths)) != 0)
+	if ((r = new_device_paths(&s->paths, from)) != 0)
 		goto out;
 	if ((r = cf_recovery_parse(keytext, keylen, secret, tag)) != 0)
 		goto out;

@@ -484,8 +484,6 @@ load_device(struct cf_session *s)
 	size_t len = 0;
 	int r;
 
-	if ((r = cf_state_paths_get(&s->paths)) != 0)
-		goto out;
 	if ((r = cf_state_read(s->paths.data, CF_STATE_ACCOUNT,
 	    CF_ACCOUNT_FILE_MAX, &buf, &len)) != 0)
 		goto out;
@@ -512,13 +510,14 @@ out:
 }
 
 int
-cf_session_open(struct cf_session **sp)
+cf_session_open(const struct cf_state_paths *paths, struct cf_session **sp)
 {
-	return cf_session_open_with(sp, NULL);
+	return cf_session_open_with(paths, sp, NULL);
 }
 
 int
-cf_session_open_with(struct cf_session **sp, struct cf_session_open_opts *o)
+cf_session_open_with(const struct cf_state_paths *paths,
+    struct cf_session **sp, struct cf_session_open_opts *o)
 {
 	struct cf_session *s = NULL;
 	int r, renv = 0, trusted, gone = 0;
@@ -530,7 +529,8 @@ cf_session_open_with(struct cf_session **sp, struct cf_session_open_opts *o)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return COFFER_ENOMEM;
-	if ((r = load_device(s)) != 0 || (r = load_unreported(s)) != 0)
+	if ((r = cf_state_paths_set(&s->paths, paths)) != 0 ||
+	    (r = load_device(s)) != 0 || (r = load_unreported(s)) != 0)
 		goto out;
 	if ((r = cf_client_new(s->acct.server, &s->net)) != 0 ||
 	    (r = cf_client_set_signer(s->net, s->acct.account_id,

@@ -106,8 +106,9 @@ int cf_session_local_error(struct cf_session *s, const char *op, int dfd,
     const char *name);
 
 /**
- * cf_session_open(sp):
- * Load this device (COFFER_ENOENT if it has no account here), connect,
+ * cf_session_open(paths, sp):
+ * Load the device whose files are in the folders ${paths}
+ * (COFFER_EINVAL if unset; COFFER_ENOENT if it has no account there), connect,
  * sync and verify the chain, open this device's envelope for the current
  * epoch and sync the drive directory; save the new pins.  A directory
  * head more than CF_DIR_CATCHUP_MAX versions (or
@@ -115,10 +116,11 @@ int cf_session_local_error(struct cf_session *s, const char *op, int dfd,
  * A server that says the account does not exist: COFFER_ENOTAUTHENTIC
  * (this device has verified it: the server was rolled back or hides it).
  */
-int cf_session_open(struct cf_session **sp);
+int cf_session_open(const struct cf_state_paths *paths,
+    struct cf_session **sp);
 
 /**
- * cf_session_open_with(sp, o):
+ * cf_session_open_with(paths, sp, o):
  * cf_session_open(), and as soon as the chain has verified (and is
  * pinned), before the envelope or the directory can fail: ${o->report}
  * gets every chain entry not reported yet -- those pinned by earlier
@@ -126,7 +128,8 @@ int cf_session_open(struct cf_session **sp);
  * mark) -- and the mark is dropped once it returns.  ${o->account_gone}
  * is set if the server answered "no such account" for the chain.
  */
-int cf_session_open_with(struct cf_session **sp, struct cf_session_open_opts *o);
+int cf_session_open_with(const struct cf_state_paths *paths,
+    struct cf_session **sp, struct cf_session_open_opts *o);
 void cf_session_free(struct cf_session *s);
 
 /*

@@ -29,23 +29,15 @@ cf_state_join(char *out, size_t outlen, const char *a, const char *b)
 	return 0;
 }
 
-/* The calling thread's folders (cf_state_paths_use). */
-static _Thread_local const struct cf_state_paths *paths_in_use;
-
-void
-cf_state_paths_use(const struct cf_state_paths *p)
-{
-	paths_in_use = p;
-}
-
 int
-cf_state_paths_get(struct cf_state_paths *p)
+cf_state_paths_set(struct cf_state_paths *p,
+    const struct cf_state_paths *from)
 {
+
 	memset(p, 0, sizeof(*p));
-	if (paths_in_use == NULL || paths_in_use->data[0] == '\0' ||
-	    paths_in_use->cache[0] == '\0')
+	if (from == NULL || from->data[0] == '\0' || from->cache[0] == '\0')
 		return COFFER_EINVAL;
-	*p = *paths_in_use;
+	*p = *from;
 	return 0;
 }
 

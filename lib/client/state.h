@@ -43,19 +43,13 @@ struct cf_state_paths {
 };
 
 /**
- * cf_state_paths_use(p):
- * The folders the calling thread's operations use from now on (the
- * public API sets them from its configuration on entry, and NULL on the
- * way out); ${p} must stay valid meanwhile.
+ * cf_state_paths_set(p, from):
+ * Copy the folders ${from} (the caller's: the library reads no
+ * environment) into ${p}.  COFFER_EINVAL if ${from} is NULL or either
+ * folder is unset ("").
  */
-void cf_state_paths_use(const struct cf_state_paths *p);
-
-/**
- * cf_state_paths_get(p):
- * Fill ${p} with the calling thread's folders (cf_state_paths_use).
- * COFFER_EINVAL if none are set.
- */
-int cf_state_paths_get(struct cf_state_paths *p);
+int cf_state_paths_set(struct cf_state_paths *p,
+    const struct cf_state_paths *from);
 
 /**
  * cf_state_mkdirs(path):
