@@ -281,6 +281,12 @@ cli_fail(struct cli *cli, struct coffer_session *s, int err, const char *what)
 		coffer_session_account(s, &a);
 	cli_safe_text(srv, sizeof(srv), (const uint8_t *)e.message,
 	    strlen(e.message));
+	if (err == COFFER_EINVAL && !cli->home_ok) {
+		cli_error(cli, err, "%s: no folder for this device's files: set "
+		    "HOME or COFFER_HOME (to a folder path shorter than %d "
+		    "bytes)", what, COFFER_PATH_MAX - 64);
+		return cli_exit_status(err);
+	}
 	switch (err) {
 	case COFFER_ENOTAUTHENTIC:
 		cli_error(cli, err, "%s: the server sent something that is not "
@@ -306,15 +312,6 @@ cli_fail(struct cli *cli, struct coffer_session *s, int err, const char *what)
 		cli_error(cli, err, "%s: a file of this device is damaged "
 		    "(under $COFFER_HOME or ~/.local/share/coffer)", what);
 		break;
-	case COFFER_EINVAL:
-		if (!cli->home_ok) {
-			cli_error(cli, err, "%s: no folder for this device's "
-			    "files: set HOME or COFFER_HOME (to a folder path "
-			    "shorter than %d bytes)", what,
-			    COFFER_PATH_MAX - 64);
-			break;
-		}
-		/* FALLTHROUGH */
 	default:
 		if ((err == COFFER_EIO || err == COFFER_ENOENT) &&
 		    fail_local(cli, &e, err, what))
