@@ -31,7 +31,8 @@ dirs_are_checked(void)
 		memset(longp, 'a', COFFER_PATH_MAX - 1);
 		longp[0] = '/';
 		longp[COFFER_PATH_MAX - 1] = '\0';
-		CHECK_RC(coffer_ctx_set_dirs(ctx, longp, "/tmp"), COFFER_EINVAL);
+		CHECK_RC(coffer_ctx_set_dirs(ctx, longp, "/tmp"),
+		    COFFER_EINVAL);
 		free(longp);
 	}
 	CHECK_RC(coffer_ctx_set_dirs(ctx, "/tmp/a", "/tmp/b"), 0);

@@ -24,19 +24,19 @@
 #define COFFER_ID_BYTES			32	/* account, device, drive ids */
 #define COFFER_DEVICE_NAME_MAX		64	/* a device name, without NUL */
 #define COFFER_DRIVE_NAME_MAX		255	/* a drive name, without NUL */
-#define COFFER_ACCOUNT_NAME_MAX		64	/* an account name, without NUL */
+#define COFFER_ACCOUNT_NAME_MAX		64	/* an account name, no NUL */
 #define COFFER_URL_MAX			256	/* a server URL, without NUL */
-#define COFFER_PATH_MAX			4096	/* a folder of the device's files */
+#define COFFER_PATH_MAX			4096	/* a folder of the device */
 #define COFFER_RECOVERY_TEXT_BYTES	48	/* a recovery key, with NUL */
 #define COFFER_SAFETY_CODE_BYTES	11	/* a safety code, with NUL */
 #define COFFER_PASSPHRASE_MAX		1024	/* a key file's passphrase */
-#define COFFER_SERVER_MSG_MAX		256	/* a server's message, with NUL */
-#define COFFER_SERVER_CODE_MAX		32	/* a server's error code, with NUL */
+#define COFFER_SERVER_MSG_MAX		256	/* a server's message, NUL */
+#define COFFER_SERVER_CODE_MAX		32	/* its error code, NUL */
 /* Limits a command's message names. */
-#define COFFER_DIR_CATCHUP_MAX		4096	/* directory versions caught up */
+#define COFFER_DIR_CATCHUP_MAX		4096	/* directory versions */
 #define COFFER_DIR_CATCHUP_MIB		256	/* MiB of records caught up */
 #define COFFER_WALK_DEPTH_MAX		1024	/* folders deep in a push */
-#define COFFER_PUSH_PATH_MAX		65536	/* bytes of one path in a push */
+#define COFFER_PUSH_PATH_MAX		65536	/* bytes of a path pushed */
 #define COFFER_PUSH_DELTA_IDS_MAX	262144	/* ids of one reference delta */
 
 /**

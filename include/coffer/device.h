@@ -47,12 +47,12 @@ int coffer_account_create(struct coffer_ctx *ctx, const char *url,
 /* How a join ended without joining. */
 enum coffer_join_end {
 	COFFER_JOIN_END_NONE = 0,	/* joined, or see the return value */
-	COFFER_JOIN_END_NO_ACCOUNT,	/* the server has no account of that name */
-	COFFER_JOIN_END_WITHDRAWN,	/* no approval in time; request withdrawn */
+	COFFER_JOIN_END_NO_ACCOUNT,	/* the server has no such account */
+	COFFER_JOIN_END_WITHDRAWN,	/* no approval in time; withdrawn */
 	COFFER_JOIN_END_GONE,		/* the request expired or was dropped */
 	COFFER_JOIN_END_NOT_WITHDRAWN,	/* no approval, and the withdrawal
 					   failed (the return value says why) */
-	COFFER_JOIN_END_ADDED		/* added to the chain, but no approval */
+	COFFER_JOIN_END_ADDED		/* in the chain, but no approval */
 };
 
 #define COFFER_JOIN_TIMEOUT_DEFAULT	900	/* seconds a join waits */

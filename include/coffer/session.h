@@ -91,7 +91,7 @@ struct coffer_error_info {
 	char refusal_code[COFFER_SERVER_CODE_MAX];
 	char refusal_message[COFFER_SERVER_MSG_MAX];
 	int local_errnum;			/* errno; 0: none */
-	const char *local_op;			/* "write", "create"...; static */
+	const char *local_op;		/* "write", "create"...; static */
 	uint8_t local_path[COFFER_PATH_MAX];	/* not NUL-terminated */
 	size_t local_pathlen;
 };
@@ -132,7 +132,7 @@ int coffer_drive_create(struct coffer_session *s, const char *name,
 
 /* ---- Push ---- */
 
-#define COFFER_PUSH_ALLOW_SHRINK	0x1	/* allow dropping most of the head */
+#define COFFER_PUSH_ALLOW_SHRINK	0x1	/* may drop most of the head */
 
 struct coffer_push_result {
 	uint64_t version;		/* the drive's version after the push */
@@ -144,16 +144,16 @@ struct coffer_push_result {
 	uint64_t bytes_uploaded;	/* sealed bytes uploaded */
 	uint64_t skipped;		/* special files and unreadable entries */
 	uint64_t changed;		/* files that changed while read */
-	uint64_t kept;			/* of skipped + changed: kept as in the head */
+	uint64_t kept;			/* of those, kept as in the head */
 	uint64_t split_versions;	/* versions made before the last one */
 	uint8_t commit_id[COFFER_ID_BYTES];
-	int delta_too_big;		/* COFFER_ETOOBIG: one file past the cap */
-	int no_folder;			/* COFFER_ENOENT: 1 missing, 2 not a folder */
+	int delta_too_big;		/* ETOOBIG: a file past the cap */
+	int no_folder;			/* ENOENT: 1 missing, 2 not a folder */
 	int shrink_refused;		/* COFFER_EEXIST: see coffer_push */
 	uint64_t head_files;		/* regular files in the head */
 	uint64_t dropped_files;		/* of those, absent from the snapshot */
-	int replaced_other;		/* the head replaced was another device's,
-					   written since this device last looked */
+	/* The head replaced was another device's, since this one looked. */
+	int replaced_other;
 	uint64_t replaced_version;
 	uint8_t replaced_author[COFFER_ID_BYTES];
 };
@@ -181,7 +181,7 @@ int coffer_push(struct coffer_session *s, const char *drive, const char *dir,
 /* ---- Pull ---- */
 
 #define COFFER_PULL_OVERWRITE	0x1	/* the target may be non-empty */
-#define COFFER_PULL_DELETE	0x2	/* remove local entries the version lacks */
+#define COFFER_PULL_DELETE	0x2	/* remove what the version lacks */
 #define COFFER_PULL_KEEP_MODES	0x4	/* keep setuid/setgid/sticky bits */
 
 struct coffer_pull_result {
@@ -191,7 +191,7 @@ struct coffer_pull_result {
 	uint64_t deleted;
 	uint64_t conflicts;		/* local entries of another kind */
 	uint64_t skipped;		/* paths that could not be written */
-	uint64_t tmp_removed;		/* temporary files of an interrupted pull */
+	uint64_t tmp_removed;		/* an interrupted pull's temporaries */
 	int busy;			/* another pull holds the target */
 };
 

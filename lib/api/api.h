@@ -22,7 +22,8 @@ struct coffer_ctx {
 	void *warn_arg;
 	coffer_notice_fn *notice;
 	void *notice_arg;
-	uint64_t line_page;		/* test knobs (coffer_ctx_set_test_knobs) */
+	/* Test knobs (coffer_ctx_set_test_knobs). */
+	uint64_t line_page;
 	uint64_t delta_cap;
 	const char *read_hook;
 };

@@ -161,7 +161,8 @@ coffer_selftest(int dfd, struct coffer_selftest_result *res)
 	randombytes_buf(secret, sizeof(secret));
 	randombytes_buf(epoch, sizeof(epoch));
 	randombytes_buf(c.drive_id, sizeof(c.drive_id));
-	cf_kdf_derive(c.key.id_key, secret, CF_KDF_CHUNK_ID, CF_LABEL_KDF_DRIVE);
+	cf_kdf_derive(c.key.id_key, secret, CF_KDF_CHUNK_ID,
+	    CF_LABEL_KDF_DRIVE);
 	cf_kdf_derive(ck, secret, CF_KDF_CHUNKER, CF_LABEL_KDF_DRIVE);
 	cf_kdf_derive(c.key.enc_key, epoch, CF_KDF_CONTENT, CF_LABEL_KDF_EPOCH);
 	cf_key_id(c.key.enc_key, c.key.key_id);

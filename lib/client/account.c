@@ -209,7 +209,8 @@ out:
 
 int
 cf_account_create(const struct cf_state_paths *paths, const char *url,
-    const char *name, const char *invite, const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
+    const char *name, const char *invite, const char *device,
+    char recovery_text[static CF_RECOVERY_TEXT_BYTES],
     uint8_t account_id[static CF_ID_BYTES])
 {
 	struct cf_session *s = NULL;
@@ -296,8 +297,8 @@ cf_account_create(const struct cf_state_paths *paths, const char *url,
 		goto out;
 	/* An empty drive directory, pinned. */
 	if ((r = cf_dir_build(s->chain, s->keys,
-	    (const uint8_t (*)[CF_KEY_BYTES])k1, 1, NULL, NULL, 0, cf_session_now(),
-	    &rec, &reclen)) != 0)
+	    (const uint8_t (*)[CF_KEY_BYTES])k1, 1, NULL, NULL, 0,
+	    cf_session_now(), &rec, &reclen)) != 0)
 		goto out;
 	if ((r = cf_client_dir_put(s->net, 0, rec, reclen, &cur)) != 0)
 		goto out;

@@ -50,11 +50,13 @@ int cf_account_decode(const uint8_t *buf, size_t len, struct cf_account *a);
  *     account_id):
  * Make a new device and account on the server at ${url}: keys, recovery
  * key, genesis entry and envelopes, and an empty drive directory; save
- * the device's files in the folders ${paths} (COFFER_EINVAL if unset).  COFFER_EEXIST if this device already has an
- * account.  ${recovery_text} receives the recovery key (shown once).
+ * the device's files in the folders ${paths} (COFFER_EINVAL if unset).
+ * COFFER_EEXIST if this device already has an account.
+ * ${recovery_text} receives the recovery key (shown once).
  */
 int cf_account_create(const struct cf_state_paths *paths, const char *url,
-    const char *name, const char *invite, const char *device, char recovery_text[static CF_RECOVERY_TEXT_BYTES],
+    const char *name, const char *invite, const char *device,
+    char recovery_text[static CF_RECOVERY_TEXT_BYTES],
     uint8_t account_id[static CF_ID_BYTES]);
 
 #endif /* !CF_ACCOUNT_H */

@@ -99,8 +99,9 @@ typedef void cf_code_fn(void *ctx, const char *code);
  * (nothing is saved then).
  */
 int cf_device_join(const struct cf_state_paths *paths, const char *url,
-    const char *name, const char *device, uint64_t timeout, cf_code_fn *codefn, void *ctx,
-    uint8_t device_id[static CF_ID_BYTES], enum cf_join_end *endp);
+    const char *name, const char *device, uint64_t timeout,
+    cf_code_fn *codefn, void *ctx, uint8_t device_id[static CF_ID_BYTES],
+    enum cf_join_end *endp);
 
 /**
  * cf_device_approve(s, code, codelen, device_id, name):
@@ -163,7 +164,8 @@ typedef void cf_history_fn(void *ctx, const struct cf_chain_change *ch, size_t n
  * left unchanged then.  COFFER_EEXIST if this device has an account.
  */
 int cf_recover(const struct cf_state_paths *paths, const char *url,
-    const char *name, const char *keytext, size_t keylen, const char *device, int remove_others,
-    cf_history_fn *histfn, void *ctx, uint8_t device_id[static CF_ID_BYTES]);
+    const char *name, const char *keytext, size_t keylen, const char *device,
+    int remove_others, cf_history_fn *histfn, void *ctx,
+    uint8_t device_id[static CF_ID_BYTES]);
 
 #endif /* !CF_DEVICE_H */

@@ -270,7 +270,8 @@ cf_device_remove(struct cf_session *s, const uint8_t id[static CF_ID_BYTES],
 	if (!cf_chain_trusted_at(s->chain, id, s->chain->n - 1))
 		return COFFER_ENOENT;
 	memcpy(ids[0], id, CF_ID_BYTES);
-	return cf_device_remove_ids(s, (const uint8_t (*)[CF_ID_BYTES])ids, 1, rekey);
+	return cf_device_remove_ids(s, (const uint8_t (*)[CF_ID_BYTES])ids, 1,
+	    rekey);
 }
 
 int

@@ -495,8 +495,9 @@ join_wait(struct cf_client *net, const struct cf_device_keys *keys,
 
 int
 cf_device_join(const struct cf_state_paths *from, const char *url,
-    const char *name, const char *device, uint64_t timeout, cf_code_fn *codefn, void *ctx,
-    uint8_t device_id[static CF_ID_BYTES], enum cf_join_end *endp)
+    const char *name, const char *device, uint64_t timeout,
+    cf_code_fn *codefn, void *ctx, uint8_t device_id[static CF_ID_BYTES],
+    enum cf_join_end *endp)
 {
 	struct cf_state_paths paths;
 	struct cf_account acct;
@@ -688,8 +689,9 @@ out:
 
 int
 cf_recover(const struct cf_state_paths *from, const char *url,
-    const char *name, const char *keytext, size_t keylen, const char *device, int remove_others,
-    cf_history_fn *histfn, void *ctx, uint8_t device_id[static CF_ID_BYTES])
+    const char *name, const char *keytext, size_t keylen, const char *device,
+    int remove_others, cf_history_fn *histfn, void *ctx,
+    uint8_t device_id[static CF_ID_BYTES])
 {
 	struct cf_recovery_keys *rk = NULL;
 	struct cf_chain *c = NULL, *c2 = NULL;
