@@ -694,22 +694,21 @@ passphrase_callback(void)
 	char *plain = path_in(dir, "plain"), *sealed = path_in(dir, "sealed");
 	struct cf_device_keys *k = NULL;
 	struct ask_log l;
+	struct cf_passphrase_src none = { NULL, NULL }, src = { ask_cb, &l };
 
 	/* No callback: a new file is plain, a sealed one does not open. */
-	cf_passphrase_callback(NULL, NULL);
-	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive), 0);
+	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive, &none), 0);
 	CHECK_RC(cf_keyfile_write(sealed, g_keys, PASS, PASSLEN,
 	    &cf_pwhash_interactive), 0);
-	CHECK_RC(cf_keyfile_load(sealed, &k, NULL), COFFER_EBADKEY);
+	CHECK_RC(cf_keyfile_load(sealed, &none, &k, NULL), COFFER_EBADKEY);
 	CHECK(k == NULL);
-	CHECK_RC(cf_keyfile_load(plain, &k, NULL), 0);
+	CHECK_RC(cf_keyfile_load(plain, &none, &k, NULL), 0);
 	cf_keys_free(k);
 	k = NULL;
 
 	/* A plain file is never asked about. */
 	memset(&l, 0, sizeof(l));
-	cf_passphrase_callback(ask_cb, &l);
-	CHECK_RC(cf_keyfile_load(plain, &k, NULL), 0);
+	CHECK_RC(cf_keyfile_load(plain, &src, &k, NULL), 0);
 	CHECK(l.calls == 0);
 	cf_keys_free(k);
 	k = NULL;
@@ -719,7 +718,7 @@ passphrase_callback(void)
 	l.give[0] = "nope";
 	l.give[1] = "nope either";
 	l.give[2] = PASS;
-	CHECK_RC(cf_keyfile_load(sealed, &k, NULL), 0);
+	CHECK_RC(cf_keyfile_load(sealed, &src, &k, NULL), 0);
 	CHECK(l.calls == 3 && l.purpose[0] == CF_PASS_UNLOCK);
 	CHECK(k != NULL && memcmp(k->device_id, g_keys->device_id,
 	    CF_ID_BYTES) == 0);
@@ -729,37 +728,46 @@ passphrase_callback(void)
 	/* Always wrong: CF_PASS_TRIES asks, then EBADKEY. */
 	memset(&l, 0, sizeof(l));
 	l.give[0] = l.give[1] = l.give[2] = l.give[3] = "nope";
-	CHECK_RC(cf_keyfile_load(sealed, &k, NULL), COFFER_EBADKEY);
+	CHECK_RC(cf_keyfile_load(sealed, &src, &k, NULL), COFFER_EBADKEY);
 	CHECK(l.calls == CF_PASS_TRIES && k == NULL);
 
 	/* The callback gives up: its error, at once. */
 	memset(&l, 0, sizeof(l));
-	CHECK_RC(cf_keyfile_load(sealed, &k, NULL), COFFER_EBADKEY);
+	CHECK_RC(cf_keyfile_load(sealed, &src, &k, NULL), COFFER_EBADKEY);
 	CHECK(l.calls == 0 && k == NULL);
 
 	/* New: sealed with what it gives; empty means plain. */
 	CHECK(unlink(sealed) == 0 && unlink(plain) == 0);
 	memset(&l, 0, sizeof(l));
 	l.give[0] = PASS;
-	CHECK_RC(cf_keyfile_create(sealed, g_keys, &cf_pwhash_interactive), 0);
+	CHECK_RC(cf_keyfile_create(sealed, g_keys, &cf_pwhash_interactive, &src), 0);
 	CHECK(l.calls == 1 && l.purpose[0] == CF_PASS_NEW);
 	CHECK_RC(cf_keyfile_read(sealed, PASS, PASSLEN, &k, NULL), 0);
 	cf_keys_free(k);
 	k = NULL;
 	memset(&l, 0, sizeof(l));
 	l.give[0] = "";
-	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive), 0);
+	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive, &src), 0);
 	CHECK_RC(cf_keyfile_read(plain, NULL, 0, &k, NULL), 0);
 	cf_keys_free(k);
 	k = NULL;
 	/* Its error stops the creation: nothing written. */
 	CHECK(unlink(plain) == 0);
 	memset(&l, 0, sizeof(l));
-	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive),
+	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive, &src),
 	    COFFER_EBADKEY);
 	CHECK(access(plain, F_OK) != 0);
 
-	cf_passphrase_callback(NULL, NULL);
+	/* Sources side by side: a load asks its own, never another's. */
+	memset(&l, 0, sizeof(l));
+	l.give[0] = PASS;
+	CHECK_RC(cf_keyfile_load(sealed, &none, &k, NULL), COFFER_EBADKEY);
+	CHECK(l.calls == 0 && k == NULL);
+	CHECK_RC(cf_keyfile_load(sealed, &src, &k, NULL), 0);
+	CHECK(l.calls == 1 && k != NULL);
+	cf_keys_free(k);
+	k = NULL;
+
 	tu_rmrf(dir);
 	free(dir);
 	free(plain);

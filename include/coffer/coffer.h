@@ -156,8 +156,9 @@ void coffer_ctx_set_warn(struct coffer_ctx *ctx, coffer_warn_fn *fn,
 void coffer_ctx_set_notice(struct coffer_ctx *ctx, coffer_notice_fn *fn,
     void *arg);
 /*
- * The passphrase callback is the process's: the last one set, through
- * any ctx, serves every ctx (the key file is read deep in the library).
+ * The passphrase callback is the ctx's own: sessions, account creation,
+ * joins and recoveries through ${ctx} ask it (two ctxs in one process
+ * each ask their own).
  */
 void coffer_ctx_set_passphrase(struct coffer_ctx *ctx,
     coffer_passphrase_fn *fn, void *arg);

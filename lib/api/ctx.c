@@ -124,8 +124,8 @@ void
 coffer_ctx_set_passphrase(struct coffer_ctx *ctx, coffer_passphrase_fn *fn,
     void *arg)
 {
-	(void)ctx;
-	cf_passphrase_callback(fn, arg);
+	ctx->paths.pass.fn = fn;
+	ctx->paths.pass.ctx = arg;
 }
 
 void

@@ -194,12 +194,13 @@ ensure_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
 	    CF_STATE_KEYFILE)) != 0)
 		goto out;
 	/* A key left by an account creation that failed is used again. */
-	r = cf_keyfile_load(path, kp, NULL);
+	r = cf_keyfile_load(path, &p->pass, kp, NULL);
 	if (r != COFFER_ENOENT)
 		goto out;
 	if ((r = cf_keys_generate(kp)) != 0)
 		goto out;
-	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default)) != 0) {
+	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default,
+	    &p->pass)) != 0) {
 		cf_keys_free(*kp);
 		*kp = NULL;
 	}

@@ -305,7 +305,8 @@ fresh_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
 	}
 	if ((r = cf_keys_generate(kp)) != 0)
 		goto out;
-	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default)) != 0) {
+	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default,
+	    &p->pass)) != 0) {
 		cf_keys_free(*kp);
 		*kp = NULL;
 	}

@@ -493,7 +493,8 @@ load_device(struct cf_session *s)
 	    CF_STATE_KEYFILE)) != 0)
 		goto out;
 	/* Sealed: the passphrase comes from the program's callback. */
-	if ((r = cf_keyfile_load(path, &s->keys, &s->key_loose)) != 0) {
+	if ((r = cf_keyfile_load(path, &s->paths.pass, &s->keys,
+	    &s->key_loose)) != 0) {
 		if (r == COFFER_ENOENT)
 			r = COFFER_EFORMAT;	/* an account without its key */
 		goto out;

@@ -37,14 +37,19 @@
 #define CF_STATE_KNOWN		"known"		/* folder of known-ids caches */
 #define CF_STATE_UNREPORTED	"chain.unreported"	/* see below */
 
+/*
+ * Where a device keeps its files, and where its key file's passphrase
+ * comes from: both the caller's (the library reads no environment).
+ */
 struct cf_state_paths {
 	char data[CF_STATE_PATH_MAX];
 	char cache[CF_STATE_PATH_MAX];
+	struct cf_passphrase_src pass;	/* fn NULL: none */
 };
 
 /**
  * cf_state_paths_set(p, from):
- * Copy the folders ${from} (the caller's: the library reads no
+ * Copy the folders (and passphrase source) ${from} (the caller's: the library reads no
  * environment) into ${p}.  COFFER_EINVAL if ${from} is NULL or either
  * folder is unset ("").
  */

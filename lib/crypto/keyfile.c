@@ -568,25 +568,15 @@ out:
 	return r;
 }
 
-/* The process's passphrase callback (set once, before any session). */
-static cf_passphrase_fn *pass_fn;
-static void *pass_ctx;
-
-void
-cf_passphrase_callback(cf_passphrase_fn *fn, void *ctx)
-{
-	pass_fn = fn;
-	pass_ctx = ctx;
-}
-
 /*
- * ask(purpose, attempt, passp, lenp):
- * Ask the callback into new guarded memory (sodium_malloc locks it where
+ * ask(src, purpose, attempt, passp, lenp):
+ * Ask ${src}'s callback into new guarded memory (sodium_malloc locks it where
  * the system allows); ${*passp} is NULL for "no passphrase".  Free with
  * cf_passphrase_free(${*passp}, CF_PASSPHRASE_MAX + 1).
  */
 static int
-ask(int purpose, unsigned attempt, char **passp, size_t *lenp)
+ask(const struct cf_passphrase_src *src, int purpose, unsigned attempt,
+    char **passp, size_t *lenp)
 {
 	char *buf;
 	size_t len = 0;
@@ -594,12 +584,12 @@ ask(int purpose, unsigned attempt, char **passp, size_t *lenp)
 
 	*passp = NULL;
 	*lenp = 0;
-	if (pass_fn == NULL)
+	if (src == NULL || src->fn == NULL)
 		return purpose == CF_PASS_UNLOCK ? COFFER_EBADKEY : 0;
 	if ((buf = sodium_malloc(CF_PASSPHRASE_MAX + 1)) == NULL)
 		return COFFER_ENOMEM;
 	sodium_memzero(buf, CF_PASSPHRASE_MAX + 1);
-	r = pass_fn(pass_ctx, purpose, attempt, buf, CF_PASSPHRASE_MAX, &len);
+	r = src->fn(src->ctx, purpose, attempt, buf, CF_PASSPHRASE_MAX, &len);
 	if (r == 0 && len > CF_PASSPHRASE_MAX)
 		r = COFFER_ETOOBIG;
 	if (r != 0 || len == 0) {
@@ -612,7 +602,8 @@ ask(int purpose, unsigned attempt, char **passp, size_t *lenp)
 }
 
 int
-cf_keyfile_load(const char *path, struct cf_device_keys **kp, int *loosep)
+cf_keyfile_load(const char *path, const struct cf_passphrase_src *src,
+    struct cf_device_keys **kp, int *loosep)
 {
 	uint8_t *buf = NULL;
 	char *pass = NULL;
@@ -635,7 +626,8 @@ cf_keyfile_load(const char *path, struct cf_device_keys **kp, int *loosep)
 	r = COFFER_EBADKEY;
 	for (attempt = 0; attempt < CF_PASS_TRIES && r == COFFER_EBADKEY;
 	    attempt++) {
-		if ((r = ask(CF_PASS_UNLOCK, attempt, &pass, &passlen)) != 0)
+		if ((r = ask(src, CF_PASS_UNLOCK, attempt, &pass,
+		    &passlen)) != 0)
 			goto out;
 		r = cf_keyfile_decode(buf, len, pass, passlen, kp);
 		cf_passphrase_free(pass, CF_PASSPHRASE_MAX + 1);
@@ -653,13 +645,14 @@ out:
 
 int
 cf_keyfile_create(const char *path, const struct cf_device_keys *k,
-    const struct cf_pwhash_params *params)
+    const struct cf_pwhash_params *params,
+    const struct cf_passphrase_src *src)
 {
 	char *pass = NULL;
 	size_t passlen = 0;
 	int r;
 
-	if ((r = ask(CF_PASS_NEW, 0, &pass, &passlen)) != 0)
+	if ((r = ask(src, CF_PASS_NEW, 0, &pass, &passlen)) != 0)
 		return r;
 	r = cf_keyfile_write(path, k, pass, passlen, params);
 	if (pass != NULL)

@@ -124,7 +124,9 @@ int cf_keyfile_read(const char *path, const char *pass, size_t passlen,
 /*
  * The passphrase of the key file comes from the program through a
  * callback: the library reads no environment variable and no terminal
- * (DESIGN §16).  The program sets it once, before any session.
+ * (DESIGN §16).  Each device's callback travels with its folders
+ * (struct cf_state_paths), so two configurations in one process each
+ * have their own.
  */
 #define CF_PASS_UNLOCK		0	/* open a sealed key file */
 #define CF_PASS_NEW		1	/* seal a new key file (empty: none) */
@@ -144,30 +146,33 @@ int cf_keyfile_read(const char *path, const char *pass, size_t passlen,
 typedef int cf_passphrase_fn(void *ctx, int purpose, unsigned attempt,
     char *buf, size_t cap, size_t *lenp);
 
-/**
- * cf_passphrase_callback(fn, ctx):
- * Set the process's passphrase callback (NULL: none, the default: a
- * sealed key file does not open, COFFER_EBADKEY, and new ones are not
- * sealed).
+/*
+ * A passphrase source: ${fn}(${ctx}, ...).  ${fn} NULL (or the source
+ * NULL): none -- a sealed key file does not open (COFFER_EBADKEY) and
+ * new ones are not sealed.
  */
-void cf_passphrase_callback(cf_passphrase_fn *fn, void *ctx);
+struct cf_passphrase_src {
+	cf_passphrase_fn *fn;
+	void *ctx;
+};
 
 /**
- * cf_keyfile_load(path, kp, loosep):
- * cf_keyfile_read(), asking the callback for the passphrase only if the
- * file is sealed, up to CF_PASS_TRIES times while it is wrong; then
+ * cf_keyfile_load(path, src, kp, loosep):
+ * cf_keyfile_read(), asking ${src} for the passphrase only if the file
+ * is sealed, up to CF_PASS_TRIES times while it is wrong; then
  * COFFER_EBADKEY.  The callback's own errors are passed on.
  */
-int cf_keyfile_load(const char *path, struct cf_device_keys **kp,
-    int *loosep);
+int cf_keyfile_load(const char *path, const struct cf_passphrase_src *src,
+    struct cf_device_keys **kp, int *loosep);
 
 /**
- * cf_keyfile_create(path, k, params):
- * cf_keyfile_write(), sealed with the passphrase the callback gives for
- * CF_PASS_NEW (none if it gives none, or if there is no callback).
+ * cf_keyfile_create(path, k, params, src):
+ * cf_keyfile_write(), sealed with the passphrase ${src} gives for
+ * CF_PASS_NEW (none if it gives none, or if there is no source).
  */
 int cf_keyfile_create(const char *path, const struct cf_device_keys *k,
-    const struct cf_pwhash_params *params);
+    const struct cf_pwhash_params *params,
+    const struct cf_passphrase_src *src);
 
 /**
  * cf_passphrase_read_file(path, passp, lenp):
