@@ -55,7 +55,8 @@ cmd_push(struct cli *cli, int argc, char **argv)
 {
 	struct coffer_session *s = NULL;
 	struct coffer_push_result res;
-	char hex[2 * COFFER_ID_BYTES + 1], ahex[2 * COFFER_ID_BYTES + 1], up[128];
+	char hex[2 * COFFER_ID_BYTES + 1], ahex[2 * COFFER_ID_BYTES + 1];
+	char up[128];
 	const char *drive = NULL, *dir = NULL;
 	json_t *o;
 	int flags = 0, incomplete, i, r;

@@ -326,7 +326,10 @@ cli_fail(struct cli *cli, struct coffer_session *s, int err, const char *what)
 	return cli_exit_status(err);
 }
 
-/* Optimal string alignment distance of two names, at most COFFER_DRIVE_NAME_MAX. */
+/*
+ * Optimal string alignment distance of two names, at most
+ * COFFER_DRIVE_NAME_MAX.
+ */
 static size_t
 name_distance(const char *a, const char *b)
 {

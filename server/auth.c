@@ -277,7 +277,9 @@ rq_auth_device(struct rq *q, const uint8_t *acct_in_path)
 	else if (rc != 0)
 		rq_fail_rc(q, rc);
 	else if (!q->rk_ok && rq_is_rk(q))
-		rq_fail(q, MHD_HTTP_FORBIDDEN, "the recovery key may only read the chain and its envelopes and add a device");
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "the recovery key may only read the chain and its "
+		    "envelopes and add a device");
 	else
 		ret = rq_auth_verify(q, pk);
 out:

@@ -70,7 +70,9 @@ store_envelopes(struct rq *q, json_t *arr, size_t max,
 			 * it adds (recover). */
 		} else if ((rc = srv_meta_device(q->s->meta, q->acct,
 		    env.signer_id, pk, &removed)) != 0 || removed) {
-			rq_fail(q, MHD_HTTP_BAD_REQUEST, "envelope signer is neither an active device nor the recovery key");
+			rq_fail(q, MHD_HTTP_BAD_REQUEST,
+			    "envelope signer is neither an active device nor "
+			    "the recovery key");
 			rc = -1;
 			goto out;
 		}
@@ -127,7 +129,9 @@ ep_account_create(struct rq *q)
 	}
 	if (!q->has_key || memcmp(e.account_id, q->acct, CF_ID_BYTES) != 0 ||
 	    memcmp(e.dev_id, q->dev, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "account creation must be self-signed by the genesis device");
+		rq_fail(q, MHD_HTTP_UNAUTHORIZED,
+		    "account creation must be self-signed by the genesis "
+		    "device");
 		goto out;
 	}
 	if (chain_full_check(q, NULL, g, glen) != 0)
@@ -381,7 +385,9 @@ join_pending(struct rq *q, const uint8_t *acct, const uint8_t *dev)
 	rc = srv_meta_join_get(q->s->meta, acct, dev, q->now, jpk, &ap, &len);
 	free(ap);
 	if (rc == COFFER_ENOENT)
-		rq_fail(q, MHD_HTTP_NOT_FOUND, "no pending join request for the device this entry adds (withdrawn or expired): nothing appended");
+		rq_fail(q, MHD_HTTP_NOT_FOUND,
+		    "no pending join request for the device this entry adds "
+		    "(withdrawn or expired): nothing appended");
 	else if (rc != 0)
 		rq_fail_rc(q, rc);
 	return rc;

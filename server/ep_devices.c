@@ -142,7 +142,9 @@ ep_join_withdraw(struct rq *q)
 	}
 	rc = srv_meta_device(q->s->meta, acct, dev, dpk, &removed);
 	if (rc == 0) {
-		rq_fail(q, MHD_HTTP_CONFLICT, "this device was added to the chain already: the join completes");
+		rq_fail(q, MHD_HTTP_CONFLICT,
+		    "this device was added to the chain already: the join "
+		    "completes");
 		goto out;
 	} else if (rc != COFFER_ENOENT) {
 		rq_fail_rc(q, rc);

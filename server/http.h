@@ -76,7 +76,8 @@ struct rq {
 	const struct route *rt;
 	uint8_t p_acct[CF_ID_BYTES], p_id[CF_ID_BYTES];
 	const char *p_name;
-	int path_known;		/* the path has a route (maybe not this method) */
+	/* the path has a route (maybe not this method) */
+	int path_known;
 	/* authentication headers */
 	uint8_t acct[CF_ID_BYTES], dev[CF_ID_BYTES];
 	uint8_t nonce[CF_REQ_NONCE_BYTES], sig[CF_SIG_BYTES];

@@ -791,8 +791,10 @@ secret_derive(struct cf_drive_secret *s)
 static void
 epoch_derive(struct cf_drive_epoch *e)
 {
-	cf_kdf_derive(e->content_key, e->dkey, CF_KDF_CONTENT, CF_LABEL_KDF_EPOCH);
-	cf_kdf_derive(e->meta_id_key, e->dkey, CF_KDF_META_ID, CF_LABEL_KDF_EPOCH);
+	cf_kdf_derive(e->content_key, e->dkey, CF_KDF_CONTENT,
+	    CF_LABEL_KDF_EPOCH);
+	cf_kdf_derive(e->meta_id_key, e->dkey, CF_KDF_META_ID,
+	    CF_LABEL_KDF_EPOCH);
 	cf_key_id(e->content_key, e->key_id);
 }
 

@@ -108,8 +108,8 @@ cf_client_objects_put_many(struct cf_client *c,
 				break;
 			slot[k].x.e = c->pool[k];
 			if ((rc = cf_conn_xfer_setup(c, &slot[k].x, "POST",
-			    path, "",
-			    CF_CT_FRAME, slot[k].frame, slot[k].flen, 0, "")) != 0) {
+			    path, "", CF_CT_FRAME, slot[k].frame, slot[k].flen,
+			    0, "")) != 0) {
 				free(slot[k].frame);
 				slot[k].frame = NULL;
 				break;
