@@ -735,6 +735,30 @@ cli_parse_u64(const char *s, uint64_t *vp)
 	return 0;
 }
 
+int
+cli_drive_dir_arg(struct cli *cli, const char *cmd, const char *arg,
+    const char **drivep, const char **dirp)
+{
+	if (arg[0] == '-')
+		return cli_usage_error(cli, cmd, "unknown option '%s'", arg);
+	if (*drivep == NULL)
+		*drivep = arg;
+	else if (*dirp == NULL)
+		*dirp = arg;
+	else
+		return cli_usage_error(cli, cmd, "too many arguments");
+	return 0;
+}
+
+int
+cli_drive_dir_given(struct cli *cli, const char *cmd, const char *drive,
+    const char *dir)
+{
+	if (drive == NULL || dir == NULL || dir[0] == '\0')
+		return cli_usage_error(cli, cmd, "%s needs DRIVE and DIR", cmd);
+	return 0;
+}
+
 static double
 mono_now(void)
 {
