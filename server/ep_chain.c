@@ -413,11 +413,8 @@ ep_chain_append(struct rq *q)
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed chain entry");
 		goto out;
 	}
-	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN,
-		    "account in path differs from the signed account");
+	if (rq_same_account(q, acct) != 0)
 		goto out;
-	}
 	if ((rc = srv_meta_begin(q->s->meta)) != 0) {
 		rq_fail_rc(q, rc);
 		goto out;

@@ -106,11 +106,8 @@ ep_join_withdraw(struct rq *q)
 	}
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
-	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN,
-		    "account in path differs from the signed account");
+	if (rq_same_account(q, acct) != 0)
 		goto out;
-	}
 	if (!q->has_key || memcmp(q->dev, dev, CF_ID_BYTES) != 0) {
 		rq_fail(q, MHD_HTTP_UNAUTHORIZED,
 		    "a withdrawal must be self-signed by the request's key");
@@ -273,11 +270,8 @@ ep_approval_get(struct rq *q)
 
 	if (rq_auth_headers(q) != 0)
 		goto out;
-	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN,
-		    "account in path differs from the signed account");
+	if (rq_same_account(q, acct) != 0)
 		goto out;
-	}
 	if ((rc = srv_meta_begin(q->s->meta)) != 0) {
 		rq_fail_rc(q, rc);
 		goto out;

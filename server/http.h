@@ -159,6 +159,12 @@ int rq_auth_headers(struct rq *q);
  */
 int rq_auth_verify(struct rq *q, const uint8_t pk[static CF_SIGN_PK_BYTES]);
 
+/*
+ * The account in the path, ${acct_in_path}, is the one ${q} is signed
+ * for: 0, or -1 with a 403 set.
+ */
+int rq_same_account(struct rq *q, const uint8_t *acct_in_path);
+
 /* 1 if the signer of ${q} is its account's current recovery key. */
 int rq_is_rk(struct rq *q);
 
