@@ -845,9 +845,8 @@ out:
 	return r;
 }
 
-/* The secret in force at ${epoch}: the newest whose epoch is <= it. */
-static const struct cf_drive_secret *
-secret_at(const struct cf_drive_keys *dk, uint64_t epoch)
+const struct cf_drive_secret *
+cf_drive_secret_at(const struct cf_drive_keys *dk, uint64_t epoch)
 {
 	const struct cf_drive_secret *s = NULL;
 	size_t i;
@@ -868,7 +867,7 @@ objkey_of(const struct cf_drive_keys *dk, const struct cf_drive_epoch *e,
 
 	switch (type) {
 	case CF_OBJ_CHUNK:
-		if ((s = secret_at(dk, e->epoch)) == NULL) {
+		if ((s = cf_drive_secret_at(dk, e->epoch)) == NULL) {
 			r = COFFER_ENOTAUTHENTIC;
 			goto out;
 		}
@@ -967,7 +966,7 @@ cf_drive_keys_chunker(const struct cf_drive_keys *dk, uint64_t epoch,
 		r = COFFER_EINVAL;
 		goto out;
 	}
-	if ((s = secret_at(dk, epoch)) == NULL) {
+	if ((s = cf_drive_secret_at(dk, epoch)) == NULL) {
 		r = COFFER_ENOENT;
 		goto out;
 	}
