@@ -632,14 +632,8 @@ cf_client_objects_have(struct cf_client *c,
 	if ((rc = cf_conn_fcall(c, drive, "have", frame, flen, &resp,
 	    &rlen)) != 0)
 		goto out;
-	if ((rc = cf_frame_decode(resp, rlen, COFFER_ENOTAUTHENTIC, &it,
-	    &m)) != 0)
-		goto out;
-	if (m > 0 && (idx = calloc(m, sizeof(*idx))) == NULL) {
-		rc = COFFER_ENOMEM;
-		goto out;
-	}
-	if ((rc = cf_conn_match_ids(ids, n, it, m, idx)) != 0)
+	if ((rc = cf_conn_answer_items(resp, rlen, ids, n, &it, &m,
+	    &idx)) != 0)
 		goto out;
 	for (k = 0; k < m; k++) {
 		if (it[k].len != 0) {
@@ -738,10 +732,8 @@ cf_client_objects_get(struct cf_client *c,
 	if ((rc = cf_conn_fcall(c, drive, "get", frame, flen, &resp,
 	    &rlen)) != 0)
 		goto out;
-	if ((rc = cf_frame_decode(resp, rlen, COFFER_ENOTAUTHENTIC, &it,
-	    &m)) != 0)
-		goto out;
-	if ((rc = cf_conn_match_ids(ids, n, it, m, NULL)) != 0)
+	if ((rc = cf_conn_answer_items(resp, rlen, ids, n, &it, &m,
+	    NULL)) != 0)
 		goto out;
 	*truncatedp = c->truncated;
 	*framep = resp;

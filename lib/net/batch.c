@@ -270,14 +270,8 @@ deliver(const uint8_t (*ids)[CF_ID_BYTES], struct bslot *g, const uint8_t *resp,
 	int rc;
 
 	*rcount = 0;
-	if ((rc = cf_frame_decode(resp, rlen, COFFER_ENOTAUTHENTIC, &it,
-	    &m)) != 0)
-		goto out;
-	if (m > 0 && (idx = calloc(m, sizeof(*idx))) == NULL) {
-		rc = COFFER_ENOMEM;
-		goto out;
-	}
-	if ((rc = cf_conn_match_ids(ids + g->start, g->count, it, m, idx)) != 0)
+	if ((rc = cf_conn_answer_items(resp, rlen, ids + g->start, g->count,
+	    &it, &m, &idx)) != 0)
 		goto out;
 	for (k = 0; k < m && rc == 0; k++) {
 		rc = cb(arg, g->start + idx[k], it[k].data, it[k].len);
