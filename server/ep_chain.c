@@ -106,10 +106,8 @@ ep_account_create(struct rq *q)
 	const char *name;
 	int rc, intx = 0;
 
-	if (!rq_rate_ok(q->s, q->addr, q->now)) {
-		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+	if (rq_rate_limit(q) != 0)
 		goto out;
-	}
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
 	nm = json_object_get(o, "name");
@@ -192,10 +190,8 @@ ep_name_lookup(struct rq *q)
 	uint8_t id[CF_ID_BYTES];
 	int rc;
 
-	if (!rq_rate_ok(q->s, q->addr, q->now)) {
-		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+	if (rq_rate_limit(q) != 0)
 		goto out;
-	}
 	if (!name_ok(name)) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "bad account name");
 		goto out;
@@ -427,10 +423,8 @@ ep_chain_append(struct rq *q)
 		 * itself must be signed by the recovery key (checked below). */
 		uint8_t rkid[CF_ID_BYTES], rkpk[CF_SIGN_PK_BYTES];
 
-		if (!rq_rate_ok(q->s, q->addr, q->now)) {
-			rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+		if (rq_rate_limit(q) != 0)
 			goto out;
-		}
 		if (srv_meta_rk(q->s->meta, acct, rkid, rkpk) != 0 ||
 		    memcmp(rkid, e.signer_id, CF_ID_BYTES) != 0) {
 			rq_fail(q, MHD_HTTP_FORBIDDEN,

@@ -25,10 +25,8 @@ ep_join_post(struct rq *q)
 	struct srv_join j;
 	int rc, intx = 0;
 
-	if (!rq_rate_ok(q->s, q->addr, q->now)) {
-		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+	if (rq_rate_limit(q) != 0)
 		goto out;
-	}
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
 	if (cf_json_b64(json_object_get(o, "request"),
@@ -100,10 +98,8 @@ ep_join_withdraw(struct rq *q)
 	size_t len = 0, siglen = 0;
 	int rc, jrc, removed, intx = 0;
 
-	if (!rq_rate_ok(q->s, q->addr, q->now)) {
-		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+	if (rq_rate_limit(q) != 0)
 		goto out;
-	}
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
 	if (rq_same_account(q, acct) != 0)

@@ -102,6 +102,9 @@ struct rq {
 /* 1 if ${addr} may make another rate-limited request now. */
 int rq_rate_ok(struct srv *s, const char *addr, uint64_t now);
 
+/* 0 if the sender of ${q} may make it now (rq_rate_ok), else -1 with a 429. */
+int rq_rate_limit(struct rq *q);
+
 /* ---- reply.c: every handler leaves exactly one reply set ---- */
 
 /* Set a JSON response, taking ${o} (NULL: 500). */
