@@ -81,6 +81,24 @@ void cli_json_name(json_t *o, const char *key, const uint8_t *p, size_t n);
 /* Parse a decimal u64 strictly (no sign, no junk); 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *vp);
 
+/*
+ * cli_drive_dir_arg(cli, cmd, arg, drivep, dirp):
+ * Take ${arg}, an argument of ${cmd} (pull, push) that none of its options
+ * matched: an unknown option is refused, else it is DRIVE, then DIR.
+ * Returns 0, or the usage exit status (2) with the message printed for an
+ * unknown option or a third argument.
+ */
+int cli_drive_dir_arg(struct cli *cli, const char *cmd, const char *arg,
+    const char **drivep, const char **dirp);
+
+/*
+ * cli_drive_dir_given(cli, cmd, drive, dir):
+ * Returns 0 if ${cmd} was given DRIVE and a non-empty DIR, else the usage
+ * exit status (2) with the message printed.
+ */
+int cli_drive_dir_given(struct cli *cli, const char *cmd, const char *drive,
+    const char *dir);
+
 /* Progress callback: prints to stderr when it is a terminal. */
 void cli_progress(void *ctx, const char *what, uint64_t done, uint64_t total);
 

@@ -38,7 +38,8 @@ static int
 account_create(struct cli *cli, int argc, char **argv)
 {
 	const char *url = NULL, *name = NULL, *invite = NULL, *dev = NULL;
-	char devbuf[COFFER_DEVICE_NAME_MAX + 1], text[COFFER_RECOVERY_TEXT_BYTES];
+	char devbuf[COFFER_DEVICE_NAME_MAX + 1];
+	char text[COFFER_RECOVERY_TEXT_BYTES];
 	char hex[2 * COFFER_ID_BYTES + 1];
 	uint8_t id[COFFER_ID_BYTES];
 	int i, r;

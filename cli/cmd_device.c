@@ -141,7 +141,8 @@ device_join(struct cli *cli, int argc, char **argv)
 	if (!coffer_device_name_ok(dev))
 		return cli_usage_error(cli, "device", "device names are 1 to "
 		    "64 bytes without control characters");
-	r = coffer_device_join(cli->ctx, url, name, dev, timeout, print_code, cli, id, &end);
+	r = coffer_device_join(cli->ctx, url, name, dev, timeout, print_code,
+	    cli, id, &end);
 	if (r == COFFER_EEXIST) {
 		cli_error(cli, r, "this device already has an account (set "
 		    "COFFER_HOME to another folder to make another device)");

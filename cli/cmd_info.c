@@ -66,7 +66,8 @@ cmd_log(struct cli *cli, int argc, char **argv)
 static const char *
 type_name(int t)
 {
-	return t == COFFER_TYPE_FILE ? "file" : t == COFFER_TYPE_DIR ? "dir" : "symlink";
+	return t == COFFER_TYPE_FILE ? "file" :
+	    t == COFFER_TYPE_DIR ? "dir" : "symlink";
 }
 
 static int
@@ -129,8 +130,8 @@ cmd_ls(struct cli *cli, int argc, char **argv)
 	drive[dl] = '\0';
 	if ((r = cli_session(cli, &s)) != 0)
 		return r;
-	if ((r = coffer_ls(s, drive, version, (const uint8_t *)path, strlen(path),
-	    ls_cb, cli, &got)) != 0)
+	if ((r = coffer_ls(s, drive, version, (const uint8_t *)path,
+	    strlen(path), ls_cb, cli, &got)) != 0)
 		r = drive_error(cli, s, r, drive, "ls failed");
 	coffer_session_close(s);
 	return r;

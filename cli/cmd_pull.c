@@ -30,19 +30,13 @@ cmd_pull(struct cli *cli, int argc, char **argv)
 			flags |= COFFER_PULL_DELETE;
 		} else if (!strcmp(argv[i], "--keep-modes")) {
 			flags |= COFFER_PULL_KEEP_MODES;
-		} else if (argv[i][0] == '-') {
-			return cli_usage_error(cli, "pull", "unknown option '%s'",
-			    argv[i]);
-		} else if (drive == NULL) {
-			drive = argv[i];
-		} else if (dir == NULL) {
-			dir = argv[i];
-		} else {
-			return cli_usage_error(cli, "pull", "too many arguments");
+		} else if ((r = cli_drive_dir_arg(cli, "pull", argv[i], &drive,
+		    &dir)) != 0) {
+			return r;
 		}
 	}
-	if (drive == NULL || dir == NULL || dir[0] == '\0')
-		return cli_usage_error(cli, "pull", "pull needs DRIVE and DIR");
+	if ((r = cli_drive_dir_given(cli, "pull", drive, dir)) != 0)
+		return r;
 	if ((flags & COFFER_PULL_DELETE) && !(flags & COFFER_PULL_OVERWRITE))
 		flags |= COFFER_PULL_OVERWRITE;
 	if ((r = cli_session(cli, &s)) != 0)

@@ -55,7 +55,8 @@ cmd_push(struct cli *cli, int argc, char **argv)
 {
 	struct coffer_session *s = NULL;
 	struct coffer_push_result res;
-	char hex[2 * COFFER_ID_BYTES + 1], ahex[2 * COFFER_ID_BYTES + 1], up[128];
+	char hex[2 * COFFER_ID_BYTES + 1], ahex[2 * COFFER_ID_BYTES + 1];
+	char up[128];
 	const char *drive = NULL, *dir = NULL;
 	json_t *o;
 	int flags = 0, incomplete, i, r;
@@ -63,19 +64,13 @@ cmd_push(struct cli *cli, int argc, char **argv)
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--allow-shrink")) {
 			flags |= COFFER_PUSH_ALLOW_SHRINK;
-		} else if (argv[i][0] == '-') {
-			return cli_usage_error(cli, "push", "unknown option '%s'",
-			    argv[i]);
-		} else if (drive == NULL) {
-			drive = argv[i];
-		} else if (dir == NULL) {
-			dir = argv[i];
-		} else {
-			return cli_usage_error(cli, "push", "too many arguments");
+		} else if ((r = cli_drive_dir_arg(cli, "push", argv[i], &drive,
+		    &dir)) != 0) {
+			return r;
 		}
 	}
-	if (drive == NULL || dir == NULL || dir[0] == '\0')
-		return cli_usage_error(cli, "push", "push needs DRIVE and DIR");
+	if ((r = cli_drive_dir_given(cli, "push", drive, dir)) != 0)
+		return r;
 	if (check_folder(cli, dir) != 0)
 		return 1;
 	if ((r = cli_session(cli, &s)) != 0)

@@ -36,7 +36,8 @@ cmd_selftest(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		printf("{\"files\": %llu, \"chunks\": %llu, \"bytes\": %llu, "
 		    "\"sealed_bytes\": %llu, \"skipped\": %llu, \"verified\": true}\n",
-		    (unsigned long long)res.files, (unsigned long long)res.chunks,
+		    (unsigned long long)res.files,
+		    (unsigned long long)res.chunks,
 		    (unsigned long long)res.bytes,
 		    (unsigned long long)res.sealed_bytes,
 		    (unsigned long long)res.skipped);
@@ -44,7 +45,8 @@ cmd_selftest(struct cli *cli, int argc, char **argv)
 		printf("selftest: %llu files, %llu chunks, %llu bytes sealed into "
 		    "%llu bytes and opened back identical (%llu entries skipped: "
 		    "symlinks and special files)\n",
-		    (unsigned long long)res.files, (unsigned long long)res.chunks,
+		    (unsigned long long)res.files,
+		    (unsigned long long)res.chunks,
 		    (unsigned long long)res.bytes,
 		    (unsigned long long)res.sealed_bytes,
 		    (unsigned long long)res.skipped);

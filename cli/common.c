@@ -323,7 +323,10 @@ cli_fail(struct cli *cli, struct coffer_session *s, int err, const char *what)
 	return cli_exit_status(err);
 }
 
-/* Optimal string alignment distance of two names, at most COFFER_DRIVE_NAME_MAX. */
+/*
+ * Optimal string alignment distance of two names, at most
+ * COFFER_DRIVE_NAME_MAX.
+ */
 static size_t
 name_distance(const char *a, const char *b)
 {
@@ -726,6 +729,30 @@ cli_parse_u64(const char *s, uint64_t *vp)
 	if (errno != 0 || *end != '\0')
 		return -1;
 	*vp = (uint64_t)v;
+	return 0;
+}
+
+int
+cli_drive_dir_arg(struct cli *cli, const char *cmd, const char *arg,
+    const char **drivep, const char **dirp)
+{
+	if (arg[0] == '-')
+		return cli_usage_error(cli, cmd, "unknown option '%s'", arg);
+	if (*drivep == NULL)
+		*drivep = arg;
+	else if (*dirp == NULL)
+		*dirp = arg;
+	else
+		return cli_usage_error(cli, cmd, "too many arguments");
+	return 0;
+}
+
+int
+cli_drive_dir_given(struct cli *cli, const char *cmd, const char *drive,
+    const char *dir)
+{
+	if (drive == NULL || dir == NULL || dir[0] == '\0')
+		return cli_usage_error(cli, cmd, "%s needs DRIVE and DIR", cmd);
 	return 0;
 }
 

@@ -254,16 +254,24 @@ removed_signer(struct rq *q)
 }
 
 int
+rq_same_account(struct rq *q, const uint8_t *acct_in_path)
+{
+	if (memcmp(acct_in_path, q->acct, CF_ID_BYTES) != 0) {
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "account in path differs from the signed account");
+		return -1;
+	}
+	return 0;
+}
+
+int
 rq_auth_device(struct rq *q, const uint8_t *acct_in_path)
 {
 	uint8_t pk[CF_SIGN_PK_BYTES];
 	int rc, ret = -1;
 
-	if (memcmp(acct_in_path, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN,
-		    "account in path differs from the signed account");
+	if (rq_same_account(q, acct_in_path) != 0)
 		goto out;
-	}
 	rc = srv_meta_signer(q->s->meta, q->acct, q->dev, pk);
 	if (rc == COFFER_ENOENT)
 		rq_fail(q, MHD_HTTP_NOT_FOUND, "no such account");
@@ -277,7 +285,9 @@ rq_auth_device(struct rq *q, const uint8_t *acct_in_path)
 	else if (rc != 0)
 		rq_fail_rc(q, rc);
 	else if (!q->rk_ok && rq_is_rk(q))
-		rq_fail(q, MHD_HTTP_FORBIDDEN, "the recovery key may only read the chain and its envelopes and add a device");
+		rq_fail(q, MHD_HTTP_FORBIDDEN,
+		    "the recovery key may only read the chain and its "
+		    "envelopes and add a device");
 	else
 		ret = rq_auth_verify(q, pk);
 out:

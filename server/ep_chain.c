@@ -70,7 +70,9 @@ store_envelopes(struct rq *q, json_t *arr, size_t max,
 			 * it adds (recover). */
 		} else if ((rc = srv_meta_device(q->s->meta, q->acct,
 		    env.signer_id, pk, &removed)) != 0 || removed) {
-			rq_fail(q, MHD_HTTP_BAD_REQUEST, "envelope signer is neither an active device nor the recovery key");
+			rq_fail(q, MHD_HTTP_BAD_REQUEST,
+			    "envelope signer is neither an active device nor "
+			    "the recovery key");
 			rc = -1;
 			goto out;
 		}
@@ -104,10 +106,8 @@ ep_account_create(struct rq *q)
 	const char *name;
 	int rc, intx = 0;
 
-	if (!rq_rate_ok(q->s, q->addr, q->now)) {
-		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+	if (rq_rate_limit(q) != 0)
 		goto out;
-	}
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
 	nm = json_object_get(o, "name");
@@ -127,7 +127,9 @@ ep_account_create(struct rq *q)
 	}
 	if (!q->has_key || memcmp(e.account_id, q->acct, CF_ID_BYTES) != 0 ||
 	    memcmp(e.dev_id, q->dev, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_UNAUTHORIZED, "account creation must be self-signed by the genesis device");
+		rq_fail(q, MHD_HTTP_UNAUTHORIZED,
+		    "account creation must be self-signed by the genesis "
+		    "device");
 		goto out;
 	}
 	if (chain_full_check(q, NULL, g, glen) != 0)
@@ -188,10 +190,8 @@ ep_name_lookup(struct rq *q)
 	uint8_t id[CF_ID_BYTES];
 	int rc;
 
-	if (!rq_rate_ok(q->s, q->addr, q->now)) {
-		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+	if (rq_rate_limit(q) != 0)
 		goto out;
-	}
 	if (!name_ok(name)) {
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "bad account name");
 		goto out;
@@ -381,7 +381,9 @@ join_pending(struct rq *q, const uint8_t *acct, const uint8_t *dev)
 	rc = srv_meta_join_get(q->s->meta, acct, dev, q->now, jpk, &ap, &len);
 	free(ap);
 	if (rc == COFFER_ENOENT)
-		rq_fail(q, MHD_HTTP_NOT_FOUND, "no pending join request for the device this entry adds (withdrawn or expired): nothing appended");
+		rq_fail(q, MHD_HTTP_NOT_FOUND,
+		    "no pending join request for the device this entry adds "
+		    "(withdrawn or expired): nothing appended");
 	else if (rc != 0)
 		rq_fail_rc(q, rc);
 	return rc;
@@ -407,11 +409,8 @@ ep_chain_append(struct rq *q)
 		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed chain entry");
 		goto out;
 	}
-	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN,
-		    "account in path differs from the signed account");
+	if (rq_same_account(q, acct) != 0)
 		goto out;
-	}
 	if ((rc = srv_meta_begin(q->s->meta)) != 0) {
 		rq_fail_rc(q, rc);
 		goto out;
@@ -424,10 +423,8 @@ ep_chain_append(struct rq *q)
 		 * itself must be signed by the recovery key (checked below). */
 		uint8_t rkid[CF_ID_BYTES], rkpk[CF_SIGN_PK_BYTES];
 
-		if (!rq_rate_ok(q->s, q->addr, q->now)) {
-			rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+		if (rq_rate_limit(q) != 0)
 			goto out;
-		}
 		if (srv_meta_rk(q->s->meta, acct, rkid, rkpk) != 0 ||
 		    memcmp(rkid, e.signer_id, CF_ID_BYTES) != 0) {
 			rq_fail(q, MHD_HTTP_FORBIDDEN,

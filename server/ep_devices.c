@@ -25,10 +25,8 @@ ep_join_post(struct rq *q)
 	struct srv_join j;
 	int rc, intx = 0;
 
-	if (!rq_rate_ok(q->s, q->addr, q->now)) {
-		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+	if (rq_rate_limit(q) != 0)
 		goto out;
-	}
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
 	if (cf_json_b64(json_object_get(o, "request"),
@@ -100,17 +98,12 @@ ep_join_withdraw(struct rq *q)
 	size_t len = 0, siglen = 0;
 	int rc, jrc, removed, intx = 0;
 
-	if (!rq_rate_ok(q->s, q->addr, q->now)) {
-		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+	if (rq_rate_limit(q) != 0)
 		goto out;
-	}
 	if (rq_auth_headers(q) != 0 || (o = rq_body_json(q)) == NULL)
 		goto out;
-	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN,
-		    "account in path differs from the signed account");
+	if (rq_same_account(q, acct) != 0)
 		goto out;
-	}
 	if (!q->has_key || memcmp(q->dev, dev, CF_ID_BYTES) != 0) {
 		rq_fail(q, MHD_HTTP_UNAUTHORIZED,
 		    "a withdrawal must be self-signed by the request's key");
@@ -142,7 +135,9 @@ ep_join_withdraw(struct rq *q)
 	}
 	rc = srv_meta_device(q->s->meta, acct, dev, dpk, &removed);
 	if (rc == 0) {
-		rq_fail(q, MHD_HTTP_CONFLICT, "this device was added to the chain already: the join completes");
+		rq_fail(q, MHD_HTTP_CONFLICT,
+		    "this device was added to the chain already: the join "
+		    "completes");
 		goto out;
 	} else if (rc != COFFER_ENOENT) {
 		rq_fail_rc(q, rc);
@@ -271,11 +266,8 @@ ep_approval_get(struct rq *q)
 
 	if (rq_auth_headers(q) != 0)
 		goto out;
-	if (memcmp(acct, q->acct, CF_ID_BYTES) != 0) {
-		rq_fail(q, MHD_HTTP_FORBIDDEN,
-		    "account in path differs from the signed account");
+	if (rq_same_account(q, acct) != 0)
 		goto out;
-	}
 	if ((rc = srv_meta_begin(q->s->meta)) != 0) {
 		rq_fail_rc(q, rc);
 		goto out;

@@ -115,7 +115,9 @@ ep_dir_put(struct rq *q)
 	    memcmp(d.author_id, q->dev, CF_ID_BYTES) != 0 ||
 	    srv_meta_device(q->s->meta, acct, q->dev, pk, &removed) != 0 ||
 	    srv_dir_verify(rec, len, pk) != 0) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "directory record does not fit (account, version, author or signature)");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "directory record does not fit (account, version, author "
+		    "or signature)");
 		goto out;
 	}
 	for (i = 0; i < d.ndrives; i++) {

@@ -119,7 +119,8 @@ ep_head_put(struct rq *q)
 	    cf_json_b64(json_object_get(o, "delta"),
 	    1, CF_WIRE_DELTA_MAX, &delta, &dlen) != 0 ||
 	    srv_delta_parse(delta, dlen, &d) != 0) {
-		rq_fail(q, MHD_HTTP_BAD_REQUEST, "malformed head update (expect, commit, delta)");
+		rq_fail(q, MHD_HTTP_BAD_REQUEST,
+		    "malformed head update (expect, commit, delta)");
 		goto out;
 	}
 	if (rq_drive_access(q, acct, drive, 1) != 0)

@@ -126,6 +126,16 @@ rq_rate_ok(struct srv *s, const char *addr, uint64_t now)
 	return ok;
 }
 
+int
+rq_rate_limit(struct rq *q)
+{
+	if (!rq_rate_ok(q->s, q->addr, q->now)) {
+		rq_fail(q, MHD_HTTP_TOO_MANY_REQUESTS, "rate limit");
+		return -1;
+	}
+	return 0;
+}
+
 static uint64_t
 now_s(void)
 {

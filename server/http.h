@@ -76,7 +76,8 @@ struct rq {
 	const struct route *rt;
 	uint8_t p_acct[CF_ID_BYTES], p_id[CF_ID_BYTES];
 	const char *p_name;
-	int path_known;		/* the path has a route (maybe not this method) */
+	/* the path has a route (maybe not this method) */
+	int path_known;
 	/* authentication headers */
 	uint8_t acct[CF_ID_BYTES], dev[CF_ID_BYTES];
 	uint8_t nonce[CF_REQ_NONCE_BYTES], sig[CF_SIG_BYTES];
@@ -100,6 +101,9 @@ struct rq {
 
 /* 1 if ${addr} may make another rate-limited request now. */
 int rq_rate_ok(struct srv *s, const char *addr, uint64_t now);
+
+/* 0 if the sender of ${q} may make it now (rq_rate_ok), else -1 with a 429. */
+int rq_rate_limit(struct rq *q);
 
 /* ---- reply.c: every handler leaves exactly one reply set ---- */
 
@@ -157,6 +161,12 @@ int rq_auth_headers(struct rq *q);
  * -1 with a reply set.
  */
 int rq_auth_verify(struct rq *q, const uint8_t pk[static CF_SIGN_PK_BYTES]);
+
+/*
+ * The account in the path, ${acct_in_path}, is the one ${q} is signed
+ * for: 0, or -1 with a 403 set.
+ */
+int rq_same_account(struct rq *q, const uint8_t *acct_in_path);
 
 /* 1 if the signer of ${q} is its account's current recovery key. */
 int rq_is_rk(struct rq *q);

@@ -113,7 +113,8 @@ struct opts {
 	const char *starts[FORGE_START_MAX];
 	size_t nstarts;
 	uint64_t version, epoch, chain_seq, size;
-	int have_size, have_version, have_epoch, have_chain_seq, ghost, no_head, post;
+	int have_size, have_version, have_epoch, have_chain_seq;
+	int ghost, no_head, post;
 };
 
 struct ctx {

@@ -62,6 +62,16 @@ cf_chain_account_id(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
 }
 
 void
+cf_chain_epoch1_ids(const uint8_t dev_id[static CF_ID_BYTES],
+    const uint8_t rk_id[static CF_ID_BYTES], uint8_t ids[2][CF_ID_BYTES])
+{
+	int lo = memcmp(dev_id, rk_id, CF_ID_BYTES) < 0;
+
+	memcpy(ids[0], lo ? dev_id : rk_id, CF_ID_BYTES);
+	memcpy(ids[1], lo ? rk_id : dev_id, CF_ID_BYTES);
+}
+
+void
 cf_epoch_cmt(const uint8_t ke[static CF_KEY_BYTES],
     const uint8_t account_id[static CF_ID_BYTES], uint64_t epoch,
     uint8_t cmt[static CF_ID_BYTES])
@@ -542,13 +552,7 @@ verify_genesis(struct cf_entry_view *v)
 	if ((r = check_rk_reg(v, rk_sig)) != 0)
 		goto out;
 	/* Epoch 1: the genesis device and the recovery key, sorted. */
-	if (memcmp(v->dev_id, v->rk_id, CF_ID_BYTES) < 0) {
-		memcpy(want[0], v->dev_id, CF_ID_BYTES);
-		memcpy(want[1], v->rk_id, CF_ID_BYTES);
-	} else {
-		memcpy(want[0], v->rk_id, CF_ID_BYTES);
-		memcpy(want[1], v->dev_id, CF_ID_BYTES);
-	}
+	cf_chain_epoch1_ids(v->dev_id, v->rk_id, want);
 	if (memcmp(v->dev_id, v->rk_id, CF_ID_BYTES) == 0) {
 		r = NOTAUTH;
 		goto out;

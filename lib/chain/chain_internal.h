@@ -123,6 +123,14 @@ void cf_chain_account_id(const uint8_t sign_pk[static CF_SIGN_PK_BYTES],
     const uint8_t rand[static CF_GENESIS_RAND_BYTES],
     uint8_t id[static CF_ID_BYTES]);
 
+/*
+ * Epoch 1's recipients (FORMAT §14.1), as the genesis entry writes them
+ * and its check wants them: the genesis device ${dev_id} and the recovery
+ * key ${rk_id}, sorted, into ${ids}.
+ */
+void cf_chain_epoch1_ids(const uint8_t dev_id[static CF_ID_BYTES],
+    const uint8_t rk_id[static CF_ID_BYTES], uint8_t ids[2][CF_ID_BYTES]);
+
 /* The message rk_sig signs: account_id || u64 seq || rk_sign_pk || rk_box_pk. */
 #define CF_RKREG_MSG_BYTES	(CF_ID_BYTES + 8 + CF_SIGN_PK_BYTES + CF_BOX_PK_BYTES)
 void cf_rkreg_msg(const uint8_t account_id[static CF_ID_BYTES], uint64_t seq,

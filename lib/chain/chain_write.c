@@ -351,13 +351,7 @@ cf_entry_genesis_rand(const struct cf_device_keys *dev,
 	randombytes_buf(k1, CF_KEY_BYTES);
 	cf_epoch_cmt(k1, h.account_id, 1, cmt);
 	cf_device_id(rk->sign_pk, rk->box_pk, rk_id);
-	if (memcmp(dev->device_id, rk_id, CF_ID_BYTES) < 0) {
-		memcpy(ids[0], dev->device_id, CF_ID_BYTES);
-		memcpy(ids[1], rk_id, CF_ID_BYTES);
-	} else {
-		memcpy(ids[0], rk_id, CF_ID_BYTES);
-		memcpy(ids[1], dev->device_id, CF_ID_BYTES);
-	}
+	cf_chain_epoch1_ids(dev->device_id, rk_id, ids);
 	if ((r = cf_name_box_seal(k1, h.account_id, 1, name, namelen, &box,
 	    &boxlen)) != 0)
 		goto out;

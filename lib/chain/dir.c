@@ -791,8 +791,10 @@ secret_derive(struct cf_drive_secret *s)
 static void
 epoch_derive(struct cf_drive_epoch *e)
 {
-	cf_kdf_derive(e->content_key, e->dkey, CF_KDF_CONTENT, CF_LABEL_KDF_EPOCH);
-	cf_kdf_derive(e->meta_id_key, e->dkey, CF_KDF_META_ID, CF_LABEL_KDF_EPOCH);
+	cf_kdf_derive(e->content_key, e->dkey, CF_KDF_CONTENT,
+	    CF_LABEL_KDF_EPOCH);
+	cf_kdf_derive(e->meta_id_key, e->dkey, CF_KDF_META_ID,
+	    CF_LABEL_KDF_EPOCH);
 	cf_key_id(e->content_key, e->key_id);
 }
 
@@ -843,9 +845,8 @@ out:
 	return r;
 }
 
-/* The secret in force at ${epoch}: the newest whose epoch is <= it. */
-static const struct cf_drive_secret *
-secret_at(const struct cf_drive_keys *dk, uint64_t epoch)
+const struct cf_drive_secret *
+cf_drive_secret_at(const struct cf_drive_keys *dk, uint64_t epoch)
 {
 	const struct cf_drive_secret *s = NULL;
 	size_t i;
@@ -866,7 +867,7 @@ objkey_of(const struct cf_drive_keys *dk, const struct cf_drive_epoch *e,
 
 	switch (type) {
 	case CF_OBJ_CHUNK:
-		if ((s = secret_at(dk, e->epoch)) == NULL) {
+		if ((s = cf_drive_secret_at(dk, e->epoch)) == NULL) {
 			r = COFFER_ENOTAUTHENTIC;
 			goto out;
 		}
@@ -965,7 +966,7 @@ cf_drive_keys_chunker(const struct cf_drive_keys *dk, uint64_t epoch,
 		r = COFFER_EINVAL;
 		goto out;
 	}
-	if ((s = secret_at(dk, epoch)) == NULL) {
+	if ((s = cf_drive_secret_at(dk, epoch)) == NULL) {
 		r = COFFER_ENOENT;
 		goto out;
 	}

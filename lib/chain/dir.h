@@ -268,6 +268,13 @@ int cf_drive_keys_add_epoch(struct cf_drive_keys *dk, uint64_t epoch);
  */
 int cf_drive_keys_rekey(struct cf_drive_keys *dk, uint64_t epoch);
 
+/*
+ * The drive secret of ${dk} in force at ${epoch}: the newest whose epoch
+ * is <= it, or NULL.
+ */
+const struct cf_drive_secret *cf_drive_secret_at(
+    const struct cf_drive_keys *dk, uint64_t epoch);
+
 /* Wipe and free; NULL does nothing. */
 void cf_drive_keys_free(struct cf_drive_keys *dk);
 

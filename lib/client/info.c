@@ -96,7 +96,8 @@ cf_ls(struct cf_session *s, const char *drive, uint64_t version,
 	for (;;) {
 		while (off < pathlen && path[off] == '/')
 			off++;
-		if ((r = cf_version_folder(cf_version_load_cb, &v, cur, &f)) != 0)
+		if ((r = cf_version_folder(cf_version_load_cb, &v, cur,
+		    &f)) != 0)
 			goto out;
 		if (off >= pathlen)
 			break;

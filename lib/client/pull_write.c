@@ -384,8 +384,9 @@ delete_extra(struct wctx *w, int dfd, const struct cf_folder *f)
  * size, sets its mode and times and renames it into place.  At most
  * PULL_QUEUE batches wait, so memory does not grow with the version.
  * Symlinks, deletions and folder modes and times come last
- * (cf_pull_finish_dir), once every file is in place.  A file or folder that cannot be written
- * (permission, a name too long) is warned, its temporary file removed,
+ * (cf_pull_finish_dir), once every file is in place.  A file or folder
+ * that cannot be written (permission, a name too long) is warned, its
+ * temporary file removed,
  * and the rest goes on; on any other error everything stops and each
  * temporary file is removed: what a refused pull leaves in the target is
  * files whose every chunk was verified.
@@ -519,13 +520,14 @@ pfile_error(struct pwrite *pw, struct pfile *f, int e)
 		stop = pw->err != 0;
 		pthread_mutex_unlock(&pw->mu);
 		if (!stop)
-			cf_pull_say(pw->w, &pw->mu, f->dir->path, f->dir->pathlen,
-			    f->name, skip_msg(buf, sizeof(buf), e));
+			cf_pull_say(pw->w, &pw->mu, f->dir->path,
+			    f->dir->pathlen, f->name,
+			    skip_msg(buf, sizeof(buf), e));
 		return COFFER_EIO;
 	}
 	if (first)
-		cf_pull_say(pw->w, &pw->mu, f->dir->path, f->dir->pathlen, f->name,
-		    skip_msg(buf, sizeof(buf), e));
+		cf_pull_say(pw->w, &pw->mu, f->dir->path, f->dir->pathlen,
+		    f->name, skip_msg(buf, sizeof(buf), e));
 	return SKIPPED;
 }
 
@@ -961,9 +963,9 @@ sweep_tmp(struct pwrite *pw, struct pdir *d)
 		if (unlinkat(d->fd, de->d_name, 0) == 0)
 			pw->w->res->tmp_removed++;
 		else
-			cf_pull_say(pw->w, &pw->mu, d->path, d->pathlen, de->d_name,
-			    "could not remove this temporary file of an "
-			    "interrupted pull");
+			cf_pull_say(pw->w, &pw->mu, d->path, d->pathlen,
+			    de->d_name, "could not remove this temporary file "
+			    "of an interrupted pull");
 	}
 	closedir(dir);
 }

@@ -1029,18 +1029,6 @@ sc_name(const struct push *p, char *out, size_t outlen)
 	return cf_state_join(out, outlen, CF_STATE_STATCACHE, hex);
 }
 
-static const struct cf_drive_secret *
-secret_at(const struct cf_drive_keys *dk, uint64_t epoch)
-{
-	const struct cf_drive_secret *s = NULL;
-	size_t i;
-
-	for (i = 0; i < dk->nsecrets; i++)
-		if (dk->secrets[i].epoch <= epoch)
-			s = &dk->secrets[i];
-	return s;
-}
-
 /*
  * Open ${drive} for writing in the session's epoch: its keys into
  * ${*dkp} (and p->dk), the object keys and the chunker into ${p}, the
@@ -1064,7 +1052,7 @@ cf_push_drive_open(struct push *p, const char *drive,
 	    (r = cf_drive_keys_chunker(p->dk, p->epoch, ck)) != 0 ||
 	    (r = cf_chunker_new(ck, &p->chunker)) != 0)
 		goto out;
-	if ((*secp = secret_at(p->dk, p->epoch)) == NULL)
+	if ((*secp = cf_drive_secret_at(p->dk, p->epoch)) == NULL)
 		r = COFFER_EINTERNAL;
 out:
 	sodium_memzero(ck, sizeof(ck));

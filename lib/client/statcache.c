@@ -16,6 +16,43 @@
 #define MAC_BYTES	CF_KEY_BYTES
 #define HDR_BYTES	(4 + 1 + CF_ID_BYTES + CF_ID_BYTES + 4)
 
+/*
+ * Both caches, stat and known ids, are local files that end with a keyed
+ * BLAKE2b MAC of everything before it, under a key derived from the
+ * drive's chunk id key with the cache's own ${label}.
+ */
+static void
+cache_mac_key(const char *label,
+    const uint8_t chunk_id_key[static CF_KEY_BYTES],
+    uint8_t mac_key[static CF_KEY_BYTES])
+{
+	crypto_generichash(mac_key, CF_KEY_BYTES, (const uint8_t *)label,
+	    strlen(label), chunk_id_key, CF_KEY_BYTES);
+}
+
+/* Write the MAC of ${buf}[0, ${len}) at ${mac}. */
+static void
+cache_mac(const uint8_t *buf, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES], uint8_t mac[static MAC_BYTES])
+{
+	crypto_generichash(mac, MAC_BYTES, buf, len, mac_key, CF_KEY_BYTES);
+}
+
+/* 0 if ${buf} of ${len} bytes ends with its MAC, else COFFER_EFORMAT. */
+static int
+cache_mac_ok(const uint8_t *buf, size_t len,
+    const uint8_t mac_key[static CF_KEY_BYTES])
+{
+	uint8_t mac[MAC_BYTES];
+
+	if (len < MAC_BYTES)
+		return COFFER_EFORMAT;
+	cache_mac(buf, len - MAC_BYTES, mac_key, mac);
+	if (crypto_verify_32(mac, buf + len - MAC_BYTES) != 0)
+		return COFFER_EFORMAT;
+	return 0;
+}
+
 int
 cf_statcache_new(const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp)
@@ -246,9 +283,7 @@ void
 cf_statcache_mac_key(const uint8_t chunk_id_key[static CF_KEY_BYTES],
     uint8_t mac_key[static CF_KEY_BYTES])
 {
-	crypto_generichash(mac_key, CF_KEY_BYTES,
-	    (const uint8_t *)CF_LABEL_STATCACHE,
-	    strlen(CF_LABEL_STATCACHE), chunk_id_key, CF_KEY_BYTES);
+	cache_mac_key(CF_LABEL_STATCACHE, chunk_id_key, mac_key);
 }
 
 int
@@ -304,8 +339,7 @@ cf_statcache_encode(struct cf_statcache *sc,
 		q += rl;
 	}
 	free(order);
-	crypto_generichash(q, MAC_BYTES, buf, (size_t)(q - buf), mac_key,
-	    CF_KEY_BYTES);
+	cache_mac(buf, (size_t)(q - buf), mac_key, q);
 	*bufp = buf;
 	*lenp = len;
 	return 0;
@@ -420,16 +454,11 @@ sc_open(const uint8_t *buf, size_t len, uint8_t *take,
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t secret_id[static CF_ID_BYTES], struct cf_statcache **scp)
 {
-	uint8_t mac[MAC_BYTES];
 	int r;
 
 	*scp = NULL;
-	if (len < MAC_BYTES)
-		return COFFER_EFORMAT;
-	crypto_generichash(mac, MAC_BYTES, buf, len - MAC_BYTES, mac_key,
-	    CF_KEY_BYTES);
-	if (crypto_verify_32(mac, buf + len - MAC_BYTES) != 0)
-		return COFFER_EFORMAT;
+	if ((r = cache_mac_ok(buf, len, mac_key)) != 0)
+		return r;
 	if ((r = decode(buf, len - MAC_BYTES, take, scp)) != 0)
 		return r;
 	if (memcmp((*scp)->drive_id, drive_id, CF_ID_BYTES) != 0 ||
@@ -476,9 +505,7 @@ void
 cf_known_mac_key(const uint8_t chunk_id_key[static CF_KEY_BYTES],
     uint8_t mac_key[static CF_KEY_BYTES])
 {
-	crypto_generichash(mac_key, CF_KEY_BYTES,
-	    (const uint8_t *)CF_LABEL_KNOWNIDS,
-	    strlen(CF_LABEL_KNOWNIDS), chunk_id_key, CF_KEY_BYTES);
+	cache_mac_key(CF_LABEL_KNOWNIDS, chunk_id_key, mac_key);
 }
 
 int
@@ -504,8 +531,7 @@ cf_known_encode(const uint8_t drive_id[static CF_ID_BYTES],
 	if (ids->n > 0)
 		cf_wr_bytes(&w, ids->ids, ids->n * CF_ID_BYTES);
 	if (w.err == 0 && (mac = cf_wr_reserve(&w, MAC_BYTES)) != NULL)
-		crypto_generichash(mac, MAC_BYTES, w.p, w.len - MAC_BYTES,
-		    mac_key, CF_KEY_BYTES);
+		cache_mac(w.p, w.len - MAC_BYTES, mac_key, mac);
 	return cf_wr_finish(&w, bufp, lenp);
 }
 
@@ -554,7 +580,7 @@ known_open(const uint8_t *buf, size_t len, uint8_t *take,
     const uint8_t drive_id[static CF_ID_BYTES],
     const uint8_t commit_id[static CF_ID_BYTES], struct cf_idset *ids)
 {
-	uint8_t mac[MAC_BYTES], d[CF_ID_BYTES], c[CF_ID_BYTES];
+	uint8_t d[CF_ID_BYTES], c[CF_ID_BYTES];
 	struct cf_rd r;
 	uint8_t *small;
 	uint32_t n;
@@ -562,12 +588,8 @@ known_open(const uint8_t *buf, size_t len, uint8_t *take,
 
 	ids->ids = NULL;
 	ids->n = 0;
-	if (len < MAC_BYTES)
-		return COFFER_EFORMAT;
-	crypto_generichash(mac, MAC_BYTES, buf, len - MAC_BYTES, mac_key,
-	    CF_KEY_BYTES);
-	if (crypto_verify_32(mac, buf + len - MAC_BYTES) != 0)
-		return COFFER_EFORMAT;
+	if ((rc = cache_mac_ok(buf, len, mac_key)) != 0)
+		return rc;
 	if (take == NULL) {
 		if ((rc = cf_known_decode(buf, len - MAC_BYTES, d, c, ids)) != 0)
 			return rc;

@@ -65,6 +65,25 @@ ju64(json_t *o, const char *key, uint64_t *v)
 	return answer_rc(cf_json_u64(o, key, v));
 }
 
+/*
+ * A compare-and-swap PUT of ${req} (its "expect" the version the caller
+ * saw) to ${path}: ${*currentp} is the server's version after it, from
+ * the answer to a success and to a conflict alike.
+ */
+static int
+cas_put(struct cf_client *c, const char *path, json_t *req,
+    uint64_t *currentp)
+{
+	json_t *out = NULL;
+	int rc, rc2;
+
+	rc = cf_conn_jcall(c, "PUT", path, "", req, 0, NULL, &out);
+	if (out != NULL && (rc2 = ju64(out, "version", currentp)) != 0)
+		rc = rc2;
+	json_decref(out);
+	return rc;
+}
+
 static json_t *
 blobs_json(const struct cf_blobs *b)
 {
@@ -522,8 +541,8 @@ cf_client_dir_put(struct cf_client *c, uint64_t expect, const uint8_t *rec,
     size_t len, uint64_t *currentp)
 {
 	char path[PATH_MAX_LEN];
-	json_t *req = NULL, *out = NULL;
-	int rc, rc2;
+	json_t *req = NULL;
+	int rc;
 
 	*currentp = 0;
 	if ((rc = cf_conn_acct_path(c, path, sizeof(path), "directory", NULL,
@@ -534,12 +553,9 @@ cf_client_dir_put(struct cf_client *c, uint64_t expect, const uint8_t *rec,
 		rc = COFFER_ENOMEM;
 		goto out;
 	}
-	rc = cf_conn_jcall(c, "PUT", path, "", req, 0, NULL, &out);
-	if (out != NULL && (rc2 = ju64(out, "version", currentp)) != 0)
-		rc = rc2;
+	rc = cas_put(c, path, req, currentp);
 out:
 	json_decref(req);
-	json_decref(out);
 	return rc;
 }
 
@@ -580,8 +596,8 @@ cf_client_head_put(struct cf_client *c,
     size_t dlen, uint64_t *currentp)
 {
 	char path[PATH_MAX_LEN];
-	json_t *req = NULL, *out = NULL;
-	int rc, rc2;
+	json_t *req = NULL;
+	int rc;
 
 	*currentp = 0;
 	if ((rc = cf_conn_acct_path(c, path, sizeof(path), "drives", drive,
@@ -593,12 +609,9 @@ cf_client_head_put(struct cf_client *c,
 		rc = COFFER_ENOMEM;
 		goto out;
 	}
-	rc = cf_conn_jcall(c, "PUT", path, "", req, 0, NULL, &out);
-	if (out != NULL && (rc2 = ju64(out, "version", currentp)) != 0)
-		rc = rc2;
+	rc = cas_put(c, path, req, currentp);
 out:
 	json_decref(req);
-	json_decref(out);
 	return rc;
 }
 
@@ -619,14 +632,8 @@ cf_client_objects_have(struct cf_client *c,
 	if ((rc = cf_conn_fcall(c, drive, "have", frame, flen, &resp,
 	    &rlen)) != 0)
 		goto out;
-	if ((rc = cf_frame_decode(resp, rlen, COFFER_ENOTAUTHENTIC, &it,
-	    &m)) != 0)
-		goto out;
-	if (m > 0 && (idx = calloc(m, sizeof(*idx))) == NULL) {
-		rc = COFFER_ENOMEM;
-		goto out;
-	}
-	if ((rc = cf_conn_match_ids(ids, n, it, m, idx)) != 0)
+	if ((rc = cf_conn_answer_items(resp, rlen, ids, n, &it, &m,
+	    &idx)) != 0)
 		goto out;
 	for (k = 0; k < m; k++) {
 		if (it[k].len != 0) {
@@ -725,10 +732,8 @@ cf_client_objects_get(struct cf_client *c,
 	if ((rc = cf_conn_fcall(c, drive, "get", frame, flen, &resp,
 	    &rlen)) != 0)
 		goto out;
-	if ((rc = cf_frame_decode(resp, rlen, COFFER_ENOTAUTHENTIC, &it,
-	    &m)) != 0)
-		goto out;
-	if ((rc = cf_conn_match_ids(ids, n, it, m, NULL)) != 0)
+	if ((rc = cf_conn_answer_items(resp, rlen, ids, n, &it, &m,
+	    NULL)) != 0)
 		goto out;
 	*truncatedp = c->truncated;
 	*framep = resp;

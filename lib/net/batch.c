@@ -20,13 +20,145 @@
 #include "net/json.h"
 #include "net/net.h"
 #include "net/reqsig.h"
-/* One slot of a parallel upload. */
-struct pslot {
+/*
+ * One slot of a parallel transfer: its request frame, and for a download
+ * the ids [start, start + count) it asks for.
+ */
+struct bslot {
 	struct xfer x;
 	uint8_t *frame;
 	size_t flen;
+	size_t start, count;
 	int busy;
 };
+
+/*
+ * batch_begin(c, drive, what, path, pathsz, parallelp):
+ * Ready ${c} for up to ${*parallelp} transfers (0 or too many: the most,
+ * CF_CLIENT_PARALLEL_MAX) to the drive's ${what} path, written to ${path}:
+ * the multi handle, one easy handle a slot, the last error cleared.
+ */
+static int
+batch_begin(struct cf_client *c, const uint8_t drive[static CF_ID_BYTES],
+    const char *what, char *path, size_t pathsz, unsigned *parallelp)
+{
+	size_t k;
+	int rc;
+
+	if (*parallelp == 0 || *parallelp > CF_CLIENT_PARALLEL_MAX)
+		*parallelp = CF_CLIENT_PARALLEL_MAX;
+	if ((rc = cf_conn_acct_path(c, path, pathsz, "drives", drive,
+	    what)) != 0)
+		return rc;
+	if (c->multi == NULL && (c->multi = curl_multi_init()) == NULL)
+		return COFFER_ENOMEM;
+	for (k = 0; k < *parallelp; k++)
+		if (c->pool[k] == NULL &&
+		    (c->pool[k] = curl_easy_init()) == NULL)
+			return COFFER_ENOMEM;
+	c->status = 0;
+	c->errmsg[0] = '\0';
+	c->errcode[0] = '\0';
+	return 0;
+}
+
+/* Drop the frame of slot ${b}, which is free again. */
+static void
+slot_clear(struct bslot *b)
+{
+	free(b->frame);
+	b->frame = NULL;
+	b->busy = 0;
+}
+
+/*
+ * slot_start(c, b, e, path):
+ * Start the POST of slot ${b}'s frame to ${path} on easy handle ${e}; on
+ * failure the frame is freed.  0 or a COFFER_* code.
+ */
+static int
+slot_start(struct cf_client *c, struct bslot *b, CURL *e, const char *path)
+{
+	int rc;
+
+	b->x.e = e;
+	if ((rc = cf_conn_xfer_setup(c, &b->x, "POST", path, "", CF_CT_FRAME,
+	    b->frame, b->flen, 0, "")) != 0) {
+		slot_clear(b);
+		return rc;
+	}
+	if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+		cf_conn_xfer_release(&b->x);
+		slot_clear(b);
+		return COFFER_ENOMEM;
+	}
+	b->busy = 1;
+	return 0;
+}
+
+/*
+ * Run the transfers a step: COFFER_EUNREACHABLE if the multi handle
+ * failed.  Wait only while a transfer runs: with none, poll has no socket
+ * to wait on and sleeps its whole timeout (1 s) before the finished ones
+ * are collected.
+ */
+static int
+batch_step(struct cf_client *c)
+{
+	int running = 0;
+
+	if (curl_multi_perform(c->multi, &running) != CURLM_OK ||
+	    (running > 0 &&
+	    curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK))
+		return COFFER_EUNREACHABLE;
+	return 0;
+}
+
+/*
+ * slot_done(c, slot, parallel, msg, respp, rlenp, rp):
+ * The busy slot of ${slot} whose transfer ${msg} says finished, or NULL
+ * (not a finished transfer of ours).  Its answer is in ${*respp} (free it)
+ * and ${*rlenp}, ${*rp} is 0 or the COFFER_* code of the transfer or of
+ * its HTTP status; the slot stays busy until slot_clear.
+ */
+static struct bslot *
+slot_done(struct cf_client *c, struct bslot *slot, unsigned parallel,
+    CURLMsg *msg, uint8_t **respp, size_t *rlenp, int *rp)
+{
+	struct xfer *xp = NULL;
+	long status;
+	size_t k;
+
+	if (msg->msg != CURLMSG_DONE)
+		return NULL;
+	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&xp);
+	for (k = 0; k < parallel; k++)
+		if (slot[k].busy && &slot[k].x == xp)
+			break;
+	if (k == parallel)
+		return NULL;
+	curl_multi_remove_handle(c->multi, slot[k].x.e);
+	*rp = cf_conn_xfer_finish(&slot[k].x, msg->data.result, &status, respp,
+	    rlenp);
+	if (*rp == 0)
+		*rp = cf_conn_status_rc(status);
+	return &slot[k];
+}
+
+/* The multi handle failed: abandon the transfers of the busy slots. */
+static void
+batch_abandon(struct cf_client *c, struct bslot *slot, unsigned parallel)
+{
+	size_t k;
+
+	for (k = 0; k < parallel; k++) {
+		if (!slot[k].busy)
+			continue;
+		curl_multi_remove_handle(c->multi, slot[k].x.e);
+		cf_conn_xfer_release(&slot[k].x);
+		slot_clear(&slot[k]);
+	}
+}
 
 /* Encode items [*nextp, ...) that fit one frame of ~CF_CLIENT_BATCH_BYTES. */
 static int
@@ -67,92 +199,43 @@ cf_client_objects_put_many(struct cf_client *c,
     const uint8_t drive[static CF_ID_BYTES], const struct cf_frame_item *items,
     size_t n, unsigned parallel, uint64_t *storedp)
 {
-	struct pslot slot[CF_CLIENT_PARALLEL_MAX];
+	struct bslot slot[CF_CLIENT_PARALLEL_MAX], *b;
 	char path[PATH_MAX_LEN];
 	CURLMsg *msg;
-	struct xfer *xp;
 	uint8_t *resp;
 	size_t next = 0, rlen, k;
 	uint64_t st;
-	long status;
 	json_t *out;
-	int running = 0, left, rc = 0, r, active = 0;
+	int left, rc = 0, r, active = 0;
 
 	*storedp = 0;
 	memset(slot, 0, sizeof(slot));
-	if (parallel == 0 || parallel > CF_CLIENT_PARALLEL_MAX)
-		parallel = CF_CLIENT_PARALLEL_MAX;
-	if ((rc = cf_conn_acct_path(c, path, sizeof(path), "drives", drive,
-	    "/objects/put")) != 0)
+	if ((rc = batch_begin(c, drive, "/objects/put", path, sizeof(path),
+	    &parallel)) != 0)
 		goto out;
-	if (c->multi == NULL && (c->multi = curl_multi_init()) == NULL) {
-		rc = COFFER_ENOMEM;
-		goto out;
-	}
-	for (k = 0; k < parallel; k++) {
-		if (c->pool[k] == NULL && (c->pool[k] = curl_easy_init()) == NULL) {
-			rc = COFFER_ENOMEM;
-			goto out;
-		}
-	}
-	c->status = 0;
-	c->errmsg[0] = '\0';
-	c->errcode[0] = '\0';
 	for (;;) {
 		/* Fill the free slots while there is work and no error. */
 		for (k = 0; k < parallel && rc == 0 && next < n; k++) {
 			if (slot[k].busy)
 				continue;
 			if ((rc = next_frame(items, n, &next, &slot[k].frame,
-			    &slot[k].flen)) != 0)
+			    &slot[k].flen)) != 0 ||
+			    (rc = slot_start(c, &slot[k], c->pool[k],
+			    path)) != 0)
 				break;
-			slot[k].x.e = c->pool[k];
-			if ((rc = cf_conn_xfer_setup(c, &slot[k].x, "POST",
-			    path, "",
-			    CF_CT_FRAME, slot[k].frame, slot[k].flen, 0, "")) != 0) {
-				free(slot[k].frame);
-				slot[k].frame = NULL;
-				break;
-			}
-			if (curl_multi_add_handle(c->multi, c->pool[k]) != CURLM_OK) {
-				cf_conn_xfer_release(&slot[k].x);
-				free(slot[k].frame);
-				slot[k].frame = NULL;
-				rc = COFFER_ENOMEM;
-				break;
-			}
-			slot[k].busy = 1;
 			active++;
 		}
 		if (active == 0)
 			break;
-		/*
-		 * Wait only while a transfer runs: with none, poll has no
-		 * socket to wait on and sleeps its whole timeout (1 s) before
-		 * the finished ones are collected.
-		 */
-		if (curl_multi_perform(c->multi, &running) != CURLM_OK ||
-		    (running > 0 &&
-		    curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK)) {
+		/* Still collect what finished, then drop the rest. */
+		if (batch_step(c) != 0)
 			rc = COFFER_EUNREACHABLE;
-			/* Still collect what finished, then drop the rest. */
-		}
 		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
+			resp = NULL;
+			if ((b = slot_done(c, slot, parallel, msg, &resp, &rlen,
+			    &r)) == NULL)
 				continue;
-			xp = NULL;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-			    (char **)&xp);
-			for (k = 0; k < parallel; k++)
-				if (slot[k].busy && &slot[k].x == xp)
-					break;
-			if (k == parallel)
-				continue;
-			curl_multi_remove_handle(c->multi, slot[k].x.e);
-			r = cf_conn_xfer_finish(&slot[k].x, msg->data.result,
-			    &status,
-			    &resp, &rlen);
-			if (r == 0 && (r = cf_conn_status_rc(status)) == 0) {
+			if (r == 0) {
 				if ((out = cf_json_object(resp,
 				    rlen)) == NULL ||
 				    cf_json_u64(out, "stored", &st) != 0)
@@ -164,22 +247,11 @@ cf_client_objects_put_many(struct cf_client *c,
 			if (r != 0 && rc == 0)
 				rc = r;
 			free(resp);
-			free(slot[k].frame);
-			slot[k].frame = NULL;
-			slot[k].busy = 0;
+			slot_clear(b);
 			active--;
 		}
 		if (rc == COFFER_EUNREACHABLE && active > 0) {
-			/* The multi handle failed: abandon the transfers. */
-			for (k = 0; k < parallel; k++) {
-				if (!slot[k].busy)
-					continue;
-				curl_multi_remove_handle(c->multi, slot[k].x.e);
-				cf_conn_xfer_release(&slot[k].x);
-				free(slot[k].frame);
-				slot[k].frame = NULL;
-				slot[k].busy = 0;
-			}
+			batch_abandon(c, slot, parallel);
 			active = 0;
 		}
 	}
@@ -187,17 +259,9 @@ out:
 	return rc;
 }
 
-/* One slot of a parallel download: ids [start, start + count). */
-struct gslot {
-	struct xfer x;
-	uint8_t *frame;
-	size_t start, count;
-	int busy;
-};
-
 /* Deliver one answer; a range still to fetch goes to ${*retryp}. */
 static int
-deliver(const uint8_t (*ids)[CF_ID_BYTES], struct gslot *g, const uint8_t *resp,
+deliver(const uint8_t (*ids)[CF_ID_BYTES], struct bslot *g, const uint8_t *resp,
     size_t rlen, cf_client_obj_cb *cb, void *arg, size_t *gotp,
     size_t *rstart, size_t *rcount)
 {
@@ -206,14 +270,8 @@ deliver(const uint8_t (*ids)[CF_ID_BYTES], struct gslot *g, const uint8_t *resp,
 	int rc;
 
 	*rcount = 0;
-	if ((rc = cf_frame_decode(resp, rlen, COFFER_ENOTAUTHENTIC, &it,
-	    &m)) != 0)
-		goto out;
-	if (m > 0 && (idx = calloc(m, sizeof(*idx))) == NULL) {
-		rc = COFFER_ENOMEM;
-		goto out;
-	}
-	if ((rc = cf_conn_match_ids(ids + g->start, g->count, it, m, idx)) != 0)
+	if ((rc = cf_conn_answer_items(resp, rlen, ids + g->start, g->count,
+	    &it, &m, &idx)) != 0)
 		goto out;
 	for (k = 0; k < m && rc == 0; k++) {
 		rc = cb(arg, g->start + idx[k], it[k].data, it[k].len);
@@ -242,37 +300,20 @@ cf_client_objects_get_many(struct cf_client *c,
     size_t n, unsigned parallel, cf_client_obj_cb *cb, void *arg,
     size_t *gotp)
 {
-	struct gslot slot[CF_CLIENT_PARALLEL_MAX];
+	struct bslot slot[CF_CLIENT_PARALLEL_MAX], *b;
 	size_t rq_start[CF_CLIENT_PARALLEL_MAX],
 	    rq_count[CF_CLIENT_PARALLEL_MAX];
 	size_t nretry = 0, next = 0, k, start, count, rs, rcnt, rlen;
 	char path[PATH_MAX_LEN];
 	CURLMsg *msg;
-	struct xfer *xp;
 	uint8_t *resp;
-	long status;
-	int running = 0, left, rc = 0, r, active = 0;
+	int left, rc = 0, r, active = 0;
 
 	*gotp = 0;
 	memset(slot, 0, sizeof(slot));
-	if (parallel == 0 || parallel > CF_CLIENT_PARALLEL_MAX)
-		parallel = CF_CLIENT_PARALLEL_MAX;
-	if ((rc = cf_conn_acct_path(c, path, sizeof(path), "drives", drive,
-	    "/objects/get")) != 0)
+	if ((rc = batch_begin(c, drive, "/objects/get", path, sizeof(path),
+	    &parallel)) != 0)
 		goto out;
-	if (c->multi == NULL && (c->multi = curl_multi_init()) == NULL) {
-		rc = COFFER_ENOMEM;
-		goto out;
-	}
-	for (k = 0; k < parallel; k++) {
-		if (c->pool[k] == NULL && (c->pool[k] = curl_easy_init()) == NULL) {
-			rc = COFFER_ENOMEM;
-			goto out;
-		}
-	}
-	c->status = 0;
-	c->errmsg[0] = '\0';
-	c->errcode[0] = '\0';
 	for (;;) {
 		for (k = 0; k < parallel && rc == 0 &&
 		    (nretry > 0 || next < n); k++) {
@@ -291,53 +332,24 @@ cf_client_objects_get_many(struct cf_client *c,
 			slot[k].start = start;
 			slot[k].count = count;
 			if ((rc = cf_conn_ids_frame(ids + start, count,
-			    &slot[k].frame,
-			    &rlen)) != 0)
+			    &slot[k].frame, &slot[k].flen)) != 0 ||
+			    (rc = slot_start(c, &slot[k], c->pool[k],
+			    path)) != 0)
 				break;
-			slot[k].x.e = c->pool[k];
-			if ((rc = cf_conn_xfer_setup(c, &slot[k].x, "POST",
-			    path, "",
-			    CF_CT_FRAME, slot[k].frame, rlen, 0, "")) != 0 ||
-			    curl_multi_add_handle(c->multi, c->pool[k]) !=
-			    CURLM_OK) {
-				if (rc == 0) {
-					cf_conn_xfer_release(&slot[k].x);
-					rc = COFFER_ENOMEM;
-				}
-				free(slot[k].frame);
-				slot[k].frame = NULL;
-				break;
-			}
-			slot[k].busy = 1;
 			active++;
 		}
 		if (active == 0)
 			break;
-		/* As in put_many: no poll (a 1 s sleep) once none runs. */
-		if (curl_multi_perform(c->multi, &running) != CURLM_OK ||
-		    (running > 0 &&
-		    curl_multi_poll(c->multi, NULL, 0, 1000, NULL) != CURLM_OK))
+		if (batch_step(c) != 0)
 			rc = COFFER_EUNREACHABLE;
 		while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
+			resp = NULL;
+			if ((b = slot_done(c, slot, parallel, msg, &resp, &rlen,
+			    &r)) == NULL)
 				continue;
-			xp = NULL;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-			    (char **)&xp);
-			for (k = 0; k < parallel; k++)
-				if (slot[k].busy && &slot[k].x == xp)
-					break;
-			if (k == parallel)
-				continue;
-			curl_multi_remove_handle(c->multi, slot[k].x.e);
-			r = cf_conn_xfer_finish(&slot[k].x, msg->data.result,
-			    &status,
-			    &resp, &rlen);
-			if (r == 0)
-				r = cf_conn_status_rc(status);
 			rcnt = 0;
 			if (r == 0 && rc == 0)
-				r = deliver(ids, &slot[k], resp, rlen, cb, arg,
+				r = deliver(ids, b, resp, rlen, cb, arg,
 				    gotp, &rs, &rcnt);
 			if (r == 0 && rcnt > 0 && nretry < CF_CLIENT_PARALLEL_MAX) {
 				rq_start[nretry] = rs;
@@ -347,21 +359,11 @@ cf_client_objects_get_many(struct cf_client *c,
 			if (r != 0 && rc == 0)
 				rc = r;
 			free(resp);
-			free(slot[k].frame);
-			slot[k].frame = NULL;
-			slot[k].busy = 0;
+			slot_clear(b);
 			active--;
 		}
 		if (rc == COFFER_EUNREACHABLE && active > 0) {
-			for (k = 0; k < parallel; k++) {
-				if (!slot[k].busy)
-					continue;
-				curl_multi_remove_handle(c->multi, slot[k].x.e);
-				cf_conn_xfer_release(&slot[k].x);
-				free(slot[k].frame);
-				slot[k].frame = NULL;
-				slot[k].busy = 0;
-			}
+			batch_abandon(c, slot, parallel);
 			active = 0;
 		}
 	}

@@ -21,10 +21,13 @@
 
 /* ---- records ---- */
 
-#define CF_WIRE_DIR_MAX		((size_t)CF_DIR_MAX)	/* a directory record (16 MiB) */
+/* A directory record (16 MiB). */
+#define CF_WIRE_DIR_MAX		((size_t)CF_DIR_MAX)
 #define CF_WIRE_ENTRY_MAX	((size_t)CF_ENTRY_MAX)	/* a chain entry */
-#define CF_WIRE_JOIN_MAX	((size_t)CF_JOIN_REQUEST_MAX)	/* a join request */
-#define CF_WIRE_APPROVAL_MAX	((size_t)CF_APPROVAL_MAX)	/* a join approval */
+/* A join request. */
+#define CF_WIRE_JOIN_MAX	((size_t)CF_JOIN_REQUEST_MAX)
+/* A join approval. */
+#define CF_WIRE_APPROVAL_MAX	((size_t)CF_APPROVAL_MAX)
 /* An envelope: about 1600 epochs of keys (FORMAT §15). */
 #define CF_WIRE_ENVELOPE_MAX	((size_t)64 * 1024)
 /* A reference delta: start and stop ids together (FORMAT §13). */

@@ -586,3 +586,38 @@ cf_conn_match_ids(const uint8_t (*ids)[CF_ID_BYTES], size_t n,
 	}
 	return rc;
 }
+
+int
+cf_conn_answer_items(const uint8_t *resp, size_t rlen,
+    const uint8_t (*ids)[CF_ID_BYTES], size_t n, struct cf_frame_item **itp,
+    size_t *mp, size_t **idxp)
+{
+	struct cf_frame_item *it = NULL;
+	size_t m = 0, *idx = NULL;
+	int rc;
+
+	*itp = NULL;
+	*mp = 0;
+	if (idxp != NULL)
+		*idxp = NULL;
+	if ((rc = cf_frame_decode(resp, rlen, COFFER_ENOTAUTHENTIC, &it,
+	    &m)) != 0)
+		goto out;
+	if (idxp != NULL && m > 0 &&
+	    (idx = calloc(m, sizeof(*idx))) == NULL) {
+		rc = COFFER_ENOMEM;
+		goto out;
+	}
+	if ((rc = cf_conn_match_ids(ids, n, it, m, idx)) != 0)
+		goto out;
+	*itp = it;
+	*mp = m;
+	if (idxp != NULL)
+		*idxp = idx;
+	it = NULL;
+	idx = NULL;
+out:
+	free(idx);
+	free(it);
+	return rc;
+}

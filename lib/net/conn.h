@@ -109,4 +109,16 @@ int cf_conn_ids_frame(const uint8_t (*ids)[CF_ID_BYTES], size_t n,
 int cf_conn_match_ids(const uint8_t (*ids)[CF_ID_BYTES], size_t n,
     const struct cf_frame_item *it, size_t m, size_t *idx);
 
+/*
+ * cf_conn_answer_items(resp, rlen, ids, n, itp, mp, idxp):
+ * The items of the answer frame ${resp} to a request for the ${n} ${ids}
+ * into ${*itp} (they point into ${resp}; free the array) and ${*mp},
+ * matched by cf_conn_match_ids; with ${idxp} not NULL, the request index
+ * of each into ${*idxp} (free it).  A frame that breaks the rules:
+ * COFFER_ENOTAUTHENTIC; or COFFER_ENOMEM.
+ */
+int cf_conn_answer_items(const uint8_t *resp, size_t rlen,
+    const uint8_t (*ids)[CF_ID_BYTES], size_t n, struct cf_frame_item **itp,
+    size_t *mp, size_t **idxp);
+
 #endif /* !CF_NET_CONN_H */
