@@ -282,9 +282,9 @@ cli_fail(struct cli *cli, struct coffer_session *s, int err, const char *what)
 	cli_safe_text(srv, sizeof(srv), (const uint8_t *)e.message,
 	    strlen(e.message));
 	if (err == COFFER_EINVAL && !cli->home_ok) {
-		cli_error(cli, err, "%s: no folder for this device's files: set "
-		    "HOME or COFFER_HOME (to a folder path shorter than %d "
-		    "bytes)", what, COFFER_PATH_MAX - 64);
+		cli_error(cli, err, "%s: no folder for this device's "
+		    "files: set HOME or COFFER_HOME (to a folder path "
+		    "shorter than %d bytes)", what, COFFER_PATH_MAX - 64);
 		return cli_exit_status(err);
 	}
 	switch (err) {

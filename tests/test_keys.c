@@ -697,7 +697,8 @@ passphrase_callback(void)
 	struct cf_passphrase_src none = { NULL, NULL }, src = { ask_cb, &l };
 
 	/* No callback: a new file is plain, a sealed one does not open. */
-	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive, &none), 0);
+	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive,
+	    &none), 0);
 	CHECK_RC(cf_keyfile_write(sealed, g_keys, PASS, PASSLEN,
 	    &cf_pwhash_interactive), 0);
 	CHECK_RC(cf_keyfile_load(sealed, &none, &k, NULL), COFFER_EBADKEY);
@@ -740,14 +741,16 @@ passphrase_callback(void)
 	CHECK(unlink(sealed) == 0 && unlink(plain) == 0);
 	memset(&l, 0, sizeof(l));
 	l.give[0] = PASS;
-	CHECK_RC(cf_keyfile_create(sealed, g_keys, &cf_pwhash_interactive, &src), 0);
+	CHECK_RC(cf_keyfile_create(sealed, g_keys, &cf_pwhash_interactive,
+	    &src), 0);
 	CHECK(l.calls == 1 && l.purpose[0] == CF_PASS_NEW);
 	CHECK_RC(cf_keyfile_read(sealed, PASS, PASSLEN, &k, NULL), 0);
 	cf_keys_free(k);
 	k = NULL;
 	memset(&l, 0, sizeof(l));
 	l.give[0] = "";
-	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive, &src), 0);
+	CHECK_RC(cf_keyfile_create(plain, g_keys, &cf_pwhash_interactive,
+	    &src), 0);
 	CHECK_RC(cf_keyfile_read(plain, NULL, 0, &k, NULL), 0);
 	cf_keys_free(k);
 	k = NULL;

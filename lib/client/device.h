@@ -83,7 +83,8 @@ typedef void cf_code_fn(void *ctx, const char *code);
  * cf_device_join(paths, url, name, device, timeout, codefn, ctx, device_id,
  *     endp):
  * Join the account ${name} on the server at ${url} as a new device named
- * ${device}, its files in the folders ${paths} (COFFER_EINVAL if unset): make keys, post a join request, hand the pairing code to
+ * ${device}, its files in the folders ${paths} (COFFER_EINVAL if
+ * unset): make keys, post a join request, hand the pairing code to
  * ${codefn}, and wait up to ${timeout} seconds for an approval.  The
  * approval is accepted only if it carries this attempt's r and verifies
  * against the chain verified from genesis; the device then adopts the
@@ -152,8 +153,8 @@ typedef void cf_history_fn(void *ctx, const struct cf_chain_change *ch, size_t n
  *     histfn, ctx, device_id):
  * Recover the account ${name} with the recovery key ${keytext} as a new
  * device whose files go in the folders ${paths} (COFFER_EINVAL if
- * unset): derive its key pairs, verify the chain from genesis and accept it only if its
- * current recovery registration holds exactly those keys
+ * unset): derive its key pairs, verify the chain from genesis and
+ * accept it only if its current recovery registration holds exactly those keys
  * (cf_recovery_check_chain), hand its history to ${histfn}, add this
  * device signed by the recovery key, save this device's files and, if
  * ${remove_others}, remove every other device (each removal a new
