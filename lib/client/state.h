@@ -50,8 +50,8 @@ struct cf_state_paths {
 /**
  * cf_state_paths_set(p, from):
  * Copy the folders (and passphrase source) ${from} (the caller's: the
- * library reads no environment) into ${p}.  COFFER_EINVAL if ${from} is NULL or either
- * folder is unset ("").
+ * library reads no environment) into ${p}.  COFFER_EINVAL if ${from}
+ * is NULL or either folder is unset ("").
  */
 int cf_state_paths_set(struct cf_state_paths *p,
     const struct cf_state_paths *from);
