@@ -3,9 +3,11 @@
  * the creation of a new account (keys, recovery key, genesis, envelopes,
  * an empty drive directory).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -183,8 +185,9 @@ out:
 
 /* ---- account creation ---- */
 
-static int
-ensure_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
+int
+cf_account_keys(const struct cf_state_paths *p, int reuse,
+    struct cf_device_keys **kp)
 {
 	char path[CF_STATE_PATH_MAX];
 	int r;
@@ -192,19 +195,20 @@ ensure_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
 	*kp = NULL;
 	if ((r = cf_state_join(path, sizeof(path), p->data,
 	    CF_STATE_KEYFILE)) != 0)
-		goto out;
-	/* A key left by an account creation that failed is used again. */
-	r = cf_keyfile_load(path, &p->pass, kp, NULL);
-	if (r != COFFER_ENOENT)
-		goto out;
+		return r;
+	if (reuse) {
+		if ((r = cf_keyfile_load(path, &p->pass, kp, NULL)) !=
+		    COFFER_ENOENT)
+			return r;
+	} else if (unlink(path) != 0 && errno != ENOENT)
+		return COFFER_EIO;
 	if ((r = cf_keys_generate(kp)) != 0)
-		goto out;
+		return r;
 	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default,
 	    &p->pass)) != 0) {
 		cf_keys_free(*kp);
 		*kp = NULL;
 	}
-out:
 	return r;
 }
 
@@ -244,7 +248,7 @@ cf_account_create(const struct cf_state_paths *paths, const char *url,
 		r = r == 0 ? COFFER_EEXIST : r;
 		goto out;
 	}
-	if ((r = ensure_keys(&s->paths, &s->keys)) != 0)
+	if ((r = cf_account_keys(&s->paths, 1, &s->keys)) != 0)
 		goto out;
 	if ((rk = sodium_malloc(sizeof(*rk))) == NULL ||
 	    (k1 = sodium_malloc(CF_KEY_BYTES)) == NULL) {

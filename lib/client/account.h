@@ -46,6 +46,16 @@ int cf_account_encode(const struct cf_account *a, uint8_t **bufp, size_t *lenp);
 int cf_account_decode(const uint8_t *buf, size_t len, struct cf_account *a);
 
 /**
+ * cf_account_keys(p, reuse, kp):
+ * This device's key pair, in a key file in the folders ${p} sealed with
+ * the passphrase ${p}'s source gives: with ${reuse}, the one a failed
+ * account creation left there (opened), else a new one; without, always
+ * a new one replacing any left by a failed join or recovery.
+ */
+int cf_account_keys(const struct cf_state_paths *p, int reuse,
+    struct cf_device_keys **kp);
+
+/**
  * cf_account_create(paths, url, name, invite, device, recovery_text,
  *     account_id):
  * Make a new device and account on the server at ${url}: keys, recovery

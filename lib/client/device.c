@@ -31,33 +31,6 @@ cf_device_now(void)
 	return t < 0 ? 0 : (uint64_t)t;
 }
 
-int
-cf_device_save_chain(const struct cf_state_paths *paths,
-    const struct cf_chain *c)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int r;
-
-	if ((r = cf_chain_pin_encode(c, &buf, &len)) != 0)
-		return r;
-	r = cf_state_write(paths->data, CF_STATE_CHAINPIN, buf, len);
-	free(buf);
-	return r;
-}
-
-int
-cf_device_save_dirpin(const struct cf_state_paths *paths,
-    const struct cf_dir_pin *pin)
-{
-	uint8_t buf[CF_DIRPIN_BYTES];
-	int r;
-
-	if ((r = cf_dirpin_encode(pin, buf)) != 0)
-		return r;
-	return cf_state_write(paths->data, CF_STATE_DIRPIN, buf, sizeof(buf));
-}
-
 /*
  * Append ${entry} (${elen} bytes, with the envelopes ${envs}) to the
  * account's chain on the server by compare-and-swap at the session's

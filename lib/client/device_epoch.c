@@ -106,7 +106,7 @@ cf_device_epoch_append(struct cf_session *s, const uint8_t *entry, size_t elen,
 	s->ks = ks2;
 	s->nks++;
 	ks2 = NULL;
-	r = cf_device_save_chain(&s->paths, s->chain);
+	r = cf_state_save_chainpin(&s->paths, s->chain);
 out:
 	if (ks2 != NULL)
 		sodium_free(ks2);
@@ -125,10 +125,9 @@ cf_device_dir_rewrap(struct cf_session *s, int rekey)
 {
 	struct cf_dir_entry *ents = NULL;
 	struct cf_drive_keys **dks = NULL;
-	struct cf_dir *d = NULL;
 	uint8_t *rec = NULL;
 	size_t reclen = 0, n, i;
-	uint64_t e = cf_session_epoch(s), cur = 0;
+	uint64_t e = cf_session_epoch(s);
 	int r = 0;
 
 	if (s->dir == NULL)
@@ -157,25 +156,12 @@ cf_device_dir_rewrap(struct cf_session *s, int rekey)
 	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, s->dir, ents, n,
 	    cf_device_now(), &rec, &reclen)) != 0)
 		goto out;
-	if ((r = cf_client_dir_put(s->net, s->dir->version, rec, reclen,
-	    &cur)) != 0)
-		goto out;
-	if ((r = cf_dir_accept(s->chain, &s->dirpin,
-	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, rec, reclen, NULL,
-	    NULL, 0, &d)) != 0)
-		goto out;
-	cf_dir_pin_of(d, &s->dirpin);
-	if ((r = cf_device_save_dirpin(&s->paths, &s->dirpin)) != 0)
-		goto out;
-	cf_dir_free(s->dir);
-	s->dir = d;
-	d = NULL;
+	r = cf_session_dir_publish(s, rec, reclen);
 out:
 	for (i = 0; dks != NULL && i < n; i++)
 		cf_drive_keys_free(dks[i]);
 	free(dks);
 	free(ents);
-	cf_dir_free(d);
 	free(rec);
 	return r;
 }

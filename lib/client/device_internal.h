@@ -20,20 +20,6 @@
 uint64_t cf_device_now(void);
 
 /**
- * cf_device_save_chain(paths, c):
- * Save the chain pin of ${c} in the data folder of ${paths}.
- */
-int cf_device_save_chain(const struct cf_state_paths *paths,
-    const struct cf_chain *c);
-
-/**
- * cf_device_save_dirpin(paths, pin):
- * Save the directory pin ${pin} in the data folder of ${paths}.
- */
-int cf_device_save_dirpin(const struct cf_state_paths *paths,
-    const struct cf_dir_pin *pin);
-
-/**
  * cf_device_chain_put(s, entry, elen, envs, c2p):
  * Append ${entry} with the envelopes ${envs} to the chain on the server
  * (compare-and-swap at the session's length), then adopt ${*c2p}, the

@@ -248,7 +248,7 @@ cf_device_approve(struct cf_session *s, const char *code, size_t codelen,
 	/* 404: the request was withdrawn (or expired) since it was listed. */
 	if ((r = cf_device_chain_put(s, entry, elen, &envs, &c2)) != 0)
 		goto out;
-	if ((r = cf_device_save_chain(&s->paths, s->chain)) != 0)
+	if ((r = cf_state_save_chainpin(&s->paths, s->chain)) != 0)
 		goto out;
 	entry_seq = s->chain->n - 1;
 approve:
@@ -287,32 +287,6 @@ out:
 }
 
 /* ---- a new device: join and recover ---- */
-
-/* A fresh key pair for this new device, replacing a key left by a failed attempt. */
-static int
-fresh_keys(const struct cf_state_paths *p, struct cf_device_keys **kp)
-{
-	char path[CF_STATE_PATH_MAX];
-	int r;
-
-	*kp = NULL;
-	if ((r = cf_state_join(path, sizeof(path), p->data,
-	    CF_STATE_KEYFILE)) != 0)
-		goto out;
-	if (unlink(path) != 0 && errno != ENOENT) {
-		r = COFFER_EIO;
-		goto out;
-	}
-	if ((r = cf_keys_generate(kp)) != 0)
-		goto out;
-	if ((r = cf_keyfile_create(path, *kp, &cf_pwhash_default,
-	    &p->pass)) != 0) {
-		cf_keys_free(*kp);
-		*kp = NULL;
-	}
-out:
-	return r;
-}
 
 /*
  * The folders ${from} into ${p}, made; COFFER_EEXIST if this device
@@ -532,7 +506,7 @@ cf_device_join(const struct cf_state_paths *from, const char *url,
 			end = CF_JOIN_END_NO_ACCOUNT;
 		goto out;
 	}
-	if ((r = fresh_keys(&paths, &keys)) != 0)
+	if ((r = cf_account_keys(&paths, 0, &keys)) != 0)
 		goto out;
 	if ((r = cf_client_set_signer(net, account_id, keys->sign_pk,
 	    keys->sign_sk, keys->box_pk)) != 0)
@@ -579,9 +553,9 @@ cf_device_join(const struct cf_state_paths *from, const char *url,
 	dp.version = g->dir_version;
 	memcpy(dp.hash, g->dir_hash, CF_ID_BYTES);
 	saved = 1;
-	if ((r = cf_device_save_chain(&paths, pinned)) != 0)
+	if ((r = cf_state_save_chainpin(&paths, pinned)) != 0)
 		goto out;
-	if (dp.version > 0 && (r = cf_device_save_dirpin(&paths, &dp)) != 0)
+	if (dp.version > 0 && (r = cf_state_save_dirpin(&paths, &dp)) != 0)
 		goto out;
 	if ((r = save_account(&paths, &acct)) != 0)
 		goto out;
@@ -678,7 +652,7 @@ adopt_dir(struct cf_session *s)
 		goto out;
 	}
 	cf_dir_pin_of(d, &s->dirpin);
-	if ((r = cf_device_save_dirpin(&s->paths, &s->dirpin)) != 0)
+	if ((r = cf_state_save_dirpin(&s->paths, &s->dirpin)) != 0)
 		goto out;
 	s->dir = d;
 	d = NULL;
@@ -753,7 +727,7 @@ cf_recover(const struct cf_state_paths *from, const char *url,
 		goto out;
 	histfn(ctx, hist, nhist);
 	/* This device, added by the recovery key. */
-	if ((r = fresh_keys(&s->paths, &s->keys)) != 0)
+	if ((r = cf_account_keys(&s->paths, 0, &s->keys)) != 0)
 		goto out;
 	cf_pop_sign(s->keys, account_id, pop);
 	memcpy(rks.id, rk_id, CF_ID_BYTES);
@@ -781,7 +755,7 @@ cf_recover(const struct cf_state_paths *from, const char *url,
 	memcpy(s->acct.name, name, strlen(name) + 1);
 	memcpy(s->acct.device, device, strlen(device) + 1);
 	saved = 1;
-	if ((r = cf_device_save_chain(&s->paths, c2)) != 0 ||
+	if ((r = cf_state_save_chainpin(&s->paths, c2)) != 0 ||
 	    (r = save_account(&s->paths, &s->acct)) != 0)
 		goto out;
 	saved = 0;	/* the device is in the chain: keep its files */

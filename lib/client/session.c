@@ -131,15 +131,8 @@ out:
 int
 cf_session_save_chain(struct cf_session *s)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int r;
 
-	if ((r = cf_chain_pin_encode(s->chain, &buf, &len)) != 0)
-		return r;
-	r = cf_state_write(s->paths.data, CF_STATE_CHAINPIN, buf, len);
-	free(buf);
-	return r;
+	return cf_state_save_chainpin(&s->paths, s->chain);
 }
 
 /*
@@ -327,12 +320,35 @@ out:
 }
 
 int
+cf_session_dir_publish(struct cf_session *s, const uint8_t *rec,
+    size_t reclen)
+{
+	struct cf_dir *d = NULL;
+	uint64_t cur = 0;
+	int r;
+
+	if ((r = cf_client_dir_put(s->net, s->dir == NULL ? 0 : s->dir->version,
+	    rec, reclen, &cur)) != 0)
+		return r;
+	if ((r = cf_dir_accept(s->chain, &s->dirpin,
+	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, rec, reclen, NULL,
+	    NULL, 0, &d)) != 0)
+		return r;
+	cf_dir_pin_of(d, &s->dirpin);
+	if ((r = cf_session_save_dirpin(s)) != 0) {
+		cf_dir_free(d);
+		return r;
+	}
+	cf_dir_free(s->dir);
+	s->dir = d;
+	return 0;
+}
+
+int
 cf_session_save_dirpin(struct cf_session *s)
 {
-	uint8_t buf[CF_DIRPIN_BYTES];
 
-	cf_dirpin_encode(&s->dirpin, buf);
-	return cf_state_write(s->paths.data, CF_STATE_DIRPIN, buf, sizeof(buf));
+	return cf_state_save_dirpin(&s->paths, &s->dirpin);
 }
 
 /*
@@ -599,8 +615,6 @@ cf_session_drive_create(struct cf_session *s, const char *name,
 	struct cf_drive_keys **dks = NULL, *dk = NULL;
 	uint8_t *rec = NULL, tmp[CF_ID_BYTES];
 	size_t reclen = 0, n = 0, i;
-	uint64_t cur = 0;
-	struct cf_dir *d = NULL;
 	int r;
 
 	if (strlen(name) < 1 || strlen(name) > CF_DIR_NAME_MAX)
@@ -630,27 +644,15 @@ cf_session_drive_create(struct cf_session *s, const char *name,
 	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, s->dir, ents, n + 1,
 	    cf_session_now(), &rec, &reclen)) != 0)
 		goto out;
-	if ((r = cf_client_dir_put(s->net, s->dir == NULL ? 0 : s->dir->version,
-	    rec, reclen, &cur)) != 0)
-		goto out;
-	if ((r = cf_dir_accept(s->chain, &s->dirpin,
-	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, rec, reclen, NULL,
-	    NULL, 0, &d)) != 0)
-		goto out;
-	cf_dir_pin_of(d, &s->dirpin);
-	if ((r = cf_session_save_dirpin(s)) != 0)
+	if ((r = cf_session_dir_publish(s, rec, reclen)) != 0)
 		goto out;
 	memcpy(drive_id, dk->drive_id, CF_ID_BYTES);
-	cf_dir_free(s->dir);
-	s->dir = d;
-	d = NULL;
 out:
 	for (i = 0; dks != NULL && i < n; i++)
 		cf_drive_keys_free(dks[i]);
 	free(dks);
 	free(ents);
 	cf_drive_keys_free(dk);
-	cf_dir_free(d);
 	free(rec);
 	return r;
 }

@@ -138,6 +138,16 @@ void cf_session_free(struct cf_session *s);
  */
 int cf_session_save_chain(struct cf_session *s);
 int cf_session_save_dirpin(struct cf_session *s);
+
+/**
+ * cf_session_dir_publish(s, rec, reclen):
+ * Put the directory record ${rec} (built on s->dir) as the next version
+ * by compare-and-swap, accept it against the pin as any record from the
+ * server is accepted, pin and save it, and make it s->dir.  The one
+ * sequence for every change of the directory (a new drive, a re-wrap).
+ */
+int cf_session_dir_publish(struct cf_session *s, const uint8_t *rec,
+    size_t reclen);
 uint64_t cf_session_now(void);
 
 /* The epoch current at the head of the verified chain. */

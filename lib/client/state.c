@@ -42,6 +42,33 @@ cf_state_paths_set(struct cf_state_paths *p,
 }
 
 int
+cf_state_save_chainpin(const struct cf_state_paths *paths,
+    const struct cf_chain *c)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = cf_chain_pin_encode(c, &buf, &len)) != 0)
+		return r;
+	r = cf_state_write(paths->data, CF_STATE_CHAINPIN, buf, len);
+	free(buf);
+	return r;
+}
+
+int
+cf_state_save_dirpin(const struct cf_state_paths *paths,
+    const struct cf_dir_pin *pin)
+{
+	uint8_t buf[CF_DIRPIN_BYTES];
+	int r;
+
+	if ((r = cf_dirpin_encode(pin, buf)) != 0)
+		return r;
+	return cf_state_write(paths->data, CF_STATE_DIRPIN, buf, sizeof(buf));
+}
+
+int
 cf_state_mkdirs(const char *path)
 {
 	char buf[CF_STATE_PATH_MAX];

@@ -57,6 +57,17 @@ int cf_state_paths_set(struct cf_state_paths *p,
     const struct cf_state_paths *from);
 
 /**
+ * cf_state_save_chainpin(paths, c) / cf_state_save_dirpin(paths, pin):
+ * Save the chain pin of ${c} / the directory pin ${pin} in the data
+ * folder of ${paths} (written atomically, cf_state_write).  The one
+ * place each pin is written, for a session and a device being made.
+ */
+int cf_state_save_chainpin(const struct cf_state_paths *paths,
+    const struct cf_chain *c);
+int cf_state_save_dirpin(const struct cf_state_paths *paths,
+    const struct cf_dir_pin *pin);
+
+/**
  * cf_state_mkdirs(path):
  * Create ${path} and its missing parents with mode 0700.
  */
