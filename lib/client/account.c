@@ -183,6 +183,15 @@ out:
 	return rc;
 }
 
+int
+cf_account_args_ok(const char *url, const char *name, const char *device)
+{
+
+	return cf_account_url_ok(url, strlen(url)) &&
+	    cf_account_name_ok(name, strlen(name)) &&
+	    cf_account_device_ok(device, strlen(device));
+}
+
 /* ---- account creation ---- */
 
 int
@@ -232,9 +241,7 @@ cf_account_create(const struct cf_state_paths *paths, const char *url,
 	int r;
 
 	memset(recovery_text, 0, CF_RECOVERY_TEXT_BYTES);
-	if (!cf_account_url_ok(url, strlen(url)) ||
-	    !cf_account_name_ok(name, strlen(name)) ||
-	    !cf_account_device_ok(device, strlen(device)))
+	if (!cf_account_args_ok(url, name, device))
 		return COFFER_EINVAL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return COFFER_ENOMEM;

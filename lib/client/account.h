@@ -45,6 +45,13 @@ int cf_account_device_ok(const char *s, size_t len);
 int cf_account_encode(const struct cf_account *a, uint8_t **bufp, size_t *lenp);
 int cf_account_decode(const uint8_t *buf, size_t len, struct cf_account *a);
 
+/*
+ * cf_account_args_ok(url, name, device):
+ * 1 if the server URL, account name and device name of a new device
+ * (account creation, join, recovery) are each valid, else 0.
+ */
+int cf_account_args_ok(const char *url, const char *name, const char *device);
+
 /**
  * cf_account_keys(p, reuse, kp):
  * This device's key pair, in a key file in the folders ${p} sealed with

@@ -132,25 +132,15 @@ cf_device_dir_rewrap(struct cf_session *s, int rekey)
 
 	if (s->dir == NULL)
 		return 0;
-	n = s->dir->ndrives;
-	if ((ents = calloc(n + 1, sizeof(*ents))) == NULL ||
-	    (dks = calloc(n + 1, sizeof(*dks))) == NULL) {
-		r = COFFER_ENOMEM;
+	if ((r = cf_session_dir_entries(s, 0, &ents, &dks, &n)) != 0)
 		goto out;
-	}
 	for (i = 0; i < n; i++) {
-		if ((r = cf_dir_drive_keys(s->dir, s->dir->drives[i].drive_id,
-		    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, &dks[i])) != 0)
-			goto out;
 		if (rekey && (r = cf_drive_keys_rekey(dks[i], e)) != 0)
 			goto out;
 		if (dks[i]->nepochs == 0 ||
 		    dks[i]->epochs[dks[i]->nepochs - 1].epoch < e)
 			if ((r = cf_drive_keys_add_epoch(dks[i], e)) != 0)
 				goto out;
-		ents[i].name = s->dir->drives[i].name;
-		ents[i].namelen = s->dir->drives[i].namelen;
-		ents[i].dk = dks[i];
 	}
 	if ((r = cf_dir_build(s->chain, s->keys,
 	    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, s->dir, ents, n,
@@ -158,10 +148,7 @@ cf_device_dir_rewrap(struct cf_session *s, int rekey)
 		goto out;
 	r = cf_session_dir_publish(s, rec, reclen);
 out:
-	for (i = 0; dks != NULL && i < n; i++)
-		cf_drive_keys_free(dks[i]);
-	free(dks);
-	free(ents);
+	cf_session_dir_entries_free(ents, dks, n);
 	free(rec);
 	return r;
 }

@@ -493,9 +493,7 @@ cf_device_join(const struct cf_state_paths *from, const char *url,
 	memset(device_id, 0, CF_ID_BYTES);
 	memset(&acct, 0, sizeof(acct));
 	*endp = CF_JOIN_END_NONE;
-	if (!cf_account_url_ok(url, strlen(url)) ||
-	    !cf_account_name_ok(name, strlen(name)) ||
-	    !cf_account_device_ok(device, strlen(device)))
+	if (!cf_account_args_ok(url, name, device))
 		return COFFER_EINVAL;
 	if ((r = new_device_paths(&paths, from)) != 0)
 		goto out;
@@ -684,9 +682,7 @@ cf_recover(const struct cf_state_paths *from, const char *url,
 	int r, saved = 0;
 
 	memset(device_id, 0, CF_ID_BYTES);
-	if (!cf_account_url_ok(url, strlen(url)) ||
-	    !cf_account_name_ok(name, strlen(name)) ||
-	    !cf_account_device_ok(device, strlen(device)))
+	if (!cf_account_args_ok(url, name, device))
 		return COFFER_EINVAL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return COFFER_ENOMEM;

@@ -320,6 +320,52 @@ out:
 }
 
 int
+cf_session_dir_entries(struct cf_session *s, size_t extra,
+    struct cf_dir_entry **entsp, struct cf_drive_keys ***dksp, size_t *np)
+{
+	struct cf_dir_entry *ents = NULL;
+	struct cf_drive_keys **dks = NULL;
+	size_t n = s->dir == NULL ? 0 : s->dir->ndrives, i;
+	int r = 0;
+
+	*entsp = NULL;
+	*dksp = NULL;
+	*np = 0;
+	if ((ents = calloc(n + extra, sizeof(*ents))) == NULL ||
+	    (dks = calloc(n + 1, sizeof(*dks))) == NULL) {
+		r = COFFER_ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = cf_dir_drive_keys(s->dir, s->dir->drives[i].drive_id,
+		    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, &dks[i])) != 0)
+			goto out;
+		ents[i].name = s->dir->drives[i].name;
+		ents[i].namelen = s->dir->drives[i].namelen;
+		ents[i].dk = dks[i];
+	}
+	*entsp = ents;
+	*dksp = dks;
+	*np = n;
+	return 0;
+out:
+	cf_session_dir_entries_free(ents, dks, n);
+	return r;
+}
+
+void
+cf_session_dir_entries_free(struct cf_dir_entry *ents,
+    struct cf_drive_keys **dks, size_t n)
+{
+	size_t i;
+
+	for (i = 0; dks != NULL && i < n; i++)
+		cf_drive_keys_free(dks[i]);
+	free(dks);
+	free(ents);
+}
+
+int
 cf_session_dir_publish(struct cf_session *s, const uint8_t *rec,
     size_t reclen)
 {
@@ -614,27 +660,15 @@ cf_session_drive_create(struct cf_session *s, const char *name,
 	struct cf_dir_entry *ents = NULL;
 	struct cf_drive_keys **dks = NULL, *dk = NULL;
 	uint8_t *rec = NULL, tmp[CF_ID_BYTES];
-	size_t reclen = 0, n = 0, i;
+	size_t reclen = 0, n = 0;
 	int r;
 
 	if (strlen(name) < 1 || strlen(name) > CF_DIR_NAME_MAX)
 		return COFFER_EINVAL;
 	if (s->dir != NULL && cf_dir_resolve(s->dir, name, strlen(name), tmp) == 0)
 		return COFFER_EEXIST;
-	n = s->dir == NULL ? 0 : s->dir->ndrives;
-	if ((ents = calloc(n + 1, sizeof(*ents))) == NULL ||
-	    (dks = calloc(n + 1, sizeof(*dks))) == NULL) {
-		r = COFFER_ENOMEM;
+	if ((r = cf_session_dir_entries(s, 1, &ents, &dks, &n)) != 0)
 		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if ((r = cf_dir_drive_keys(s->dir, s->dir->drives[i].drive_id,
-		    (const uint8_t (*)[CF_KEY_BYTES])s->ks, s->nks, &dks[i])) != 0)
-			goto out;
-		ents[i].name = s->dir->drives[i].name;
-		ents[i].namelen = s->dir->drives[i].namelen;
-		ents[i].dk = dks[i];
-	}
 	if ((r = cf_drive_keys_create(cf_session_epoch(s), &dk)) != 0)
 		goto out;
 	ents[n].name = name;
@@ -648,10 +682,7 @@ cf_session_drive_create(struct cf_session *s, const char *name,
 		goto out;
 	memcpy(drive_id, dk->drive_id, CF_ID_BYTES);
 out:
-	for (i = 0; dks != NULL && i < n; i++)
-		cf_drive_keys_free(dks[i]);
-	free(dks);
-	free(ents);
+	cf_session_dir_entries_free(ents, dks, n);
 	cf_drive_keys_free(dk);
 	free(rec);
 	return r;

@@ -140,6 +140,19 @@ int cf_session_save_chain(struct cf_session *s);
 int cf_session_save_dirpin(struct cf_session *s);
 
 /**
+ * cf_session_dir_entries(s, extra, entsp, dksp, np):
+ * The directory's ${*np} drives as entries for cf_dir_build, in order,
+ * each with its keys opened (${*dksp}, which the entries point at; the
+ * caller may change them before the build), with room for ${extra} more
+ * entries after them.  Free with cf_session_dir_entries_free.
+ */
+struct cf_dir_entry;
+int cf_session_dir_entries(struct cf_session *s, size_t extra,
+    struct cf_dir_entry **entsp, struct cf_drive_keys ***dksp, size_t *np);
+void cf_session_dir_entries_free(struct cf_dir_entry *ents,
+    struct cf_drive_keys **dks, size_t n);
+
+/**
  * cf_session_dir_publish(s, rec, reclen):
  * Put the directory record ${rec} (built on s->dir) as the next version
  * by compare-and-swap, accept it against the pin as any record from the
