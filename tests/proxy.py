@@ -10,8 +10,9 @@ touches a request: start cofferd with --origin http://127.0.0.1:N), and
 rewrites responses by rules.  Security never depends on the transport: the
 client must detect every rewrite (exit 3) and write nothing unverified.
 
-The rules file is JSON, re-read whenever it changes (rule state is reset
-then):
+The rules file is JSON, read before each request and taken up whenever its
+bytes change (rule state is reset then; a writer that installs the same
+rules again adds a changing "gen" number):
 
   {"upstream": "http://127.0.0.1:PORT",        (unless --upstream)
    "rules": [RULE, ...]}
@@ -144,21 +145,23 @@ class State:
         self.allobjects = {}    # id bytes -> blob (any drive)
 
     def load(self):
+        # Compared by content, not by stat: two writes within one tick of
+        # the file clock (and a reused inode) look the same to stat.  The
+        # writer (rules() in tests/e2e/lib.sh) numbers each version, so
+        # the same rules installed again still reset the rule state.
         try:
-            st = os.stat(self.rules_path)
-            sig = (st.st_mtime_ns, st.st_size, st.st_ino)
+            with open(self.rules_path, "rb") as f:
+                data = f.read()
         except OSError:
-            sig = None
-        if sig == self.sig:
+            data = None
+        if data == self.sig:
             return
-        self.sig = sig
+        self.sig = data
         conf = {}
-        if sig is not None:
+        if data is not None:
             try:
-                with open(self.rules_path, "rb") as f:
-                    data = f.read()
                 conf = json.loads(data) if data.strip() else {}
-            except (OSError, ValueError) as e:
+            except ValueError as e:
                 log({"proxy": "bad rules file", "error": str(e)})
                 conf = {}
         self.conf = conf

@@ -12,18 +12,38 @@ body = b'{"envelopes": []}'
 s.sendall(b"POST /v1/accounts/" + b"00" * 32 + b"/envelopes HTTP/1.1\r\n"
           b"Host: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
           b"Content-Length: %d\r\n\r\n" % (port, len(body)) + body[:5])
-time.sleep(0.3)
+
+def backlog():
+    # The listening socket's accept queue (rx_queue of a LISTEN entry in
+    # /proc/net/tcp); None once the socket is closed.
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            w = line.split()
+            if int(w[1].split(":")[1], 16) == port and w[3] == "0A":
+                return int(w[4].split(":")[1], 16)
+    return None
+
+def until(cond, what, seconds=30):
+    end = time.monotonic() + seconds
+    while not cond():
+        if time.monotonic() > end:
+            sys.exit("timed out waiting: " + what)
+        time.sleep(0.01)
+
+# The server has accepted the connection (it left the accept queue).
+until(lambda: backlog() == 0, "the server to accept the connection")
 os.kill(pid, signal.SIGTERM)
-time.sleep(0.5)
-# No new connections once stopping.
-try:
-    t = socket.create_connection(("127.0.0.1", port), timeout=1)
-    t.sendall(b"GET /v1/names/x HTTP/1.1\r\nHost: x\r\n\r\n")
-    t.settimeout(1)
-    if t.recv(100).startswith(b"HTTP/1.1"):
-        sys.exit("a new connection was served after SIGTERM")
-except OSError:
-    pass
+# No new connections once stopping: the listening socket closes.
+def refused():
+    try:
+        t = socket.create_connection(("127.0.0.1", port), timeout=1)
+    except OSError:
+        return True
+    t.close()
+    return False
+until(refused, "the listening socket to close after SIGTERM")
+if not refused() or backlog() is not None:
+    sys.exit("a new connection was accepted after the listening socket closed")
 s.sendall(body[5:])
 s.settimeout(5)
 r = b""

@@ -54,7 +54,7 @@ printf 'changed\n' >"$S/text.txt"
 H="$TMP/hook"; mkdir "$H"
 python3 "$TESTS/readhook.py" "$H" "always:$S/victim.bin" "always:$S/fresh.bin" &
 EXTRA_PID=$!
-while [ ! -e "$H/ready" ]; do sleep 0.05; done
+wait_file "$H/ready" "the read hook"
 COFFER_TEST_PUSH_READ_FIFO="$H" expect_exit 6 '' "$COFFER" --json push docs "$S"
 [ "$(jkey incomplete)" = true ] || fail "no incomplete: true"
 [ "$(jkey changed)" = 2 ] || fail "changed is $(jkey changed), want 2"
@@ -80,7 +80,7 @@ grep -q '"name":"victim.bin"' "$TMP/out" || fail "ls lost the kept file"
 H2="$TMP/hook2"; mkdir "$H2"
 python3 "$TESTS/readhook.py" "$H2" "always:$S/fresh.bin" &
 EXTRA_PID=$!
-while [ ! -e "$H2/ready" ]; do sleep 0.05; done
+wait_file "$H2/ready" "the read hook"
 COFFER_TEST_PUSH_READ_FIFO="$H2" expect_exit 6 '' "$COFFER" push docs "$S"
 grep -q 'incomplete' "$TMP/out" || fail "the text result line does not say incomplete"
 grep -q 'fresh.bin: changed while read' "$TMP/err" || fail "text: no warning"
@@ -89,7 +89,7 @@ kill "$EXTRA_PID"; wait "$EXTRA_PID" 2>/dev/null || true; EXTRA_PID=
 H3="$TMP/hook3"; mkdir "$H3"
 python3 "$TESTS/readhook.py" "$H3" "once:$S/fresh.bin" &
 EXTRA_PID=$!
-while [ ! -e "$H3/ready" ]; do sleep 0.05; done
+wait_file "$H3/ready" "the read hook"
 COFFER_TEST_PUSH_READ_FIFO="$H3" expect_exit 0 "$COFFER" --json push docs "$S"
 [ "$(jkey changed)" = 0 ] && ! grep -q incomplete "$TMP/out" || fail "a file read again is not complete"
 [ "$(grep -c '^fresh.bin$' "$H3/log")" = 2 ] || fail "fresh.bin was not read twice"
@@ -105,7 +105,7 @@ touch "$S/victim.bin"		# read again, not taken from the stat cache
 H4="$TMP/hook4"; mkdir "$H4"
 python3 "$TESTS/readhook.py" "$H4" "always:$S/victim.bin" &
 EXTRA_PID=$!
-while [ ! -e "$H4/ready" ]; do sleep 0.05; done
+wait_file "$H4/ready" "the read hook"
 COFFER_TEST_PUSH_READ_FIFO="$H4" expect_exit 6 '' "$COFFER" --json push docs "$S"
 kill "$EXTRA_PID"; wait "$EXTRA_PID" 2>/dev/null || true; EXTRA_PID=
 [ "$(jkey unchanged)" = true ] && [ "$(jkey version)" = "$V" ] && [ "$(heads)" = "$V" ] || fail "a push of the head's state made a version"

@@ -8,7 +8,8 @@
 #   the server      srv_start DATA [opts] / srv_stop / srv_kill9 /
 #                   srv_restart DATA (same port) / store_copy DIR
 #   its store       sql 'STATEMENT' ARGS / chain_len [ACCOUNT] / objects
-#   checks          fail "reason" / expect_exit N [REASON] CMD...
+#   checks          fail "reason" / expect_exit N [REASON] CMD... /
+#                   wait_file FILE [WHAT]
 #   coffer          coffer_in HOME N [REASON] ARGS... / key K
 #   skipping        need_client CMD... (exit 77 if a command is not built)
 #   devices         make_home DIR / make_account HOME DEVICE [ACCOUNT] /
@@ -77,6 +78,17 @@ DEV_ACCOUNT=alice
 
 # fail REASON: print and exit 1.
 fail() { echo "FAIL: $*"; exit 1; }
+
+# wait_file FILE [WHAT]: wait (at most 60 s) until FILE exists; fail
+# naming WHAT if it never does.
+wait_file() {
+	_w=0
+	while [ ! -e "$1" ]; do
+		_w=$((_w + 1))
+		[ $_w -le 1200 ] || fail "${2:-$1} never appeared"
+		sleep 0.05
+	done
+}
 
 # ---- the server ----
 
@@ -406,11 +418,12 @@ proxy_start() {
 # rules JSON_RULES: install a rule list in front of $PROXY_UPSTREAM (the
 # server started last: a script may point SRV_URL at the proxy).
 rules() {
-	printf '{"upstream": "%s", "rules": %s}\n' \
+	RULES_GEN=$((${RULES_GEN:-0} + 1))
+	printf '{"gen": %d, "upstream": "%s", "rules": %s}\n' "$RULES_GEN" \
 	    "${PROXY_UPSTREAM:-$SRV_URL}" "$1" >"$RULES.new"
+	# Renamed into place whole; the proxy compares the bytes, and the
+	# generation makes each call's bytes new (no wait on the file clock).
 	mv "$RULES.new" "$RULES"
-	# The proxy notices by mtime; make sure the change is visible.
-	sleep 0.02
 }
 
 # hits: the number of times a rule was applied so far.
