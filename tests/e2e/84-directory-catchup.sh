@@ -40,28 +40,7 @@ if sys.argv[4]:
 open(sys.argv[3], "wb").write(bytes(b))
 PY
 }
-# join HOME DEVICE: start 'device join' (through the proxy) in the
-# background, wait for the pairing code (the first line) into $CODE.
-join() {
-	mkdir -m 700 "$TMP/$1"; rm -f "$TMP/join.rc" "$TMP/join.out"
-	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$PROXY_URL" alice \
-	    --name "$2" --timeout 60 >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
-	  echo "$rc" >"$TMP/join.rc" ) &
-	JOIN_PID=$!
-	i=0
-	while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
-		i=$((i + 1)); [ $i -le 600 ] || fail "no pairing code"; sleep 0.1
-	done
-	CODE=$(head -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pairing_code"])')
-}
-join_wait() {
-	wait "$JOIN_PID" || true
-	i=0
-	while [ ! -s "$TMP/join.rc" ]; do
-		i=$((i + 1)); [ $i -le 900 ] || fail "join did not end"; sleep 0.1
-	done
-	[ "$(cat "$TMP/join.rc")" = "$1" ] || { cat "$TMP/join.out" "$TMP/join.err"; tail -3 "$HITS"; fail "join exited $(cat "$TMP/join.rc"), want $1"; }
-}
+# Joins go through the proxy: join_start HOME DEVICE 60 "$PROXY_URL".
 RECS='/directory/records$'
 mkdir -p "$TMP/pulls"
 
@@ -73,7 +52,7 @@ $GEN 841 "$TMP/src" --files 6 --no-big >/dev/null
 coffer_in A 0 --json push docs "$TMP/src"
 
 # B joins and is pinned at the directory as it is (version 2).
-join B phone
+join_start B phone 60 "$PROXY_URL"
 coffer_in A 0 --json device approve "$CODE"
 join_wait 0
 coffer_in B 0 --json status
@@ -150,7 +129,7 @@ HOLD="{\"op\": \"status\", \"path\": \"/joins/[0-9a-f]+/approval\$\", \"method\"
 DROP="{\"op\": \"json_list\", \"path\": \"$RECS\", \"key\": \"records\", \"action\": \"drop\", \"index\": 0}"
 # First with a record dropped: the join fails (exit 3) and saves nothing.
 rules "[$HOLD]"
-join C tablet
+join_start C tablet 60 "$PROXY_URL"
 coffer_in A 0 --json device approve "$CODE"
 V=$(dir_version)
 for d in g1 g2 g3; do coffer_in A 0 --json drive create "$d"; done
@@ -163,7 +142,7 @@ join_wait 3
 echo "ok: join with a record in between dropped: refused (exit 3), nothing saved"
 # Then honestly: the device joins and sees every drive.
 rules "[$HOLD]"
-join D desk
+join_start D desk 60 "$PROXY_URL"
 coffer_in A 0 --json device approve "$CODE"
 V=$(dir_version)
 for d in h1 h2 h3; do coffer_in A 0 --json drive create "$d"; done

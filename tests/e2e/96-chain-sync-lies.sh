@@ -18,28 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 need_client account drive status device
 
-# join HOME DEVICE: 'device join' through the proxy in the background;
-# waits for the pairing code into $CODE.  join_wait RC: it must exit RC.
-join() {
-	mkdir -m 700 "$TMP/$1"; rm -f "$TMP/join.rc" "$TMP/join.out"
-	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$PROXY_URL" alice \
-	    --name "$2" --timeout 60 >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
-	  echo $rc >"$TMP/join.rc" ) &
-	JOIN_PID=$!
-	i=0
-	while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
-		i=$((i + 1)); [ $i -le 600 ] || fail "no pairing code"; sleep 0.1
-	done
-	CODE=$(head -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pairing_code"])')
-}
-join_wait() {
-	wait "$JOIN_PID" || true
-	i=0
-	while [ ! -s "$TMP/join.rc" ]; do
-		i=$((i + 1)); [ $i -le 900 ] || fail "join did not end"; sleep 0.1
-	done
-	[ "$(cat "$TMP/join.rc")" = "$1" ] || { cat "$TMP/join.out" "$TMP/join.err"; fail "join exited $(cat "$TMP/join.rc"), want $1"; }
-}
+# Joins go through the proxy: join_start HOME DEVICE 60 "$PROXY_URL".
 
 srv_proxy_start "$TMP/data"
 make_home "$TMP/A"
@@ -87,11 +66,11 @@ coffer_in A 0 status
 
 # ---- notices: reported once, whatever fails after the chain ----
 # C joins; then B is added while C looks away.
-join C tablet
+join_start C tablet 60 "$PROXY_URL"
 coffer_in A 0 device approve "$CODE"
 join_wait 0
 coffer_in C 0 status
-join B phone
+join_start B phone 60 "$PROXY_URL"
 coffer_in A 0 device approve "$CODE"
 join_wait 0
 [ ! -e "$TMP/C/chain.unreported" ] || fail "C holds a report mark before any change"
@@ -118,7 +97,7 @@ echo "ok: 'device added' shown once, by the run whose directory request failed (
 
 # The same with the envelopes refused: the notice cannot name the device
 # (its name is sealed with the epoch keys) but gives its id, once.
-join D desk
+join_start D desk 60 "$PROXY_URL"
 coffer_in A 0 device approve "$CODE"
 join_wait 0
 DID=$(tail -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["device_id"])')

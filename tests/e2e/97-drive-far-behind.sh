@@ -29,19 +29,9 @@ echo 1 >"$TMP/src/v"
 coffer_in A 0 --json push docs "$TMP/src"
 
 # B joins and pulls version 1.
-mkdir -m 700 "$TMP/B"
-( COFFER_HOME="$TMP/B" "$COFFER" --json device join --server "$PROXY_URL" alice \
-    --name phone --timeout 60 >"$TMP/join.out" 2>"$TMP/join.err" && rc=0 || rc=$?
-  echo "$rc" >"$TMP/join.rc" ) &
-JOIN_PID=$!
-i=0
-while ! grep -q pairing_code "$TMP/join.out" 2>/dev/null; do
-	i=$((i + 1)); [ $i -le 600 ] || fail "no pairing code"; sleep 0.1
-done
-CODE=$(head -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pairing_code"])')
+join_start B phone 60 "$PROXY_URL"
 coffer_in A 0 --json device approve "$CODE"
-wait "$JOIN_PID" || true
-[ "$(cat "$TMP/join.rc")" = 0 ] || { cat "$TMP/join.out" "$TMP/join.err"; fail "join failed"; }
+join_wait 0
 coffer_in B 0 --json pull docs "$TMP/b1"
 [ "$(drive_pin B)" = 1 ] || fail "B's pin: $(drive_pin B), want 1"
 

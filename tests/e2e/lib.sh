@@ -294,11 +294,13 @@ make_account() {
 	RK=$(key recovery_key)
 }
 
-# join_start HOME DEVICE [TIMEOUT]: 'device join' of a new home in the
-# background; waits for the pairing code (its first line) into $CODE.
+# join_start HOME DEVICE [TIMEOUT [URL]]: 'device join' of a new home in
+# the background (to URL, e.g. $PROXY_URL; default the server); waits for
+# the pairing code (its first line) into $CODE.
 join_start() {
 	mkdir -m 700 "$TMP/$1"; rm -f "$TMP/join.rc" "$TMP/join.out"
-	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join --server "$SRV_URL" \
+	( COFFER_HOME="$TMP/$1" "$COFFER" --json device join \
+	    --server "${4:-$SRV_URL}" \
 	    "$DEV_ACCOUNT" --name "$2" --timeout "${3:-60}" >"$TMP/join.out" \
 	    2>"$TMP/join.err" && rc=0 || rc=$?
 	  echo "$rc" >"$TMP/join.rc" ) &
@@ -318,7 +320,11 @@ join_wait() {
 	while [ ! -s "$TMP/join.rc" ]; do
 		i=$((i + 1)); [ $i -le 900 ] || fail "join did not end"; sleep 0.1
 	done
-	[ "$(cat "$TMP/join.rc")" = "$1" ] || { cat "$TMP/join.out" "$TMP/join.err"; fail "join exited $(cat "$TMP/join.rc"), want $1"; }
+	if [ "$(cat "$TMP/join.rc")" != "$1" ]; then
+		cat "$TMP/join.out" "$TMP/join.err"
+		[ ! -s "$HITS" ] || tail -3 "$HITS"
+		fail "join exited $(cat "$TMP/join.rc"), want $1"
+	fi
 	JOINED=
 	if [ "$1" = 0 ]; then
 		JOINED=$(tail -1 "$TMP/join.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["device_id"])')
